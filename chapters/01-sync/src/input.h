@@ -47,8 +47,10 @@ typedef enum input_kind {
 input_kind_t input_parse_line(const char *line, size_t len, unsigned *n);
 
 /**
- * @brief A one-line explanation for an error kind, without the `error: `
- *        prefix; NULL for INPUT_NUMBER, INPUT_EMPTY and INPUT_EXIT.
+ * @brief Explain an error kind in one line.
+ * @param kind what input_parse_line() returned.
+ * @return a static string without the `error: ` prefix; NULL for
+ *         INPUT_NUMBER, INPUT_EMPTY and INPUT_EXIT.
  */
 const char *input_strerror(input_kind_t kind);
 

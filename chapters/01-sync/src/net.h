@@ -31,6 +31,8 @@ int net_listen(const char *host, unsigned short port, char *where);
 
 /**
  * @brief Format a socket address as "HOST:PORT" (IPv6 in brackets).
+ * @param addr an IPv4 or IPv6 address, as accept() or getsockname() fill it.
+ * @param len its length.
  * @param[out] out NET_ADDRSTR_MAX bytes; "?" if the family is unknown.
  */
 void net_format_address(const struct sockaddr *addr, socklen_t len, char *out);
@@ -43,6 +45,9 @@ void net_format_address(const struct sockaddr *addr, socklen_t len, char *out);
  * sent, retrying EINTR, and uses MSG_NOSIGNAL so that a peer that has gone
  * away gives EPIPE instead of killing the process with SIGPIPE.
  *
+ * @param fd a connected, blocking stream socket.
+ * @param buf the bytes to send.
+ * @param len how many.
  * @return 0 when all bytes were sent; -1 with errno set otherwise (how many
  *         bytes went out before the error is not reported).
  */

@@ -18,10 +18,19 @@
  * Digits with at most one decimal point, greater than zero and at most
  * OPTIONS_INTERVAL_MAX_S. No sign, exponent, hex, `inf` or `nan`, which
  * strtod() would all accept.
+ *
+ * @param text the option's value.
+ * @param[out] interval_s the interval in seconds, set only on success.
+ * @return 0, or -1 if @p text is not such a number.
  */
 int options_parse_interval(const char *text, double *interval_s);
 
-/** @brief Parse a TCP port: decimal digits, 0 to 65535 (0 = any free port). */
+/**
+ * @brief Parse a TCP port: decimal digits, 0 to 65535 (0 = any free port).
+ * @param text the option's value.
+ * @param[out] port set only on success.
+ * @return 0, or -1 if @p text is not such a number.
+ */
 int options_parse_port(const char *text, unsigned short *port);
 
 #endif

@@ -1,0 +1,55 @@
+# Asynchronous I/O in C, step by step: the whole book.
+#
+#   make tour        the guided tour: every chapter, narrated, in about a minute
+#   make test        every chapter's unit and exercise tests, then the
+#                    end-to-end tests in tests/ (plain and sanitizer builds)
+#   make docs        the HTML book under docs/html (Doxygen; a warning fails)
+#   make bench       every chapter's benchmark
+#   make exercises   your exercise answers, chapter by chapter
+#   make all|clean
+#
+# Each target walks the chapters in order and stops at the first failure.
+# Every chapter also stands alone: make -C chapters/01-sync test
+
+CHAPTERS := $(patsubst %/Makefile,%,$(sort $(wildcard chapters/[0-9][0-9]-*/Makefile)))
+
+.PHONY: all test tour bench exercises clean docs deps snippets
+
+all tour bench exercises: deps
+	@for ch in $(CHAPTERS); do \
+	  $(MAKE) -C $$ch $@ || exit 1; \
+	done
+
+clean:
+	@for ch in $(CHAPTERS); do $(MAKE) -C $$ch clean || exit 1; done
+	rm -rf docs/html docs/doxygen-warnings.log
+
+test: deps
+	@for ch in $(CHAPTERS); do \
+	  echo "==== $$ch: make test"; \
+	  $(MAKE) -C $$ch test || exit 1; \
+	done
+	@echo "==== snippets: code in the text matches the compiled files"
+	python3 tests/snippets.py --check
+	@echo "==== end-to-end tests"
+	python3 tests/run.py
+
+# Install (or on non-Debian systems, name) whatever is missing.
+deps:
+	@./setup.sh
+
+# Doxygen reads its list of inputs from DOC_INPUT, so each new chapter joins
+# the book without editing the Doxyfile.
+DOC_INPUT := README.md $(foreach ch,$(CHAPTERS),$(ch)/CHAPTER.md $(wildcard $(ch)/src/*.h)) \
+             $(wildcard docs/*.md)
+docs: deps
+	@rm -rf docs/html
+	DOC_INPUT="$(DOC_INPUT)" doxygen docs/Doxyfile 2> docs/doxygen-warnings.log
+	@if [ -s docs/doxygen-warnings.log ]; then \
+	  echo "Doxygen warnings (they fail the build):"; cat docs/doxygen-warnings.log; exit 1; fi
+	@echo "The book: docs/html/index.html"
+
+# Rewrite the code blocks of every CHAPTER.md from the marked regions of the
+# source files (make test checks that they are up to date).
+snippets:
+	python3 tests/snippets.py --update

@@ -1,0 +1,69 @@
+#!/bin/sh
+# setup.sh - install what this book needs, and nothing when it is all there.
+#
+#   ./setup.sh          check, and install what is missing (apt-get; through
+#                       sudo when not root, saying what it runs)
+#   ./setup.sh --check  only check: list what is missing, exit 1 if anything is
+#
+# On a system without apt-get it prints the install command to run instead.
+set -eu
+
+# command-or-pkg-config-name : Debian package
+NEEDS="
+cc:build-essential
+make:make
+pkg-config:pkg-config
+pc/criterion:libcriterion-dev
+doxygen:doxygen
+dot:graphviz
+python3:python3
+"
+
+check_only=0
+[ "${1:-}" = "--check" ] && check_only=1
+
+missing=""
+for need in $NEEDS; do
+    what=${need%%:*}
+    pkg=${need#*:}
+    case $what in
+        pc/*) command -v pkg-config >/dev/null 2>&1 &&
+                  pkg-config --exists "${what#pc/}" && continue ;;
+        *)    command -v "$what" >/dev/null 2>&1 && continue ;;
+    esac
+    missing="$missing $pkg"
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "setup: missing:$missing"
+[ $check_only -eq 1 ] && exit 1
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: this is not a Debian/Ubuntu system, so nothing was installed."
+    echo "Install the equivalents of the packages above, for example:"
+    echo "  Fedora:  sudo dnf install gcc make pkgconf criterion-devel doxygen graphviz python3"
+    echo "  Arch:    sudo pacman -S gcc make pkgconf criterion doxygen graphviz python"
+    echo "  macOS:   brew install criterion doxygen graphviz pkg-config python"
+    echo "then run the command again."
+    exit 1
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+else
+    echo "setup: not root and no sudo; as root, run:"
+    echo "  apt-get update && apt-get install -y$missing"
+    exit 1
+fi
+
+run() {
+    echo "setup: running: $*"
+    "$@"
+}
+# DEBIAN_FRONTEND keeps package scripts from asking questions.
+run $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+run $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+echo "setup: done"

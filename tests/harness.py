@@ -1,0 +1,301 @@
+"""Drive the chapters' programs the way a user would: through pipes and
+loopback sockets.
+
+Everything here is plain Python 3 standard library. Each test starts its own
+processes, listens on ports the kernel picks (--port 0) and bounds every wait,
+so a broken program makes a test fail, never hang.
+
+Two builds of every chapter are driven: "plain" (build/) and "sanitized"
+(build/san-address-undefined/, AddressSanitizer + UndefinedBehaviorSanitizer).
+A sanitizer report makes the program exit non-zero and is quoted in the
+failure message.
+"""
+import os
+import queue
+import re
+import selectors
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHAPTERS_DIR = os.path.join(REPO, "chapters")
+
+VARIANTS = {"plain": None, "sanitized": "address,undefined"}
+
+SAN_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=66",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+}
+
+HELLO_RE = re.compile(r"^(\d+) - Hello world!$")
+
+
+def chapters():
+    """Names of the chapters that exist (have a Makefile), in order."""
+    return sorted(
+        name for name in os.listdir(CHAPTERS_DIR)
+        if os.path.isfile(os.path.join(CHAPTERS_DIR, name, "Makefile")))
+
+
+def build_dir(chapter, variant):
+    san = VARIANTS[variant]
+    sub = "build" if san is None else "build/san-" + san.replace(",", "-")
+    return os.path.join(CHAPTERS_DIR, chapter, sub)
+
+
+def build(chapter, variant):
+    """Build a chapter's programs (make is quick when nothing changed)."""
+    cmd = ["make", "-s", "-C", os.path.join(CHAPTERS_DIR, chapter), "all"]
+    if VARIANTS[variant]:
+        cmd.append("SAN=" + VARIANTS[variant])
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def program(chapter, variant, name):
+    return os.path.join(build_dir(chapter, variant), name)
+
+
+def sanitizer_report(text):
+    """The first lines of a sanitizer report in text, or None."""
+    m = re.search(r"^.*(Sanitizer|runtime error:).*$", text, re.M)
+    if not m:
+        return None
+    return text[m.start():m.start() + 2000]
+
+
+class Process:
+    """A program under test, with stdout and stderr collected line by line,
+    each line stamped with the monotonic time it arrived."""
+
+    def __init__(self, argv, stdin=subprocess.PIPE):
+        env = dict(os.environ, **SAN_ENV)
+        self.argv = argv
+        self.proc = subprocess.Popen(
+            argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, bufsize=0)
+        self.started = time.monotonic()
+        self.out = queue.Queue()
+        self.out_lines = []   # every (time, line) read so far from stdout
+        self.err_lines = []   # every line of stderr
+        self._readers = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, True),
+                             daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, False),
+                             daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+
+    def _pump(self, stream, is_stdout):
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if is_stdout:
+                item = (time.monotonic(), line)
+                self.out_lines.append(item)
+                self.out.put(item)
+            else:
+                self.err_lines.append(line)
+        if is_stdout:
+            self.out.put((time.monotonic(), None))  # end of stream
+
+    def send(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def close_stdin(self):
+        self.proc.stdin.close()
+
+    def next_line(self, timeout):
+        """Next stdout line as (arrival time, text); text None at EOF;
+        (None, None) if nothing came within timeout seconds."""
+        try:
+            return self.out.get(timeout=timeout)
+        except queue.Empty:
+            return None, None
+
+    def wait_for_line(self, pattern, timeout):
+        """Skip stdout lines until one matches; return (time, match) or
+        (None, None) on timeout or end of output."""
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while True:
+            when, line = self.next_line(max(0.0, deadline - time.monotonic()))
+            if line is None:
+                return None, None
+            m = regex.search(line)
+            if m:
+                return when, m
+
+    def wait(self, timeout):
+        """Wait for exit; returns the status, or None if still running."""
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        for t in self._readers:
+            t.join(timeout=5)
+        return rc
+
+    def stderr_text(self):
+        return "\n".join(self.err_lines)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+class ProgramTest(unittest.TestCase):
+    """Base for tests that run one chapter's build. Subclasses set CHAPTER
+    and VARIANT (see for_each_build)."""
+
+    CHAPTER = None
+    VARIANT = "plain"
+
+    def setUp(self):
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.kill()
+
+    def start(self, name, *args, stdin=subprocess.PIPE):
+        path = program(self.CHAPTER, self.VARIANT, name)
+        if not os.path.exists(path):
+            build(self.CHAPTER, self.VARIANT)
+        p = Process([path, *args], stdin=stdin)
+        self.procs.append(p)
+        return p
+
+    def run_quick(self, name, *args, timeout=10):
+        """Run to completion with no input: (status, stdout, stderr)."""
+        path = program(self.CHAPTER, self.VARIANT, name)
+        if not os.path.exists(path):
+            build(self.CHAPTER, self.VARIANT)
+        r = subprocess.run([path, *args], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=timeout,
+                           env=dict(os.environ, **SAN_ENV))
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    def assert_exits(self, proc, status=0, timeout=5.0):
+        rc = proc.wait(timeout)
+        self.assertIsNotNone(rc, "%s still running after %.1f s"
+                             % (os.path.basename(proc.argv[0]), timeout))
+        report = sanitizer_report(proc.stderr_text())
+        self.assertIsNone(report, "sanitizer report:\n%s" % report)
+        self.assertEqual(rc, status, "exit status; stderr:\n"
+                         + proc.stderr_text()[-2000:])
+
+    # ---- echo-server helpers ----
+
+    def start_server(self, *args):
+        srv = self.start("echo-server", "--port", "0", *args)
+        _, m = srv.wait_for_line(r"^listening on (.+):(\d+)$", timeout=10)
+        self.assertIsNotNone(m, "no 'listening on' line; stderr:\n"
+                             + srv.stderr_text())
+        srv.host = m.group(1).strip("[]")
+        srv.port = int(m.group(2))
+        return srv
+
+    def stop_server(self, srv, signo=signal.SIGTERM, timeout=3.0):
+        """Signal the server; it must exit 0, cleanly, within timeout. The
+        contract says one second; the margin absorbs a loaded machine."""
+        srv.proc.send_signal(signo)
+        self.assert_exits(srv, 0, timeout)
+
+
+def for_each_build(base, namespace, chapter_filter=None):
+    """Make one concrete TestCase per (chapter, variant) from an abstract
+    base, named like HelloContract_03_selectors_sanitized."""
+    for chapter in chapters():
+        if chapter_filter and not chapter_filter(chapter):
+            continue
+        for variant in VARIANTS:
+            name = "%s_%s_%s" % (base.__name__,
+                                 chapter.replace("-", "_"), variant)
+            namespace[name] = type(name, (base,), {
+                "CHAPTER": chapter, "VARIANT": variant,
+                "__module__": namespace["__name__"]})
+    # The abstract base must not run on its own.
+    namespace.pop(base.__name__, None)
+
+
+def connect(port, host="127.0.0.1", timeout=10.0):
+    s = socket.create_connection((host, port), timeout=timeout)
+    s.settimeout(timeout)
+    return s
+
+
+def pattern(n, seed=0):
+    """n bytes that are not periodic with a short period, so a lost or
+    repeated chunk cannot go unnoticed."""
+    out = bytearray(n)
+    x = (seed * 2654435761 + 12345) & 0xFFFFFFFF
+    for i in range(n):
+        x = (x * 1103515245 + 12345) & 0xFFFFFFFF
+        out[i] = x >> 24
+    return bytes(out)
+
+
+def exchange(sock, data, timeout=30.0, half_close=True):
+    """Send data while reading the echo at the same time (so neither side can
+    deadlock on full buffers); return everything received until EOF, or
+    until len(data) bytes if half_close is False."""
+    sock.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    sent, received = 0, bytearray()
+    deadline = time.monotonic() + timeout
+    done_sending = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("echo exchange: %d of %d bytes back after "
+                                   "%.0f s" % (len(received), len(data),
+                                               timeout))
+            for _, events in sel.select(min(left, 1.0)):
+                if events & selectors.EVENT_WRITE and not done_sending:
+                    try:
+                        sent += sock.send(data[sent:sent + 65536])
+                    except BlockingIOError:
+                        pass
+                    if sent == len(data):
+                        done_sending = True
+                        if half_close:
+                            sock.shutdown(socket.SHUT_WR)
+                        sel.modify(sock, selectors.EVENT_READ)
+                if events & selectors.EVENT_READ:
+                    try:
+                        chunk = sock.recv(65536)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        return bytes(received)
+                    received += chunk
+            if not half_close and done_sending and len(received) >= len(data):
+                return bytes(received)
+    finally:
+        sel.close()
+        sock.setblocking(True)
+
+
+def recv_for(sock, seconds):
+    """Whatever arrives on sock within seconds (b'' if nothing)."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(65536)
+    except socket.timeout:
+        return b""
+    finally:
+        sock.settimeout(10.0)

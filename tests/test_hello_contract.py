@@ -1,0 +1,127 @@
+"""The hello contract of BOOK.md, checked against every chapter's hello."""
+import re
+import time
+
+from harness import HELLO_RE, ProgramTest, for_each_build
+
+FIB_LINE = r"^fib\((\d+)\) = (\d+)( \([0-9.]+ s\))?$"
+CAP = 45  # FIB_MAX_N; every chapter documents it in --help
+
+
+def strip_time(line):
+    """'fib(3) = 2 (0.000 s)' -> 'fib(3) = 2'"""
+    return re.sub(r" \([0-9.]+ s\)$", "", line)
+
+
+class HelloContract(ProgramTest):
+
+    def run_lines(self, text, timeout=20):
+        """Feed text, then exit; return (stdout lines, stderr lines)."""
+        p = self.start("hello", "--interval", "60")
+        p.send(text)
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout)
+        return [l for _, l in p.out_lines], p.err_lines
+
+    def answers(self, out):
+        return [l for l in out if not HELLO_RE.match(l)]
+
+    def test_help_exits_0_and_states_the_cap(self):
+        rc, out, err = self.run_quick("hello", "--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("usage", out.lower())
+        self.assertIn(str(CAP), out)
+
+    def test_bad_options_are_usage_errors_with_status_2(self):
+        for args in (["--bogus"], ["--interval"], ["--interval", "0"],
+                     ["--interval", "-1"], ["--interval", "abc"],
+                     ["--interval", "1e3"], ["--interval", "inf"],
+                     ["stray-argument"]):
+            rc, out, err = self.run_quick("hello", *args)
+            self.assertEqual(rc, 2, args)
+            self.assertEqual(out, "", args)
+            self.assertTrue(err.strip(), "no message on stderr for %s" % args)
+
+    def test_answers_natural_numbers_with_fib(self):
+        out, err = self.run_lines("0\n1\n10\n20\n")
+        got = [re.match(FIB_LINE, l).groups()[:2] for l in self.answers(out)]
+        self.assertEqual(got, [("0", "0"), ("1", "1"), ("10", "55"),
+                               ("20", "6765")])
+        self.assertEqual(err, [])
+
+    def test_allows_blanks_and_a_trailing_carriage_return(self):
+        out, err = self.run_lines("  7 \t\r\n\t8\n")
+        self.assertEqual([re.match(FIB_LINE, l).group(2)
+                          for l in self.answers(out)], ["13", "21"])
+        self.assertEqual(err, [])
+
+    def test_each_bad_line_gets_one_error_and_the_program_carries_on(self):
+        bad = ["abc", "-3", "12abc", "1.5", "99999999999999999999",
+               str(CAP + 1), "x" * 500, "1" * 100000]
+        out, err = self.run_lines("".join(b + "\n" + "3\n" for b in bad))
+        self.assertEqual(len(err), len(bad), "stderr:\n" + "\n".join(err))
+        for line in err:
+            self.assertTrue(line.startswith("error:"), line)
+        self.assertEqual([strip_time(l) for l in self.answers(out)],
+                         ["fib(3) = 2"] * len(bad))
+
+    def test_empty_lines_are_ignored(self):
+        out, err = self.run_lines("\n   \n\r\n4\n")
+        self.assertEqual([strip_time(l) for l in self.answers(out)], ["fib(4) = 3"])
+        self.assertEqual(err, [])
+
+    def test_two_lines_in_one_write_are_both_answered_at_once(self):
+        p = self.start("hello", "--interval", "60")
+        p.send("5\n6\n")
+        answers = []
+        deadline = time.monotonic() + 10
+        while len(answers) < 2 and time.monotonic() < deadline:
+            _, line = p.next_line(deadline - time.monotonic())
+            if line is None:
+                break
+            if not HELLO_RE.match(line):
+                answers.append(strip_time(line))
+        self.assertEqual(answers, ["fib(5) = 5", "fib(6) = 8"])
+        p.send("exit\n")
+        self.assert_exits(p, 0)
+
+    def test_exit_ends_the_program_promptly_with_status_0(self):
+        p = self.start("hello", "--interval", "60")
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout=3)
+
+    def test_end_of_input_ends_the_program_promptly_with_status_0(self):
+        p = self.start("hello", "--interval", "60")
+        p.send("2\n")
+        p.close_stdin()
+        self.assert_exits(p, 0, timeout=3)
+        self.assertIn("fib(2) = 1", [strip_time(l) for _, l in p.out_lines])
+
+    def test_a_last_line_without_newline_is_answered(self):
+        p = self.start("hello", "--interval", "60")
+        p.send("9")
+        p.close_stdin()
+        self.assert_exits(p, 0, timeout=3)
+        self.assertIn("fib(9) = 34", [strip_time(l) for _, l in p.out_lines])
+
+    def test_hellos_carry_the_current_unix_time(self):
+        p = self.start("hello", "--interval", "0.2")
+        when, m = p.wait_for_line(HELLO_RE.pattern, timeout=5)
+        self.assertIsNotNone(m, "no hello at all")
+        self.assertLess(abs(int(m.group(1)) - time.time()), 5)
+        p.send("exit\n")
+        self.assert_exits(p, 0)
+
+    def test_every_stdout_line_is_whole(self):
+        p = self.start("hello", "--interval", "0.05")
+        for n in range(15, 31):
+            p.send("%d\n" % n)
+        time.sleep(0.3)
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout=10)
+        for _, line in p.out_lines:
+            self.assertTrue(HELLO_RE.match(line) or re.match(FIB_LINE, line),
+                            "mangled line: %r" % line)
+
+
+for_each_build(HelloContract, globals())
