@@ -33,6 +33,7 @@ static const char usage[] =
     "\n"
     "Chapter 01 (sync): one client at a time; the next one waits.\n";
 
+/* [stop-signal] */
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t listen_fd = -1;
 static volatile sig_atomic_t client_fd = -1;
@@ -46,6 +47,7 @@ static void on_stop_signal(int signo)
     if (client_fd >= 0)
         shutdown(client_fd, SHUT_RDWR); /* wakes (or pre-empts) recv() */
 }
+/* [stop-signal] */
 
 static void install_signals(void)
 {

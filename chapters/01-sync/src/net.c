@@ -83,6 +83,7 @@ int net_listen(const char *host, unsigned short port, char *where)
     return fd;
 }
 
+/* [send-all] */
 int net_send_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -99,3 +100,4 @@ int net_send_all(int fd, const void *buf, size_t len)
     }
     return 0;
 }
+/* [send-all] */
