@@ -79,6 +79,8 @@ static void parse_args(int argc, char **argv, const char **host,
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
         case 'a':
+            if (*optarg == '\0')
+                options_usage_error("echo-server", "empty --host%s", "");
             *host = optarg;
             break;
         case 'p':
@@ -128,7 +130,11 @@ int main(int argc, char **argv)
     int fd = net_listen(host, port, where);
     if (fd < 0) {
         fprintf(stderr, "echo-server: cannot listen on %s port %u: %s\n",
-                host, port, strerror(errno));
+                host, port,
+                errno == EADDRNOTAVAIL
+                    ? "not an address of this machine, or a name that does "
+                      "not resolve"
+                    : strerror(errno));
         return 1;
     }
     listen_fd = fd;

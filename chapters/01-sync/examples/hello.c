@@ -19,8 +19,8 @@
 static const char usage[] =
     "usage: hello [--interval SECONDS]\n"
     "\n"
-    "Prints '<unix-time> - Hello world!' every SECONDS (a positive decimal,\n"
-    "default 3) and answers each input line holding a natural number n with\n"
+    "Prints '<unix-time> - Hello world!' every SECONDS (a positive decimal\n"
+    "up to 86400, default 3) and answers each input line holding a natural number n with\n"
     "fib(n), computed by naive recursion.\n"
     "\n"
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
@@ -47,7 +47,7 @@ static double parse_args(int argc, char **argv)
         case 'i':
             if (options_parse_interval(optarg, &interval_s) < 0)
                 options_usage_error(
-                    "hello", "bad --interval '%s': want a positive decimal",
+                    "hello", "bad --interval '%s': want a positive decimal up to 86400",
                     optarg);
             break;
         case 'h':
@@ -129,5 +129,12 @@ int main(int argc, char **argv)
             break;
     }
     /* [sync-loop] */
+
+    /* printf's errors are sticky: one check at the end catches a full disk
+     * or a closed pipe on stdout. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("hello: writing standard output");
+        return 1;
+    }
     return 0;
 }

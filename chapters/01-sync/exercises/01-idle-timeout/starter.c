@@ -1,4 +1,4 @@
-/* Exercise 01-idle-timeout: your answer. See README.md. */
+/* Exercise 01-idle-timeout: your answer. See EXERCISE.md. */
 #include "exercise.h"
 
 #include "echo.h"

@@ -1,6 +1,7 @@
-/* Exercise 02-deadlocked-client: your answer. See README.md. */
+/* Exercise 02-deadlocked-client: your answer. See EXERCISE.md. */
 #include "exercise.h"
 
+#include "echo.h"
 #include "net.h"
 
 
