@@ -1,0 +1,161 @@
+/*
+ * echo-server.c - chapter 01: an iterative echo server.
+ *
+ * Accept a client, echo until it is done, close, accept the next. Correct,
+ * simple, and hopeless at concurrency: while one client is connected, every
+ * other one waits in the kernel's accept queue.
+ *
+ * Shutdown on SIGINT/SIGTERM. The handler only sets a flag and calls
+ * shutdown() on the sockets (both async-signal-safe). Shutting the sockets
+ * down, rather than relying on EINTR alone, closes a race: a signal that
+ * lands just before accept() or recv() is entered would otherwise leave the
+ * call blocked with the flag already set and nobody to look at it.
+ */
+#include "echo.h"
+#include "net.h"
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: echo-server [--host ADDR] [--port N]\n"
+    "\n"
+    "Echoes back every byte each client sends. ADDR defaults to 127.0.0.1,\n"
+    "N to 8888; --port 0 lets the kernel pick a free port. The first line on\n"
+    "stdout is 'listening on HOST:PORT'. SIGINT or SIGTERM stops it.\n"
+    "\n"
+    "Chapter 01 (sync): one client at a time; the next one waits.\n";
+
+static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t listen_fd = -1;
+static volatile sig_atomic_t client_fd = -1;
+
+static void on_stop_signal(int signo)
+{
+    (void)signo;
+    stop_requested = 1;
+    if (listen_fd >= 0)
+        shutdown(listen_fd, SHUT_RDWR); /* wakes (or pre-empts) accept() */
+    if (client_fd >= 0)
+        shutdown(client_fd, SHUT_RDWR); /* wakes (or pre-empts) recv() */
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    /* Belt and braces: net_send_all() uses MSG_NOSIGNAL already. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "echo-server: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'echo-server --help'.\n");
+    exit(2);
+}
+
+static void parse_args(int argc, char **argv, const char **host,
+                       unsigned short *port)
+{
+    static const struct option longopts[] = {
+        {"host", required_argument, NULL, 'a'},
+        {"port", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'a':
+            *host = optarg;
+            break;
+        case 'p':
+            if (options_parse_port(optarg, port) < 0)
+                usage_error("bad --port '%s': want 0 to 65535", optarg);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            exit(0);
+        default:
+            usage_error("unknown option or missing value: '%s'",
+                        argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+/* Serve one accepted client to the end and close it. */
+static void serve_client(int fd, const char *peer)
+{
+    client_fd = fd;
+    if (!stop_requested) {
+        fprintf(stderr, "echo-server: %s connected\n", peer);
+        if (echo_serve(fd) == 0)
+            fprintf(stderr, "echo-server: %s done\n", peer);
+        else
+            fprintf(stderr, "echo-server: %s dropped: %s\n", peer,
+                    strerror(errno));
+    }
+    client_fd = -1;
+    close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = "127.0.0.1";
+    unsigned short port = 8888;
+    char where[NET_ADDRSTR_MAX];
+
+    parse_args(argc, argv, &host, &port);
+    install_signals();
+
+    int fd = net_listen(host, port, where);
+    if (fd < 0) {
+        fprintf(stderr, "echo-server: cannot listen on %s port %u: %s\n",
+                host, port, strerror(errno));
+        return 1;
+    }
+    listen_fd = fd;
+    printf("listening on %s\n", where);
+    fflush(stdout);
+
+    /* [accept-loop] */
+    while (!stop_requested) {
+        struct sockaddr_storage addr;
+        socklen_t addr_len = sizeof addr;
+        int conn = accept(fd, (struct sockaddr *)&addr, &addr_len);
+        if (conn < 0) {
+            if (errno != EINTR && !stop_requested)
+                perror("echo-server: accept");
+            continue;
+        }
+        char peer[NET_ADDRSTR_MAX];
+        net_format_address((struct sockaddr *)&addr, addr_len, peer);
+        serve_client(conn, peer); /* everyone else waits until this returns */
+    }
+    /* [accept-loop] */
+
+    listen_fd = -1;
+    close(fd);
+    fprintf(stderr, "echo-server: stopped\n");
+    return 0;
+}
