@@ -1,23 +1,29 @@
 /*
- * echo-server.c - chapter 01: an iterative echo server.
+ * echo-server.c - chapter 02: one thread per connection.
  *
- * Accept a client, echo until it is done, close, accept the next. Correct,
- * simple, and hopeless at concurrency: while one client is connected, every
- * other one waits in the kernel's accept queue.
+ * The main thread accepts; every accepted client gets a thread of its own
+ * that runs chapter 01's echo_serve() unchanged. A blocked recv() now blocks
+ * only its own thread, so clients are served at the same time. The price is
+ * a thread (a stack, a kernel task) per client, and a harder shutdown.
  *
  * Shutdown on SIGINT/SIGTERM. The handler only sets a flag and calls
- * shutdown() on the sockets (both async-signal-safe). Shutting the sockets
- * down, rather than relying on EINTR alone, closes a race: a signal that
- * lands just before accept() or recv() is entered would otherwise leave the
- * call blocked with the flag already set and nobody to look at it.
+ * shutdown() on the listening socket (both async-signal-safe), which wakes
+ * accept() in the main thread whichever thread the signal landed on. The
+ * main thread then shuts down every live client socket through the registry,
+ * so that connection threads blocked in recv() return, and waits for the
+ * last of them. Connection threads are detached: nobody joins them, the
+ * registry's count is what the main thread waits on.
  */
 #include "echo.h"
 #include "net.h"
 #include "options.h"
+#include "registry.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +37,13 @@ static const char usage[] =
     "N to 8888; --port 0 lets the kernel pick a free port. The first line on\n"
     "stdout is 'listening on HOST:PORT'. SIGINT or SIGTERM stops it.\n"
     "\n"
-    "Chapter 01 (sync): one client at a time; the next one waits.\n";
+    "Chapter 02 (threads): one thread per client, all served at once.\n";
 
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t listen_fd = -1;
-static volatile sig_atomic_t client_fd = -1;
+
+/* Every live connection, so that shutdown can reach the threads. */
+static registry_t connections;
 
 static void on_stop_signal(int signo)
 {
@@ -43,8 +51,6 @@ static void on_stop_signal(int signo)
     stop_requested = 1;
     if (listen_fd >= 0)
         shutdown(listen_fd, SHUT_RDWR); /* wakes (or pre-empts) accept() */
-    if (client_fd >= 0)
-        shutdown(client_fd, SHUT_RDWR); /* wakes (or pre-empts) recv() */
 }
 
 static void install_signals(void)
@@ -103,21 +109,46 @@ static void parse_args(int argc, char **argv, const char **host,
         usage_error("unexpected argument '%s'", argv[optind]);
 }
 
-/* Serve one accepted client to the end and close it. */
-static void serve_client(int fd, const char *peer)
+/* [conn-thread] */
+/* A connection's thread: echo until the client is done, then leave the
+ * registry (which closes the socket). The descriptor travels in the void *
+ * argument itself, so there is nothing to allocate and nothing to leak. */
+static void *serve_client(void *arg)
 {
-    client_fd = fd;
-    if (!stop_requested) {
-        fprintf(stderr, "echo-server: %s connected\n", peer);
-        if (echo_serve(fd) == 0)
-            fprintf(stderr, "echo-server: %s done\n", peer);
-        else
-            fprintf(stderr, "echo-server: %s dropped: %s\n", peer,
-                    strerror(errno));
-    }
-    client_fd = -1;
-    close(fd);
+    int fd = (int)(intptr_t)arg;
+
+    if (echo_serve(fd) < 0 && errno != EPIPE && errno != ECONNRESET)
+        perror("echo-server: connection");
+    registry_close(&connections, fd); /* the thread's last use of shared state */
+    return NULL;
 }
+/* [conn-thread] */
+
+/* [spawn] */
+/* Register the connection and give it a thread. On failure (EAGAIN: the
+ * system will not make another thread) only this client pays: we tell it
+ * why on stderr and close it. */
+static void start_client(int conn, const char *peer)
+{
+    pthread_attr_t attr;
+    pthread_t thread;
+    int err;
+
+    if (registry_add(&connections, conn) < 0) {
+        close(conn); /* stopping, or out of memory */
+        return;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    err = pthread_create(&thread, &attr, serve_client, (void *)(intptr_t)conn);
+    pthread_attr_destroy(&attr);
+    if (err != 0) {
+        fprintf(stderr, "echo-server: %s refused: cannot start a thread: %s\n",
+                peer, strerror(err));
+        registry_close(&connections, conn);
+    }
+}
+/* [spawn] */
 
 int main(int argc, char **argv)
 {
@@ -126,6 +157,7 @@ int main(int argc, char **argv)
     char where[NET_ADDRSTR_MAX];
 
     parse_args(argc, argv, &host, &port);
+    registry_init(&connections);
     install_signals();
 
     int fd = net_listen(host, port, where);
@@ -150,12 +182,21 @@ int main(int argc, char **argv)
         }
         char peer[NET_ADDRSTR_MAX];
         net_format_address((struct sockaddr *)&addr, addr_len, peer);
-        serve_client(conn, peer); /* everyone else waits until this returns */
+        start_client(conn, peer); /* returns at once: the thread serves */
     }
     /* [accept-loop] */
 
+    /* [stop] */
     listen_fd = -1;
     close(fd);
+    registry_shutdown_all(&connections); /* wakes every thread in recv() */
+    size_t left = registry_wait_empty(&connections, 0.8);
+    if (left > 0) {
+        fprintf(stderr, "echo-server: %zu connections did not end\n", left);
+        return 1; /* they still use the registry: do not free it under them */
+    }
+    registry_deinit(&connections);
+    /* [stop] */
     fprintf(stderr, "echo-server: stopped\n");
     return 0;
 }
