@@ -40,7 +40,8 @@ deps:
 
 # Doxygen reads its list of inputs from DOC_INPUT, so each new chapter joins
 # the book without editing the Doxyfile.
-DOC_INPUT := README.md $(foreach ch,$(CHAPTERS),$(ch)/CHAPTER.md $(wildcard $(ch)/src/*.h)) \
+DOC_INPUT := README.md $(foreach ch,$(CHAPTERS),$(ch)/CHAPTER.md $(wildcard $(ch)/src/*.h) \
+                                     $(wildcard $(ch)/exercises/*/EXERCISE.md)) \
              $(wildcard docs/*.md)
 docs: deps
 	@rm -rf docs/html

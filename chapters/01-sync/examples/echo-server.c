@@ -33,6 +33,7 @@ static const char usage[] =
     "\n"
     "Chapter 01 (sync): one client at a time; the next one waits.\n";
 
+/* [stop-signal] */
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t listen_fd = -1;
 static volatile sig_atomic_t client_fd = -1;
@@ -46,6 +47,7 @@ static void on_stop_signal(int signo)
     if (client_fd >= 0)
         shutdown(client_fd, SHUT_RDWR); /* wakes (or pre-empts) recv() */
 }
+/* [stop-signal] */
 
 static void install_signals(void)
 {
@@ -60,14 +62,6 @@ static void install_signals(void)
 
     /* Belt and braces: net_send_all() uses MSG_NOSIGNAL already. */
     signal(SIGPIPE, SIG_IGN);
-}
-
-static void usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "echo-server: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'echo-server --help'.\n");
-    exit(2);
 }
 
 static void parse_args(int argc, char **argv, const char **host,
@@ -89,18 +83,21 @@ static void parse_args(int argc, char **argv, const char **host,
             break;
         case 'p':
             if (options_parse_port(optarg, port) < 0)
-                usage_error("bad --port '%s': want 0 to 65535", optarg);
+                options_usage_error("echo-server",
+                                    "bad --port '%s': want 0 to 65535", optarg);
             break;
         case 'h':
             fputs(usage, stdout);
             exit(0);
         default:
-            usage_error("unknown option or missing value: '%s'",
-                        argv[optind - 1]);
+            options_usage_error("echo-server",
+                                "unknown option or missing value: '%s'",
+                                argv[optind - 1]);
         }
     }
     if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+        options_usage_error("echo-server", "unexpected argument '%s'",
+                            argv[optind]);
 }
 
 /* Serve one accepted client to the end and close it. */

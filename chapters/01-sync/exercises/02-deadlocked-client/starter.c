@@ -3,23 +3,6 @@
 
 #include "net.h"
 
-#include <errno.h>
-#include <sys/socket.h>
-
-/* Read exactly len bytes. */
-static int recv_all(int fd, char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t got = recv(fd, buf, len, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        buf += got;
-        len -= (size_t)got;
-    }
-    return 0;
-}
 
 int echo_roundtrip(int fd, const void *msg, size_t len, void *reply)
 {
@@ -29,5 +12,5 @@ int echo_roundtrip(int fd, const void *msg, size_t len, void *reply)
      * ------------------------------------------------------------------- */
     if (net_send_all(fd, msg, len) < 0)
         return -1;
-    return recv_all(fd, reply, len);
+    return net_recv_all(fd, reply, len);
 }
