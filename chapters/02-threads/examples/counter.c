@@ -14,6 +14,8 @@
  * Build with `make SAN=thread` and run build/san-thread/counter --unsafe to
  * watch ThreadSanitizer name the racing lines.
  */
+#include "options.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -168,21 +170,13 @@ static int run_locks(enum mode mode)
     return 0;
 }
 
-static void usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "counter: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'counter --help'.\n");
-    exit(2);
-}
-
 static long parse_count(const char *arg, const char *what)
 {
     char *end;
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > 1000000000)
-        usage_error(what, arg);
+        options_usage_error("counter", what, arg);
     return v;
 }
 
@@ -220,13 +214,13 @@ int main(int argc, char **argv)
             fputs(usage, stdout);
             return 0;
         default:
-            usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
+            options_usage_error("counter", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+        options_usage_error("counter", "unexpected argument '%s'", argv[optind]);
     if (mode == MODE_NONE)
-        usage_error("%s", "choose a mode: --unsafe, --mutex, --deadlock or --ordered");
+        options_usage_error("counter", "%s", "choose a mode: --unsafe, --mutex, --deadlock or --ordered");
     if (mode == MODE_UNSAFE || mode == MODE_MUTEX)
         return run_counter(mode, nthreads);
     return run_locks(mode);

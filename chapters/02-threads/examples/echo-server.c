@@ -68,14 +68,6 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "echo-server: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'echo-server --help'.\n");
-    exit(2);
-}
-
 static void parse_args(int argc, char **argv, const char **host,
                        unsigned short *port)
 {
@@ -95,18 +87,21 @@ static void parse_args(int argc, char **argv, const char **host,
             break;
         case 'p':
             if (options_parse_port(optarg, port) < 0)
-                usage_error("bad --port '%s': want 0 to 65535", optarg);
+                options_usage_error("echo-server",
+                                    "bad --port '%s': want 0 to 65535", optarg);
             break;
         case 'h':
             fputs(usage, stdout);
             exit(0);
         default:
-            usage_error("unknown option or missing value: '%s'",
-                        argv[optind - 1]);
+            options_usage_error("echo-server",
+                                "unknown option or missing value: '%s'",
+                                argv[optind - 1]);
         }
     }
     if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+        options_usage_error("echo-server", "unexpected argument '%s'",
+                            argv[optind]);
 }
 
 /* [conn-thread] */

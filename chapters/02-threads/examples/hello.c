@@ -43,14 +43,6 @@ static const char usage[] =
     "Chapter 02 (threads): a second thread prints the hellos, so they keep\n"
     "coming while the program waits for you or computes fib.\n";
 
-static void usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "hello: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'hello --help'.\n");
-    exit(2);
-}
-
 static double parse_args(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -66,19 +58,22 @@ static double parse_args(int argc, char **argv)
         switch (opt) {
         case 'i':
             if (options_parse_interval(optarg, &interval_s) < 0)
-                usage_error("bad --interval '%s': want a positive decimal",
-                            optarg);
+                options_usage_error(
+                    "hello", "bad --interval '%s': want a positive decimal",
+                    optarg);
             break;
         case 'h':
             printf(usage, FIB_MAX_N, FIB_MAX_N, INPUT_LINE_MAX);
             exit(0);
         default:
-            usage_error("unknown option or missing value: '%s'",
-                        argv[optind - 1]);
+            options_usage_error("hello",
+                                "unknown option or missing value: '%s'",
+                                argv[optind - 1]);
         }
     }
     if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+        options_usage_error("hello", "unexpected argument '%s'",
+                            argv[optind]);
     return interval_s;
 }
 

@@ -30,6 +30,7 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* [parse-digits] */
 /* Accumulate decimal digits into an unsigned, refusing to overflow. The check
  * happens before the multiplication, because unsigned overflow would wrap
  * silently and a wrapped value could even pass the cap. */
@@ -50,6 +51,7 @@ static input_kind_t parse_digits(const char *p, const char *end, unsigned *n)
     *n = value;
     return INPUT_NUMBER;
 }
+/* [parse-digits] */
 
 input_kind_t input_parse_line(const char *line, size_t len, unsigned *n)
 {

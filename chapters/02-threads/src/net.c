@@ -83,6 +83,7 @@ int net_listen(const char *host, unsigned short port, char *where)
     return fd;
 }
 
+/* [send-all] */
 int net_send_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -96,6 +97,27 @@ int net_send_all(int fd, const void *buf, size_t len)
         }
         p += sent;
         len -= (size_t)sent;
+    }
+    return 0;
+}
+/* [send-all] */
+
+int net_recv_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+
+    while (len > 0) {
+        ssize_t got = recv(fd, p, len, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return -1;
+        if (got == 0) {
+            errno = ECONNRESET;
+            return -1;
+        }
+        p += got;
+        len -= (size_t)got;
     }
     return 0;
 }

@@ -53,4 +53,18 @@ void net_format_address(const struct sockaddr *addr, socklen_t len, char *out);
  */
 int net_send_all(int fd, const void *buf, size_t len);
 
+/**
+ * @brief Receive exactly @p len bytes, however many recv() calls it takes.
+ *
+ * The receiving twin of net_send_all(): recv() returns whatever has arrived,
+ * which may be less than asked for. EINTR is retried.
+ *
+ * @param fd a connected, blocking stream socket.
+ * @param[out] buf room for @p len bytes.
+ * @param len how many bytes to wait for.
+ * @return 0 when all @p len bytes arrived; -1 with errno set otherwise
+ *         (ECONNRESET when the peer ended the stream early).
+ */
+int net_recv_all(int fd, void *buf, size_t len);
+
 #endif

@@ -6,6 +6,8 @@
  */
 #include "options.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int options_parse_interval(const char *text, double *interval_s)
@@ -54,4 +56,13 @@ int options_parse_port(const char *text, unsigned short *port)
         return -1;
     *port = (unsigned short)value;
     return 0;
+}
+
+void options_usage_error(const char *program, const char *fmt,
+                         const char *arg)
+{
+    fprintf(stderr, "%s: ", program);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry '%s --help'.\n", program);
+    exit(2);
 }

@@ -33,4 +33,17 @@ int options_parse_interval(const char *text, double *interval_s);
  */
 int options_parse_port(const char *text, unsigned short *port);
 
+/**
+ * @brief Report a command-line mistake and exit with status 2.
+ *
+ * Prints "PROGRAM: " and the message made from @p fmt and @p arg on stderr,
+ * then a hint to try --help.
+ *
+ * @param program the program's name, such as "hello".
+ * @param fmt a printf format with exactly one %s.
+ * @param arg the offending argument, quoted into the message.
+ */
+void options_usage_error(const char *program, const char *fmt,
+                         const char *arg);
+
 #endif

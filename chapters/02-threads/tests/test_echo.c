@@ -217,6 +217,27 @@ Test(net, listen_fails_cleanly_on_a_bad_host)
     cr_assert_neq(errno, 0);
 }
 
+Test(net, recv_all_waits_for_every_byte_and_reports_an_early_end,
+     .timeout = 10)
+{
+    int sv[2];
+    char buf[8];
+
+    make_pair(sv);
+    cr_assert_eq(net_send_all(sv[0], "abc", 3), 0);
+    cr_assert_eq(net_send_all(sv[0], "def", 3), 0);
+    cr_assert_eq(net_recv_all(sv[1], buf, 6), 0);
+    cr_assert_arr_eq(buf, "abcdef", 6);
+
+    cr_assert_eq(net_send_all(sv[0], "gh", 2), 0);
+    shutdown(sv[0], SHUT_WR);
+    errno = 0;
+    cr_assert_eq(net_recv_all(sv[1], buf, 4), -1);
+    cr_assert_eq(errno, ECONNRESET);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void on_alarm(int signo)
 {
     (void)signo;

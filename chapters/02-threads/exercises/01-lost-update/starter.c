@@ -1,4 +1,4 @@
-/* Exercise 01-lost-update: your answer. See README.md. */
+/* Exercise 01-lost-update: your answer. See EXERCISE.md. */
 #include "exercise.h"
 
 void tally_init(tally_t *t)

@@ -1,4 +1,4 @@
-/* Exercise 02-bounded-queue: your answer. See README.md. */
+/* Exercise 02-bounded-queue: your answer. See EXERCISE.md. */
 #include "exercise.h"
 
 #include <errno.h>
