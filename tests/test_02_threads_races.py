@@ -3,7 +3,9 @@ ThreadSanitizer (build/san-thread/). TSan reports make a program exit 66;
 a report in the safe programs fails the test, and the unsafe counter must
 produce one, which proves the tool is really watching."""
 import os
+import resource
 import signal
+import socket
 import subprocess
 import unittest
 
@@ -91,6 +93,53 @@ class Races(unittest.TestCase):
         p.send("exit\n")
         rc = p.wait(30)
         self.assert_clean(rc, p.stderr_text(), "hello")
+
+    def test_thread_limit_refuses_clients_not_the_server(self):
+        # 40 MiB of address space leaves room for only a few 8 MiB thread
+        # stacks, so pthread_create() fails with EAGAIN for later clients.
+        # Plain build only: the sanitizers need far more address space.
+        limit = 40 * 1024 * 1024
+
+        def small_address_space():
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        srv = subprocess.Popen(
+            [os.path.join(CHAPTER, "build", "echo-server"), "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=small_address_space)
+        try:
+            port = int(srv.stdout.readline().decode().rsplit(":", 1)[1])
+            socks, served, refused = [], 0, 0
+            for _ in range(12):
+                s = connect(port)
+                socks.append(s)
+                s.sendall(b"x")
+                try:
+                    got = s.recv(1)
+                except OSError:
+                    got = b""
+                if got == b"x":
+                    served += 1
+                else:
+                    refused += 1
+            self.assertGreater(served, 0, "no client was served at all")
+            self.assertGreater(refused, 0, "the limit never bit: the test "
+                               "proves nothing")
+            for s in socks:
+                s.close()
+            # The threads of the closed clients are gone: room again.
+            s = connect(port)
+            self.assertEqual(exchange(s, b"again"), b"again")
+            s.close()
+            srv.send_signal(signal.SIGTERM)
+            self.assertEqual(srv.wait(timeout=10), 0)
+            err = srv.stderr.read().decode()
+            self.assertIn("cannot start a thread", err)
+        finally:
+            if srv.poll() is None:
+                srv.kill()
+                srv.wait()
+            srv.stdout.close()
+            srv.stderr.close()
 
     def test_tsan_is_silent_on_echo_server(self):
         p = Process([os.path.join(TSAN_DIR, "echo-server"), "--port", "0"])
