@@ -10,6 +10,8 @@
  *     blocked in read() until the other writes. Once with both threads
  *     pinned to the same CPU (every hand-over is a switch on that CPU), once
  *     on two different CPUs (the hand-over is a cross-CPU wake-up);
+ *   - the same function call and thread start+join in Python, through
+ *     python3 (the notes' language), when it is installed;
  *   - memory per idle thread: the growth of the resident set while
  *     IDLE_THREADS threads sit blocked on a condition variable, and the
  *     virtual stack reserved for each.
@@ -187,6 +189,37 @@ static double bench_idle_memory(size_t *stack_bytes)
     return n > 0 ? (double)(after - before) / n : -1.0;
 }
 
+/* ---- the same in Python, the notes' language --------------------------------- */
+
+/* Seconds per operation measured by python3 (best of 3), or -1 without it. */
+static double python_per_op(const char *what)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import threading, time\n"
+             "def f(): pass\n"
+             "def create(n):\n"
+             "    for _ in range(n):\n"
+             "        t = threading.Thread(target=f); t.start(); t.join()\n"
+             "def call(n):\n"
+             "    for _ in range(n): f()\n"
+             "n = 2000 if \"%s\" == \"create\" else 1000000\n"
+             "best = 1e9\n"
+             "for _ in range(3):\n"
+             "    t = time.perf_counter(); %s(n)\n"
+             "    best = min(best, (time.perf_counter() - t) / n)\n"
+             "print(best)' 2>/dev/null",
+             what, what);
+    FILE *p = popen(cmd, "r");
+    double s = -1.0;
+    if (p == NULL)
+        return -1.0;
+    if (fscanf(p, "%lf", &s) != 1)
+        s = -1.0;
+    pclose(p);
+    return s;
+}
+
 /* ---- report ---------------------------------------------------------------------- */
 
 static void cpu_model(char *out, size_t len)
@@ -254,6 +287,8 @@ int main(int argc, char **argv)
     double across = ncpu > 1 ? best_of_3(ping_across) : -1.0;
     size_t stack = 0;
     double kib = bench_idle_memory(&stack);
+    double py_call = python_per_op("call");
+    double py_create = python_per_op("create");
 
     printf("%-36s %12s %12s\n", "operation", "ns", "x call");
     printf("%-36s %12.1f %12.0f\n", "function call (the floor)", call * 1e9, 1.0);
@@ -266,6 +301,14 @@ int main(int argc, char **argv)
                across / call);
     else
         printf("%-36s %12s\n", "hand-over across CPUs", "(1 CPU)");
+    if (py_call >= 0 && py_create >= 0) {
+        printf("%-36s %12.1f %12.0f\n", "Python: function call", py_call * 1e9,
+               py_call / call);
+        printf("%-36s %12.1f %12.0f\n", "Python: Thread start + join",
+               py_create * 1e9, py_create / call);
+    } else {
+        printf("(python3 not found: no Python rows)\n");
+    }
     printf("\nidle thread: %.1f KiB resident each (%d threads), %zu KiB of "
            "stack reserved each\n", kib, IDLE_THREADS, stack / 1024);
 
@@ -281,6 +324,11 @@ int main(int argc, char **argv)
         csv_row(f, cpu, date, "switch_same_cpu", same * 1e9, "ns");
         if (across >= 0)
             csv_row(f, cpu, date, "handover_across_cpus", across * 1e9, "ns");
+        if (py_call >= 0 && py_create >= 0) {
+            csv_row(f, cpu, date, "python_function_call", py_call * 1e9, "ns");
+            csv_row(f, cpu, date, "python_thread_start_join", py_create * 1e9,
+                    "ns");
+        }
         csv_row(f, cpu, date, "idle_thread_rss", kib, "KiB");
         csv_row(f, cpu, date, "thread_stack_reserved", (double)(stack / 1024),
                 "KiB");
