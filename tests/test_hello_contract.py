@@ -36,6 +36,7 @@ class HelloContract(ProgramTest):
         for args in (["--bogus"], ["--interval"], ["--interval", "0"],
                      ["--interval", "-1"], ["--interval", "abc"],
                      ["--interval", "1e3"], ["--interval", "inf"],
+                     ["--interval", "0.0000000001"],
                      ["stray-argument"]):
             rc, out, err = self.run_quick("hello", *args)
             self.assertEqual(rc, 2, args)

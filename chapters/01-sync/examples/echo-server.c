@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -62,6 +63,18 @@ static void install_signals(void)
 
     /* Belt and braces: net_send_all() uses MSG_NOSIGNAL already. */
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* Out of descriptors or memory, accept() fails at once, every time, until
+ * something is closed. Pause instead of spinning the CPU and flooding stderr;
+ * the client stays in the backlog and is accepted when there is room. */
+static void accept_failed(int err)
+{
+    fprintf(stderr, "echo-server: accept: %s\n", strerror(err));
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        struct timespec pause = {0, 100 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
 }
 
 static void parse_args(int argc, char **argv, const char **host,
@@ -148,7 +161,7 @@ int main(int argc, char **argv)
         int conn = accept(fd, (struct sockaddr *)&addr, &addr_len);
         if (conn < 0) {
             if (errno != EINTR && !stop_requested)
-                perror("echo-server: accept");
+                accept_failed(errno);
             continue;
         }
         char peer[NET_ADDRSTR_MAX];

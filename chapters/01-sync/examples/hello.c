@@ -19,9 +19,9 @@
 static const char usage[] =
     "usage: hello [--interval SECONDS]\n"
     "\n"
-    "Prints '<unix-time> - Hello world!' every SECONDS (a positive decimal\n"
-    "up to 86400, default 3) and answers each input line holding a natural number n with\n"
-    "fib(n), computed by naive recursion.\n"
+    "Prints '<unix-time> - Hello world!' every SECONDS (a decimal from\n"
+    "0.001 to 86400, default 3) and answers each input line holding a\n"
+    "natural number n with fib(n), computed by naive recursion.\n"
     "\n"
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
     "fib(%d) already takes seconds, so a larger n would freeze the program\n"
@@ -47,7 +47,8 @@ static double parse_args(int argc, char **argv)
         case 'i':
             if (options_parse_interval(optarg, &interval_s) < 0)
                 options_usage_error(
-                    "hello", "bad --interval '%s': want a positive decimal up to 86400",
+                    "hello",
+                    "bad --interval '%s': want a decimal from 0.001 to 86400",
                     optarg);
             break;
         case 'h':

@@ -34,7 +34,7 @@ int options_parse_interval(const char *text, double *interval_s)
             return -1;
         }
     }
-    if (digits == 0 || value <= 0.0)
+    if (digits == 0 || value < OPTIONS_INTERVAL_MIN_S)
         return -1;
     *interval_s = value;
     return 0;

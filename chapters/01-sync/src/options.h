@@ -9,14 +9,18 @@
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
+/** @brief Smallest accepted `--interval`, in seconds (one millisecond). */
+#define OPTIONS_INTERVAL_MIN_S 0.001
+
 /** @brief Largest accepted `--interval`, in seconds (one day). */
 #define OPTIONS_INTERVAL_MAX_S 86400.0
 
 /**
  * @brief Parse a positive decimal such as `3`, `0.5` or `.25`.
  *
- * Digits with at most one decimal point, greater than zero and at most
- * OPTIONS_INTERVAL_MAX_S. No sign, exponent, hex, `inf` or `nan`, which
+ * Digits with at most one decimal point, from OPTIONS_INTERVAL_MIN_S to
+ * OPTIONS_INTERVAL_MAX_S. (Smaller values would round to nothing in the
+ * arithmetic of a timer.) No sign, exponent, hex, `inf` or `nan`, which
  * strtod() would all accept.
  *
  * @param text the option's value.

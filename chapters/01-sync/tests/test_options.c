@@ -12,6 +12,8 @@ Test(options, parses_positive_decimal_intervals)
     cr_assert_float_eq(s, 0.25, 1e-12);
     cr_assert_eq(options_parse_interval(".5", &s), 0);
     cr_assert_float_eq(s, 0.5, 1e-12);
+    cr_assert_eq(options_parse_interval("0.001", &s), 0);
+    cr_assert_float_eq(s, 0.001, 1e-12);
     cr_assert_eq(options_parse_interval("2.", &s), 0);
     cr_assert_float_eq(s, 2.0, 1e-12);
 }
@@ -21,6 +23,7 @@ Test(options, refuses_intervals_that_are_not_positive_decimals)
     static const char *bad[] = {
         "", "0", "0.0", ".", "-1", "+1", "1e3", "inf", "nan", "0x10",
         "1..2", "1.2.3", " 1", "1 ", "abc", "86401", "99999999999999999999",
+        "0.0009", "0.0000000001",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double s = 42.0;

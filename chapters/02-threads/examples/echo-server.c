@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -68,6 +69,18 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Out of descriptors or memory, accept() fails at once, every time, until
+ * something is closed. Pause instead of spinning the CPU and flooding stderr;
+ * the client stays in the backlog and is accepted when there is room. */
+static void accept_failed(int err)
+{
+    fprintf(stderr, "echo-server: accept: %s\n", strerror(err));
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        struct timespec pause = {0, 100 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+}
+
 static void parse_args(int argc, char **argv, const char **host,
                        unsigned short *port)
 {
@@ -83,6 +96,8 @@ static void parse_args(int argc, char **argv, const char **host,
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
         case 'a':
+            if (*optarg == '\0')
+                options_usage_error("echo-server", "empty --host%s", "");
             *host = optarg;
             break;
         case 'p':
@@ -158,7 +173,11 @@ int main(int argc, char **argv)
     int fd = net_listen(host, port, where);
     if (fd < 0) {
         fprintf(stderr, "echo-server: cannot listen on %s port %u: %s\n",
-                host, port, strerror(errno));
+                host, port,
+                errno == EADDRNOTAVAIL
+                    ? "not an address of this machine, or a name that does "
+                      "not resolve"
+                    : strerror(errno));
         return 1;
     }
     listen_fd = fd;
@@ -172,7 +191,7 @@ int main(int argc, char **argv)
         int conn = accept(fd, (struct sockaddr *)&addr, &addr_len);
         if (conn < 0) {
             if (errno != EINTR && !stop_requested)
-                perror("echo-server: accept");
+                accept_failed(errno);
             continue;
         }
         char peer[NET_ADDRSTR_MAX];

@@ -86,11 +86,16 @@ Test(bounded_queue, close_drains_then_wakes_waiting_workers, .timeout = 10)
 #define PRODUCERS 4
 #define PER_PRODUCER 20000L
 
+/* Failed puts are counted, not asserted: a Criterion assertion outside the
+ * test's own thread crashes the test instead of failing it readably. */
+static atomic_long failed_puts;
+
 static void *produce(void *arg)
 {
     long base = *(long *)arg;
     for (long i = 1; i <= PER_PRODUCER; i++)
-        cr_assert_eq(bq_put(&q, base + i), 0);
+        if (bq_put(&q, base + i) != 0)
+            atomic_fetch_add(&failed_puts, 1);
     return NULL;
 }
 
@@ -113,6 +118,31 @@ Test(bounded_queue, many_producers_many_workers_lose_nothing, .timeout = 30)
     bq_close(&q);
     for (int i = 0; i < 3; i++)
         pthread_join(workers[i], NULL);
+    cr_assert_eq(atomic_load(&failed_puts), 0, "bq_put failed on an open queue");
     cr_assert_eq(sums[0] + sums[1] + sums[2], want);
+    bq_destroy(&q);
+}
+
+Test(bounded_queue, a_waiting_worker_sleeps_instead_of_spinning, .timeout = 10)
+{
+    pthread_t t;
+    clockid_t cpu;
+    struct timespec used;
+    long sum = -1;
+
+    cr_assert_eq(bq_init(&q, 4), 0);
+    cr_assert_eq(pthread_create(&t, NULL, get_until_closed, &sum), 0);
+    cr_assert_eq(pthread_getcpuclockid(t, &cpu), 0);
+    pause_ms(400); /* the worker waits on an empty queue all this time */
+    cr_assert_eq(clock_gettime(cpu, &used), 0);
+    bq_close(&q);
+    pthread_join(t, NULL);
+
+    double cpu_s = (double)used.tv_sec + (double)used.tv_nsec / 1e9;
+    /* A condition variable wait uses almost no CPU; a spinning loop uses
+     * most of a core even on a busy machine. */
+    cr_assert_lt(cpu_s, 0.05, "the waiting worker used %.3f s of CPU in 0.4 s",
+                 cpu_s);
+    cr_assert_eq(sum, 0);
     bq_destroy(&q);
 }
