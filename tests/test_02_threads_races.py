@@ -44,6 +44,7 @@ class Races(unittest.TestCase):
     def assert_clean(self, rc, err, what):
         self.assertNotIn("ThreadSanitizer", err,
                          "%s: ThreadSanitizer report:\n%s" % (what, err[:3000]))
+        self.assertIsNotNone(rc, "%s: still running\n%s" % (what, err))
         self.assertEqual(rc, 0, "%s: exit status %d\n%s" % (what, rc, err))
 
     def test_unsafe_counter_loses_updates(self):

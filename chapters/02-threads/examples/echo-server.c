@@ -8,7 +8,8 @@
  *
  * Shutdown on SIGINT/SIGTERM. The handler only sets a flag and calls
  * shutdown() on the listening socket (both async-signal-safe), which wakes
- * accept() in the main thread whichever thread the signal landed on. The
+ * accept() in the main thread. Connection threads block the two signals, so
+ * the main thread is the one that receives them. The
  * main thread then shuts down every live client socket through the registry,
  * so that connection threads blocked in recv() return, and waits for the
  * last of them. Connection threads are detached: nobody joins them, the
@@ -148,10 +149,20 @@ static void start_client(int conn, const char *peer)
         close(conn); /* stopping, or out of memory */
         return;
     }
+    /* A new thread inherits its creator's signal mask. Blocking SIGINT and
+     * SIGTERM around pthread_create() means only the main thread ever
+     * receives them, where the handler's shutdown() of the listening socket
+     * is certain to wake accept(). */
+    sigset_t stop_signals, saved;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, &saved);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     err = pthread_create(&thread, &attr, serve_client, (void *)(intptr_t)conn);
     pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (err != 0) {
         fprintf(stderr, "echo-server: %s refused: cannot start a thread: %s\n",
                 peer, strerror(err));
