@@ -7,6 +7,8 @@
  */
 #include "registry.h"
 
+#include "timespec.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -94,12 +96,7 @@ size_t registry_wait_empty(registry_t *r, double timeout_s)
     size_t left;
 
     clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += (time_t)timeout_s;
-    deadline.tv_nsec += (long)((timeout_s - (double)(time_t)timeout_s) * 1e9);
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec += 1;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    deadline = timespec_add_s(deadline, timeout_s);
     pthread_mutex_lock(&r->lock);
     while (r->count > 0 &&
            pthread_cond_timedwait(&r->empty, &r->lock, &deadline) != ETIMEDOUT)

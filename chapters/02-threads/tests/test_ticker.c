@@ -3,6 +3,7 @@
  * promptly. Real time is involved, so the margins are wide.
  */
 #include "ticker.h"
+#include "timespec.h"
 
 #include <criterion/criterion.h>
 #include <stdatomic.h>
@@ -75,4 +76,18 @@ Test(ticker, no_tick_after_stop_returns, .timeout = 10)
     int n = atomic_load(&ticks);
     sleep_s(0.1);
     cr_assert_eq(atomic_load(&ticks), n);
+}
+
+Test(timespec, adds_seconds_and_carries_into_the_seconds_field)
+{
+    struct timespec t = {10, 900000000L};
+    struct timespec later = timespec_add_s(t, 0.25);
+    cr_assert_eq(later.tv_sec, 11);
+    cr_assert_eq(later.tv_nsec, 150000000L);
+    later = timespec_add_s(t, 2.0);
+    cr_assert_eq(later.tv_sec, 12);
+    cr_assert_eq(later.tv_nsec, 900000000L);
+    cr_assert(timespec_before(t, later));
+    cr_assert_not(timespec_before(later, t));
+    cr_assert_not(timespec_before(t, t));
 }
