@@ -65,6 +65,13 @@ class Races(unittest.TestCase):
         self.assertRegex(r.stdout, r"expected 4000000, got 4000000")
         self.assertEqual(r.returncode, 0)
 
+    def test_counter_refuses_two_modes(self):
+        r = run(os.path.join(CHAPTER, "build", "counter"), "--unsafe",
+                "--mutex")
+        self.assertIn("choose one mode", r.stderr)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "")
+
     def test_tsan_reports_the_unsafe_counter(self):
         r = run(os.path.join(TSAN_DIR, "counter"), "--unsafe",
                 "--iterations", "100000")

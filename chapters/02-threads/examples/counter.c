@@ -200,10 +200,14 @@ int main(int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'u': mode = MODE_UNSAFE; break;
-        case 'm': mode = MODE_MUTEX; break;
-        case 'd': mode = MODE_DEADLOCK; break;
-        case 'o': mode = MODE_ORDERED; break;
+        case 'u': case 'm': case 'd': case 'o': {
+            enum mode chosen = opt == 'u' ? MODE_UNSAFE : opt == 'm' ? MODE_MUTEX
+                             : opt == 'd' ? MODE_DEADLOCK : MODE_ORDERED;
+            if (mode != MODE_NONE && mode != chosen)
+                options_usage_error("counter", "%s", "choose one mode, not several");
+            mode = chosen;
+            break;
+        }
         case 't':
             nthreads = parse_count(optarg, "bad --threads '%s': want 1 to 1000000000");
             break;
