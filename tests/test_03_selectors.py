@@ -28,7 +28,7 @@ BACKENDS = ("select", "poll", "epoll")
 # pushes tens of MiB without reading. The server itself holds at most
 # ECHO_BUFFER_MAX (64 KiB) per connection; the rest waits in the kernel's
 # socket buffers (not the server's memory) and then in the client.
-RSS_BOUND_MIB = 16
+RSS_BOUND_MIB = 6
 
 
 def hellos_between(proc, start, end):
