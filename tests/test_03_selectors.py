@@ -12,6 +12,7 @@ can watch are refused one by one, cleanly.
 """
 import os
 import random
+import resource
 import selectors
 import signal
 import socket
@@ -19,8 +20,8 @@ import struct
 import threading
 import time
 
-from harness import (HELLO_RE, ProgramTest, connect, exchange, for_each_build,
-                     pattern)
+from harness import (HELLO_RE, Process, ProgramTest, build, connect, exchange,
+                     for_each_build, pattern, program)
 
 BACKENDS = ("select", "poll", "epoll")
 
@@ -270,6 +271,68 @@ class Selectors(ProgramTest):
             self.assertEqual(s.recv(4), b"", "the server should close us")
         for s in socks:
             s.close()
+
+    def test_out_of_descriptors_it_backs_off_and_accepts_later(self):
+        # A hard limit of 40 descriptors: after about 30 clients accept()
+        # fails with EMFILE. The server must keep serving the clients it
+        # has, and accept the waiting ones once some leave.
+        path = program(self.CHAPTER, self.VARIANT, "echo-server")
+        if not os.path.exists(path):
+            build(self.CHAPTER, self.VARIANT)
+        srv = Process(["sh", "-c", 'ulimit -n 40 && exec "$0" --port 0', path])
+        self.procs.append(srv)
+        _, m = srv.wait_for_line(r"^listening on (.+):(\d+)$", timeout=10)
+        self.assertIsNotNone(m, srv.stderr_text())
+        port = int(m.group(2))
+        socks = [connect(port) for _ in range(50)]  # the backlog holds them
+        self.assert_says(srv, "Too many open files")
+        self.assertEqual(exchange(socks[0], b"served", half_close=False),
+                         b"served")
+        for s in socks[:25]:
+            s.close()
+        # The last ones were waiting in the backlog; now there is room.
+        for s in socks[-5:]:
+            self.assertEqual(exchange(s, b"late but served", timeout=30),
+                             b"late but served")
+        for s in socks[25:]:
+            s.close()
+        srv.proc.send_signal(signal.SIGTERM)
+        self.assert_exits(srv, 0, timeout=5)
+
+    def test_ten_thousand_clients_held_by_one_thread(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < 10300:
+            self.skipTest("descriptor hard limit %d < 10,300" % hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE,
+                        (soft, hard))
+        srv = self.start_server("--backend", "epoll")
+        socks = []
+        try:
+            for _ in range(10000):
+                socks.append(connect(srv.port, timeout=30))
+            # Every one of them is live: each sends a byte, all at once,
+            # and gets it back.
+            sel = selectors.DefaultSelector()
+            for s in socks:
+                s.setblocking(False)
+                s.send(b"!")
+                sel.register(s, selectors.EVENT_READ)
+            left, deadline = len(socks), time.monotonic() + 60
+            while left and time.monotonic() < deadline:
+                for key, _ in sel.select(1.0):
+                    self.assertEqual(key.fileobj.recv(1), b"!")
+                    sel.unregister(key.fileobj)
+                    left -= 1
+            sel.close()
+            self.assertEqual(left, 0, "%d of 10,000 clients got no echo" % left)
+            with open("/proc/%d/status" % srv.proc.pid) as f:
+                threads = [l for l in f if l.startswith("Threads:")][0]
+            self.assertEqual(threads.split()[1], "1")
+        finally:
+            for s in socks:
+                s.close()
+        self.stop_server(srv)
 
 
 FD_SETSIZE = 1024

@@ -260,7 +260,11 @@ static void client_event(server_t *s, client_t *c, unsigned events)
     }
     unsigned want = echo_interest(&c->echo);
     if (want != c->echo.interest) { /* a system call only on a change */
-        selector_modify(s->sel, c->echo.fd, want, c);
+        if (selector_modify(s->sel, c->echo.fd, want, c) < 0) {
+            fprintf(stderr, "echo-server: selector: %s\n", strerror(errno));
+            close_client(s, c);
+            return;
+        }
         c->echo.interest = want;
     }
 }
