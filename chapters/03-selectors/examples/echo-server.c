@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE /* accept4, pipe2 */
 #include "echo.h"
+#include "monotonic.h"
 #include "net.h"
 #include "options.h"
 #include "selector.h"
@@ -29,7 +30,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -162,13 +162,6 @@ static void raise_fd_limit(void)
 }
 /* [rlimit] */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void close_client(server_t *s, client_t *c)
 {
     selector_unregister(s->sel, c->echo.fd); /* before close: see selector.h */
@@ -238,7 +231,7 @@ static void accept_all(server_t *s)
         fprintf(stderr, "echo-server: accept: %s\n", strerror(errno));
         selector_unregister(s->sel, s->listen_fd);
         s->accepting = 0;
-        s->resume_at = now_s() + ACCEPT_BACKOFF_S;
+        s->resume_at = monotonic_s() + ACCEPT_BACKOFF_S;
         return;
     }
 }
@@ -277,12 +270,12 @@ static int serve(server_t *s)
     for (;;) {
         int timeout_ms = -1;
         if (!s->accepting) {
-            double left = s->resume_at - now_s();
+            double left = s->resume_at - monotonic_s();
             timeout_ms = left > 0 ? (int)(left * 1000.0) + 1 : 0;
         }
         if (selector_select(s->sel, timeout_ms) < 0)
             return -1;
-        if (!s->accepting && now_s() >= s->resume_at &&
+        if (!s->accepting && monotonic_s() >= s->resume_at &&
             selector_register(s->sel, s->listen_fd, SELECTOR_READ,
                               &listener_mark) == 0)
             s->accepting = 1;

@@ -21,6 +21,7 @@
 #include "fib.h"
 #include "input.h"
 #include "linebuf.h"
+#include "monotonic.h"
 #include "options.h"
 #include "selector.h"
 
@@ -82,13 +83,6 @@ static double parse_args(int argc, char **argv)
         options_usage_error("hello", "unexpected argument '%s'",
                             argv[optind]);
     return interval_s;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Answer one line. Returns 0 to go on, 1 when the user asked to exit. */
@@ -161,11 +155,11 @@ static int handle_input(linebuf_t *lb)
 static int run(selector_t *sel, double interval_s)
 {
     linebuf_t lb;
-    double next_hello = now_s(); /* the first one at once */
+    double next_hello = monotonic_s(); /* the first one at once */
 
     linebuf_init(&lb);
     for (;;) {
-        double now = now_s();
+        double now = monotonic_s();
         if (now >= next_hello) {
             printf("%lld - Hello world!\n", (long long)time(NULL));
             next_hello += interval_s;
