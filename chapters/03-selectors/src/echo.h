@@ -16,9 +16,9 @@
  * stops asking for SELECTOR_READ: the server leaves the client's bytes in
  * the kernel, the kernel's buffers fill, and TCP's flow control stops the
  * client. Memory per connection stays bounded, and the other connections
- * never notice. Reading resumes once the buffer has drained: the bytes
- * are sent from its front and it is reused from the start only when empty
- * (no copying), so "room" means "all sent".
+ * never notice. Once full, the buffer takes reads again only when it has
+ * drained completely: bytes are sent from its front, and its space is
+ * reused only when it is empty, so nothing is ever copied.
  */
 #ifndef ECHO_H
 #define ECHO_H
