@@ -55,8 +55,9 @@ ONE_AT_A_TIME = {"01-sync"}
 
 class Workload:
     def __init__(self, name, connections, size, messages, duration=None,
-                 hold=False):
+                 hold=False, repeats=1):
         self.name = name
+        self.repeats = repeats
         self.connections = connections
         self.size = size
         self.messages = messages
@@ -70,14 +71,15 @@ def workloads(mode):
         return [Workload("1x64B", 1, 64, 50),
                 Workload("10x16KiB", 10, 16384, 10),
                 Workload("hold 50", 50, 64, 3, hold=True)], 30
-    secs = 0.25 if mode == "quick" else 1.0
+    secs, repeats = (0.25, 1) if mode == "quick" else (0.4, 3)
     hold = 2000 if mode == "quick" else 10000
     out = []
     for n in (1, 100, 1000):
         for size, label in ((64, "64B"), (16384, "16KiB")):
             # The count bounds the run; the duration ends it sooner.
             out.append(Workload("%dx%s" % (n, label), n, size,
-                                max(10, 2000000 // n), duration=secs))
+                                max(10, 2000000 // n), duration=secs,
+                                repeats=repeats))
     out.append(Workload("hold %d" % hold, hold, 64, 3, hold=True))
     return out, 60
 
@@ -246,8 +248,39 @@ def stop_server(proc):
     return None if rc == 0 else "exited with status %d" % rc
 
 
+def run_loadgen(argv, timeout):
+    """(RESULT fields, error lines, exit status, full output)."""
+    try:
+        r = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout + 30)
+        out, err = r.stdout.decode(), r.stderr.decode(errors="replace")
+        rc = r.returncode
+    except subprocess.TimeoutExpired:
+        out, err, rc = "", "loadgen: error: loadgen did not finish\n", -1
+    fields = {}
+    m = re.search(r"^RESULT (.*)$", out, re.M)
+    if m:
+        for key, value in (kv.split("=") for kv in m.group(1).split()):
+            fields[key] = float(value) if "." in value else int(value)
+    msgs = fields.get("messages", 0)
+    if msgs and fields.get("server_cpu_s", -1) >= 0:
+        fields["cpu_us_per_echo"] = fields["server_cpu_s"] * 1e6 / msgs
+    errors = [line[len("loadgen: error: "):] for line in err.splitlines()
+              if line.startswith("loadgen: error: ")]
+    if rc != 0 and not errors:
+        errors = [err.strip()[-200:] or "loadgen exit status %d" % rc]
+    return fields, errors, rc, "--- %s\n%s%s" % (" ".join(argv), out, err)
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else None
+
+
 def run_one(server, w, loadgen, timeout, logdir):
-    """One workload on a fresh server: a dict for the CSV."""
+    """One workload on a fresh server: a dict for the CSV. Workloads with a
+    duration are measured w.repeats times on the same server and each
+    figure is the median, which tames a shared machine's hiccups."""
     row = {"server": server.name, "workload": w.name,
            "connections": w.connections, "size": w.size, "ok": 0,
            "problem": ""}
@@ -257,43 +290,53 @@ def run_one(server, w, loadgen, timeout, logdir):
     except (OSError, RuntimeError) as e:
         row["problem"] = "did not start: %s" % e
         return row
-    argv = [loadgen, "--port", str(port), "--connections",
-            str(w.connections), "--messages", str(w.messages), "--size",
-            str(w.size), "--timeout", str(timeout), "--server-pid",
-            str(proc.pid)]
+    base = [loadgen, "--port", str(port), "--size", str(w.size),
+            "--timeout", str(timeout)]
+    # Warm-up, not measured: a JIT (Node) or a freshly started interpreter
+    # is slow for its first few thousand messages, and a fresh process has
+    # not yet grown the heap that any run of it needs. The measured runs'
+    # memory baseline is taken after this.
+    warm = base + ["--connections", str(min(w.connections, 100))]
+    warm += ["--messages", "5"] if not w.duration else [
+        "--messages", "100000", "--duration", str(min(w.duration, 0.3))]
+    argv = base + ["--connections", str(w.connections), "--messages",
+                   str(w.messages), "--server-pid", str(proc.pid)]
     if w.duration:
         argv += ["--duration", str(w.duration)]
+    logs, runs, errors = [], [], []
     try:
-        r = subprocess.run(argv, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=timeout + 30)
-        out, err = r.stdout.decode(), r.stderr.decode(errors="replace")
-        rc = r.returncode
-    except subprocess.TimeoutExpired:
-        out, err, rc = "", "loadgen did not finish", -1
+        fields, errors, rc, text = run_loadgen(warm, timeout)
+        logs.append(text)
+        errors = ["warm-up: " + e for e in errors]
+        for _ in range(w.repeats if rc == 0 else 0):
+            fields, errors, rc, text = run_loadgen(argv, timeout)
+            logs.append(text)
+            runs.append(fields)
+            if rc != 0:
+                break
     finally:
         stop_problem = stop_server(proc)
-    m = re.search(r"^RESULT (.*)$", out, re.M)
-    if m:
-        for key, value in (kv.split("=") for kv in m.group(1).split()):
-            row[key] = float(value) if "." in value else int(value)
-    errors = [line[len("loadgen: error: "):] for line in err.splitlines()
-              if line.startswith("loadgen: error: ")]
-    if rc == 0 and not stop_problem:
+    with open(log, "a") as f:
+        f.write("\n" + "\n".join(logs))
+    if runs:
+        row.update(runs[-1])  # counts (held, established...) of the last
+        for key in ("msgs_per_s", "p50_us", "p99_us", "max_us",
+                    "cpu_us_per_echo", "seconds"):
+            if all(key in r for r in runs):
+                row[key] = median([r[key] for r in runs])
+        for key in ("messages", "server_cpu_s"):
+            row[key] = sum(r.get(key, 0) for r in runs)
+        row["server_rss0_kib"] = runs[0].get("server_rss0_kib", -1)
+        row["repeats"] = len(runs)
+    if not errors and not stop_problem:
         row["ok"] = 1
     else:
-        row["problem"] = (errors[0] if errors else
-                          stop_problem or err.strip()[-200:] or
-                          "loadgen exit status %d" % rc)
-        if stop_problem and errors:
-            row["problem"] += "; server " + stop_problem
-    msgs = row.get("messages", 0)
-    if msgs and row.get("server_cpu_s", -1) >= 0:
-        row["cpu_us_per_echo"] = row["server_cpu_s"] * 1e6 / msgs
+        row["problem"] = "; ".join(
+            (errors[:1]) + (["server " + stop_problem] if stop_problem
+                            else []))
     if row.get("server_rss1_kib", -1) > 0 and row.get("server_rss0_kib", -1) > 0:
         row["rss_kib_per_conn"] = ((row["server_rss1_kib"] -
                                     row["server_rss0_kib"]) / w.connections)
-    with open(log, "a") as f:
-        f.write("\n--- loadgen %s\n%s%s" % (" ".join(argv), out, err))
     return row
 
 
@@ -489,7 +532,8 @@ def report(info, servers, wls, rows):
     return out
 
 
-CSV_FIELDS = ["server", "workload", "connections", "size", "ok", "established",
+CSV_FIELDS = ["server", "workload", "connections", "size", "ok", "repeats",
+              "established",
               "held", "closed", "messages", "seconds", "msgs_per_s", "p50_us",
               "p99_us", "max_us", "server_cpu_s", "cpu_us_per_echo",
               "server_rss0_kib", "server_rss1_kib", "rss_kib_per_conn",
@@ -548,6 +592,8 @@ plot for [c=2:{ncol}] '{cpu}' using c:xtic(1) title columnheader(c)
 set ylabel "KiB of RSS per held connection (log scale)"
 set title "memory per connection, {hold}"
 set key off
+set arrow from graph 0, first 2 to graph 1, first 2 nohead dashtype 2
+set label "goal for 03-05: 2 KiB" at graph 0.02, first 2.6 front
 plot '{rss}' using 2:xtic(1) linecolor rgb "#4477aa"
 unset multiplot
 """.format(out=path, when=when, ncol=len(msg_wls) + 1, cpu=cpu_dat,
@@ -632,15 +678,17 @@ def main():
         if s.problem:
             print("c10k: %-22s could not run: %s" % (s.name, s.problem),
                   flush=True)
-            continue
-        for w in wls:
-            if s.one_at_a_time and w.connections > 1:
+    # Workload by workload, every server in turn: the servers compared in
+    # one column ran minutes apart at most, under much the same load.
+    for w in wls:
+        for s in servers:
+            if s.problem or (s.one_at_a_time and w.connections > 1):
                 continue
             row = run_one(s, w, args.loadgen, timeout,
                           os.path.join(args.out, "logs"))
             rows[(s.name, w.name)] = row
-            print("c10k: %-22s %-10s %s" % (
-                s.name, w.name, "%s msg/s, %s us CPU/echo, held %s" % (
+            print("c10k: %-10s %-22s %s" % (
+                w.name, s.name, "%s msg/s, %s us CPU/echo, held %s" % (
                     fmt(row.get("msgs_per_s")),
                     fmt(row.get("cpu_us_per_echo"), 1),
                     fmt(row.get("held"))) if row["ok"]
