@@ -5,11 +5,14 @@ Node's net), under the same workloads, in one run.
 
     python3 bench/c10k.py [--quick | --smoke] [--only NAME,...] [--out DIR]
 
-For every server and workload it starts a fresh server on port 0, runs
-build/loadgen against it (which checks every byte) and reads the server's
-CPU time and memory from /proc. Workloads: 1, 100 and 1,000 connections
-exchanging 64 B and 16 KiB messages for a fixed time, and the hold test:
-10,000 connections open at once, each echoing three 64 B messages.
+For every workload and server (workload by workload, each server in turn)
+it starts a fresh server on port 0, warms it up with a short unmeasured
+burst, then runs build/loadgen against it (which checks every byte; three
+times for timed workloads, medians reported) and reads the server's CPU
+time and memory from /proc. The server and the load client are pinned to
+two different CPUs. Workloads: 1, 100 and 1,000 connections exchanging
+64 B and 16 KiB messages for a fixed time, and the hold test: 10,000
+connections open at once, each echoing three 64 B messages.
 
 Output: a Markdown report on stdout (machine, kernel, compiler, date, then
 the tables and the goals of issue 7) also written to OUT/c10k.md, one CSV row
@@ -19,7 +22,9 @@ the others still run.
 
 Chapters join by themselves: every chapters/NN-*/ whose `make all` produces
 build/echo-server is measured; when its --help mentions --backend, each
-backend listed there (select|poll|epoll) is measured on its own.
+backend named there (select, poll, epoll) is measured on its own. The
+chapter-01 server (one client at a time) runs the one-connection workloads
+only.
 
 Exit status: 0 when every server that could run passed every workload it
 was meant to pass; 1 otherwise (the report says which and why); 2 on a bad

@@ -655,6 +655,8 @@ static void setup(void)
         perror("loadgen: set-up");
         exit(1);
     }
+    for (long i = 0; i < g.opt.connections; i++)
+        g.conns[i].fd = -1; /* C_NEW: nothing to close yet */
     for (long k = 0; k < g.opt.size + PATTERN_SPREAD; k++) {
         x ^= x << 13; /* xorshift64: cheap, and no short period */
         x ^= x >> 7;
