@@ -4,7 +4,10 @@
 #   make test        every chapter's unit and exercise tests, then the
 #                    end-to-end tests in tests/ (plain and sanitizer builds)
 #   make docs        the HTML book under docs/html (Doxygen; a warning fails)
-#   make bench       every chapter's benchmark
+#   make bench       every chapter's benchmark, then the C10K comparison
+#   make c10k        the C10K comparison alone: every chapter's echo-server
+#                    against libuv, asyncio, uvloop and Node (bench/c10k.py;
+#                    ARGS=--quick for a shorter run); results: docs/results.md
 #   make exercises   your exercise answers, chapter by chapter
 #   make all|clean
 #
@@ -13,15 +16,27 @@
 
 CHAPTERS := $(patsubst %/Makefile,%,$(sort $(wildcard chapters/[0-9][0-9]-*/Makefile)))
 
-.PHONY: all test tour bench exercises clean docs deps snippets
+.PHONY: all test tour bench c10k exercises clean docs deps snippets
 
-all tour bench exercises: deps
+all tour exercises: deps
 	@for ch in $(CHAPTERS); do \
 	  $(MAKE) -C $$ch $@ || exit 1; \
 	done
 
+# The chapters' own benchmarks, then the comparison across all of them.
+bench: deps
+	@for ch in $(CHAPTERS); do \
+	  $(MAKE) -C $$ch bench || exit 1; \
+	done
+	$(MAKE) c10k
+
+c10k: deps
+	$(MAKE) -C bench all
+	python3 bench/c10k.py $(ARGS)
+
 clean:
 	@for ch in $(CHAPTERS); do $(MAKE) -C $$ch clean || exit 1; done
+	$(MAKE) -C bench clean
 	rm -rf docs/html docs/doxygen-warnings.log
 
 test: deps

@@ -8,7 +8,9 @@
 # On a system without apt-get it prints the install command to run instead.
 set -eu
 
-# command-or-pkg-config-name : Debian package
+# command, pc/pkg-config-name or py/python-module : Debian package
+# (the last four are the peers and the plot of `make bench`: libuv, uvloop,
+# Node and gnuplot)
 NEEDS="
 cc:build-essential
 make:make
@@ -17,6 +19,10 @@ pc/criterion:libcriterion-dev
 doxygen:doxygen
 dot:graphviz
 python3:python3
+pc/libuv:libuv1-dev
+py/uvloop:python3-uvloop
+node:nodejs
+gnuplot:gnuplot-nox
 "
 
 check_only=0
@@ -29,6 +35,11 @@ for need in $NEEDS; do
     case $what in
         pc/*) command -v pkg-config >/dev/null 2>&1 &&
                   pkg-config --exists "${what#pc/}" && continue ;;
+        # Debian installs python3-* modules for /usr/bin/python3, which need
+        # not be the python3 first on PATH: either one will do.
+        py/*) for py in /usr/bin/python3 python3; do
+                  "$py" -c "import ${what#py/}" >/dev/null 2>&1 && continue 2
+              done ;;
         *)    command -v "$what" >/dev/null 2>&1 && continue ;;
     esac
     missing="$missing $pkg"
@@ -42,9 +53,12 @@ echo "setup: missing:$missing"
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "setup: this is not a Debian/Ubuntu system, so nothing was installed."
     echo "Install the equivalents of the packages above, for example:"
-    echo "  Fedora:  sudo dnf install gcc make pkgconf criterion-devel doxygen graphviz python3"
-    echo "  Arch:    sudo pacman -S gcc make pkgconf criterion doxygen graphviz python"
-    echo "  macOS:   brew install criterion doxygen graphviz pkg-config python"
+    echo "  Fedora:  sudo dnf install gcc make pkgconf criterion-devel doxygen graphviz python3 \\"
+    echo "                            libuv-devel python3-uvloop nodejs gnuplot"
+    echo "  Arch:    sudo pacman -S gcc make pkgconf criterion doxygen graphviz python \\"
+    echo "                          libuv python-uvloop nodejs gnuplot"
+    echo "  macOS:   brew install criterion doxygen graphviz pkg-config python \\"
+    echo "                        libuv node gnuplot && python3 -m pip install uvloop"
     echo "then run the command again."
     exit 1
 fi

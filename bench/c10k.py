@@ -1,0 +1,767 @@
+#!/usr/bin/env python3
+"""The C10K comparison: every chapter's echo-server against the peers a
+reader would otherwise use (libuv, asyncio streams and protocol, uvloop,
+Node's net), under the same workloads, in one run.
+
+    python3 bench/c10k.py [--quick | --smoke] [--only NAME,...] [--out DIR]
+
+For every workload and server (workload by workload, each server in turn)
+it starts a fresh server on port 0, warms it up with a short unmeasured
+burst, then runs build/loadgen against it (which checks every byte; three
+times for timed workloads, medians reported) and reads the server's CPU
+time and memory from /proc. The server and the load client are pinned to
+two different CPUs. Workloads: 1, 100 and 1,000 connections exchanging
+64 B and 16 KiB messages for a fixed time, and the hold test: 10,000
+connections open at once, each echoing three 64 B messages.
+
+Output: a Markdown report on stdout (machine, kernel, compiler, date, then
+the tables and the goals of issue 7) also written to OUT/c10k.md, one CSV row
+per run in OUT/c10k.csv, and a plot OUT/c10k.png (gnuplot). A server that
+cannot run (a missing package, a failed build) is listed with the reason;
+the others still run.
+
+Chapters join by themselves: every chapters/NN-*/ whose `make all` produces
+build/echo-server is measured; when its --help mentions --backend, each
+backend named there (select, poll, epoll) is measured on its own. The
+chapter-01 server (one client at a time) runs the one-connection workloads
+only.
+
+Exit status: 0 when every server that could run passed every workload it
+was meant to pass; 1 otherwise (the report says which and why); 2 on a bad
+command line. The hold test is allowed to fail (a server that cannot hold
+10,000 connections is a result, not a harness failure); a byte lost or
+changed never is.
+"""
+import argparse
+import csv
+import datetime
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+LOADGEN = os.path.join(BENCH, "build", "loadgen")
+
+# Servers that serve one client at a time, measured at one connection only:
+# with N > 1 connections held open, the second waits until the first closes,
+# which no workload here does until the end, so it could only time out.
+ONE_AT_A_TIME = {"01-sync"}
+
+# ---- workloads ---------------------------------------------------------------
+
+
+class Workload:
+    def __init__(self, name, connections, size, messages, duration=None,
+                 hold=False, repeats=1):
+        self.name = name
+        self.repeats = repeats
+        self.connections = connections
+        self.size = size
+        self.messages = messages
+        self.duration = duration
+        self.hold = hold
+
+
+def workloads(mode):
+    """The workloads of a run: (list, timeout per run in seconds)."""
+    if mode == "smoke":  # the test suite: seconds, small counts
+        return [Workload("1x64B", 1, 64, 50),
+                Workload("10x16KiB", 10, 16384, 10),
+                Workload("hold 50", 50, 64, 3, hold=True)], 30
+    secs, repeats = (0.25, 1) if mode == "quick" else (0.4, 3)
+    hold = 2000 if mode == "quick" else 10000
+    out = []
+    for n in (1, 100, 1000):
+        for size, label in ((64, "64B"), (16384, "16KiB")):
+            # The count bounds the run; the duration ends it sooner.
+            out.append(Workload("%dx%s" % (n, label), n, size,
+                                max(10, 2000000 // n), duration=secs,
+                                repeats=repeats))
+    out.append(Workload("hold %d" % hold, hold, 64, 3, hold=True))
+    return out, 60
+
+
+# ---- servers -------------------------------------------------------------------
+
+
+class Server:
+    """A server to measure: how to start it, or why it cannot be."""
+
+    def __init__(self, name, argv, kind, problem=None, one_at_a_time=False,
+                 backend=None, chapter=None):
+        self.name = name
+        self.argv = argv
+        self.kind = kind  # "chapter" or "peer"
+        self.problem = problem
+        self.one_at_a_time = one_at_a_time
+        self.backend = backend
+        self.chapter = chapter
+
+
+def run_quiet(argv, timeout=600, **kw):
+    return subprocess.run(argv, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=timeout, **kw)
+
+
+def chapter_servers(chapters_dir, build):
+    """One Server per chapter (and per backend, where it has --backend)."""
+    servers = []
+    for chapter in sorted(os.listdir(chapters_dir)):
+        folder = os.path.join(chapters_dir, chapter)
+        if not os.path.isfile(os.path.join(folder, "Makefile")):
+            continue
+        program = os.path.join(folder, "build", "echo-server")
+        if build:
+            r = run_quiet(["make", "-s", "-C", folder, "all"])
+            if r.returncode != 0:
+                last = r.stdout.decode(errors="replace").strip()
+                last = last.splitlines()[-1] if last else ""
+                servers.append(Server(chapter, None, "chapter", chapter=chapter,
+                                      problem="make all failed: " + last))
+                continue
+        if not os.access(program, os.X_OK):
+            servers.append(Server(chapter, None, "chapter", chapter=chapter,
+                                  problem="no build/echo-server"))
+            continue
+        backends = detect_backends(program)
+        one = chapter in ONE_AT_A_TIME
+        if not backends:
+            servers.append(Server(chapter, [program], "chapter",
+                                  one_at_a_time=one, chapter=chapter))
+        for b in backends:
+            servers.append(Server("%s %s" % (chapter, b),
+                                  [program, "--backend", b], "chapter",
+                                  one_at_a_time=one, backend=b,
+                                  chapter=chapter))
+    return servers
+
+
+def detect_backends(program):
+    """The backends a server's --help offers, e.g. ['select', 'poll',
+    'epoll'], or [] when it has no --backend option."""
+    try:
+        r = run_quiet([program, "--help"], timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    text = r.stdout.decode(errors="replace")
+    if "--backend" not in text:
+        return []
+    # Whatever form the help takes ("--backend select|poll|epoll", or
+    # "NAME is select, poll, epoll or default"), the names are words in it.
+    known = ("select", "poll", "epoll", "kqueue")
+    found = [b for b in known if re.search(r"\b%s\b" % b, text)]
+    return found or ["select", "poll", "epoll"]
+
+
+def python_with(module):
+    """The first Python 3 here that can import module, or None. (On Debian,
+    python3-uvloop installs for /usr/bin/python3 only, which need not be
+    the python3 on PATH.)"""
+    seen = []
+    for py in (sys.executable, "/usr/bin/python3", shutil.which("python3")):
+        if not py or py in seen or not os.access(py, os.X_OK):
+            continue
+        seen.append(py)
+        if subprocess.run([py, "-c", "import " + module],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0:
+            return py
+    return None
+
+
+def peer_servers(build):
+    peers = []
+    uv = os.path.join(BENCH, "build", "uv-echo")
+    if build:
+        run_quiet(["make", "-s", "-C", BENCH, "all"])
+    if os.access(uv, os.X_OK):
+        peers.append(Server("libuv", [uv], "peer"))
+    else:
+        peers.append(Server("libuv", None, "peer", problem=
+                            "libuv not found by pkg-config (Debian: "
+                            "apt-get install libuv1-dev), so bench/build/"
+                            "uv-echo was not built"))
+    script = os.path.join(BENCH, "peers", "asyncio_echo.py")
+    uvpy = python_with("uvloop")
+    py = uvpy or sys.executable  # same interpreter for both, when possible
+    for api in ("streams", "protocol"):
+        peers.append(Server("asyncio %s" % api, [py, script, "--api", api],
+                            "peer"))
+    for api in ("streams", "protocol"):
+        if uvpy:
+            peers.append(Server("uvloop %s" % api,
+                                [uvpy, script, "--api", api, "--uvloop"],
+                                "peer"))
+        else:
+            peers.append(Server("uvloop %s" % api, None, "peer", problem=
+                                "no Python here imports uvloop (Debian: "
+                                "apt-get install python3-uvloop)"))
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node:
+        peers.append(Server("node net",
+                            [node, os.path.join(BENCH, "peers",
+                                                "node-echo.js")], "peer"))
+    else:
+        peers.append(Server("node net", None, "peer", problem=
+                            "node not found (Debian: apt-get install nodejs)"))
+    return peers
+
+
+# ---- one run -------------------------------------------------------------------
+
+
+# CPU pinning: the server on one CPU, the load client on another. Unpinned,
+# the scheduler sometimes puts both on one CPU and sometimes not, and the
+# one-connection figures jump between two values from run to run. Pinned in
+# the child before exec, so every thread the program starts inherits it.
+PIN = {"server": None, "loadgen": None}
+
+
+def pin_to(cpus):
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def choose_pinning(enabled):
+    """Two different CPUs this process may use, or no pinning."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return "no (not supported here)"
+    if not enabled:
+        return "no (--no-pin)"
+    if len(cpus) < 2:
+        return "no (only one CPU)"
+    PIN["server"], PIN["loadgen"] = {cpus[0]}, {cpus[1]}
+    return "server on CPU %d, load client on CPU %d" % (cpus[0], cpus[1])
+
+
+def start_server(server, logdir, tag):
+    """Start a server on port 0: (Popen, port, log path) or raise."""
+    log = os.path.join(logdir, re.sub(r"[^A-Za-z0-9.]+", "_", tag) + ".log")
+    out = open(log, "wb")
+    proc = subprocess.Popen(server.argv + ["--port", "0"],
+                            stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT,
+                            preexec_fn=pin_to(PIN["server"]))
+    out.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with open(log, "rb") as f:
+            m = re.search(rb"^listening on (\S+):(\d+)$", f.read(), re.M)
+        if m:
+            return proc, int(m.group(2)), log
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    stop_server(proc)
+    with open(log, "rb") as f:
+        tail = f.read().decode(errors="replace").strip().splitlines()[-1:]
+    raise RuntimeError("no 'listening on' line (%s)"
+                       % (tail[0] if tail else "no output"))
+
+
+def stop_server(proc):
+    """SIGTERM; the contract says exit 0 within a second (5 s allowed
+    here). Returns a problem string, or None."""
+    if proc.poll() is not None:
+        return "had already exited (status %d) before it was stopped" \
+            % proc.returncode
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return "did not exit within 5 s of SIGTERM"
+    return None if rc == 0 else "exited with status %d" % rc
+
+
+def run_loadgen(argv, timeout):
+    """(RESULT fields, error lines, exit status, full output)."""
+    try:
+        r = subprocess.run(argv, preexec_fn=pin_to(PIN["loadgen"]),
+                           stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout + 30)
+        out, err = r.stdout.decode(), r.stderr.decode(errors="replace")
+        rc = r.returncode
+    except subprocess.TimeoutExpired:
+        out, err, rc = "", "loadgen: error: loadgen did not finish\n", -1
+    fields = {}
+    m = re.search(r"^RESULT (.*)$", out, re.M)
+    if m:
+        for key, value in (kv.split("=") for kv in m.group(1).split()):
+            fields[key] = float(value) if "." in value else int(value)
+    msgs = fields.get("messages", 0)
+    if msgs and fields.get("server_cpu_s", -1) >= 0:
+        fields["cpu_us_per_echo"] = fields["server_cpu_s"] * 1e6 / msgs
+    errors = [line[len("loadgen: error: "):] for line in err.splitlines()
+              if line.startswith("loadgen: error: ")]
+    if rc != 0 and not errors:
+        errors = [err.strip()[-200:] or "loadgen exit status %d" % rc]
+    return fields, errors, rc, "--- %s\n%s%s" % (" ".join(argv), out, err)
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else None
+
+
+def run_one(server, w, loadgen, timeout, logdir):
+    """One workload on a fresh server: a dict for the CSV. Workloads with a
+    duration are measured w.repeats times on the same server and each
+    figure is the median, which tames a shared machine's hiccups."""
+    row = {"server": server.name, "workload": w.name,
+           "connections": w.connections, "size": w.size, "ok": 0,
+           "problem": ""}
+    try:
+        proc, port, log = start_server(server, logdir, server.name + " " +
+                                       w.name)
+    except (OSError, RuntimeError) as e:
+        row["problem"] = "did not start: %s" % e
+        return row
+    base = [loadgen, "--port", str(port), "--size", str(w.size),
+            "--timeout", str(timeout)]
+    # Warm-up, not measured: a JIT (Node) or a freshly started interpreter
+    # is slow for its first few thousand messages, and a fresh process has
+    # not yet grown the heap that any run of it needs. The measured runs'
+    # memory baseline is taken after this.
+    warm = base + ["--connections", str(min(w.connections, 100))]
+    warm += ["--messages", "5"] if not w.duration else [
+        "--messages", "100000", "--duration", str(min(w.duration, 0.3))]
+    argv = base + ["--connections", str(w.connections), "--messages",
+                   str(w.messages), "--server-pid", str(proc.pid)]
+    if w.duration:
+        argv += ["--duration", str(w.duration)]
+    logs, runs, errors = [], [], []
+    try:
+        fields, errors, rc, text = run_loadgen(warm, timeout)
+        logs.append(text)
+        errors = ["warm-up: " + e for e in errors]
+        for _ in range(w.repeats if rc == 0 else 0):
+            fields, errors, rc, text = run_loadgen(argv, timeout)
+            logs.append(text)
+            runs.append(fields)
+            if rc != 0:
+                break
+    finally:
+        stop_problem = stop_server(proc)
+    with open(log, "a") as f:
+        f.write("\n" + "\n".join(logs))
+    if runs:
+        row.update(runs[-1])  # counts (held, established...) of the last
+        for key in ("msgs_per_s", "p50_us", "p99_us", "max_us",
+                    "cpu_us_per_echo", "seconds"):
+            if all(key in r for r in runs):
+                row[key] = median([r[key] for r in runs])
+        for key in ("messages", "server_cpu_s"):
+            row[key] = sum(r.get(key, 0) for r in runs)
+        row["server_rss0_kib"] = runs[0].get("server_rss0_kib", -1)
+        row["repeats"] = len(runs)
+    if not errors and not stop_problem:
+        row["ok"] = 1
+    else:
+        row["problem"] = "; ".join(
+            (errors[:1]) + (["server " + stop_problem] if stop_problem
+                            else []))
+    if row.get("server_rss1_kib", -1) > 0 and row.get("server_rss0_kib", -1) > 0:
+        row["rss_kib_per_conn"] = ((row["server_rss1_kib"] -
+                                    row["server_rss0_kib"]) / w.connections)
+    return row
+
+
+# ---- the report -------------------------------------------------------------
+
+
+def first_line(argv):
+    try:
+        r = run_quiet(argv, timeout=10)
+        return r.stdout.decode(errors="replace").strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def machine_info():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return [
+        ("machine", "%s, %d CPUs, load average %.2f at the start"
+         % (cpu, os.cpu_count(), load[0])),
+        ("kernel", "%s %s" % (platform.system(), platform.release())),
+        ("compiler", first_line([os.environ.get("CC", "cc"), "--version"])),
+        ("date", datetime.datetime.now(datetime.timezone.utc)
+         .strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+
+
+def peer_versions(servers):
+    """What the peers ran on, e.g. 'libuv 1.44.2, Python 3.11.2 ...'."""
+    parts = []
+    argv = {s.name: s.argv for s in servers if s.problem is None}
+    if "libuv" in argv:
+        parts.append("libuv " + first_line(["pkg-config", "--modversion",
+                                            "libuv"]))
+    py = (argv.get("uvloop streams") or argv.get("asyncio streams") or
+          [None])[0]
+    if py:
+        parts.append(first_line([py, "-c", "import sys\ntry:\n import "
+                                 "uvloop; u = ' with uvloop ' + "
+                                 "uvloop.__version__\nexcept ImportError:\n"
+                                 " u = ''\nprint('Python %d.%d.%d' % "
+                                 "sys.version_info[:3] + u)"]))
+    if "node net" in argv:
+        parts.append("Node " + first_line([argv["node net"][0], "--version"]))
+    return ", ".join(parts) or "none"
+
+
+def fmt(value, digits=0):
+    if value is None or value == "":
+        return "–"
+    if digits == 0:
+        return "{:,.0f}".format(value)
+    return "{:,.{}f}".format(value, digits)
+
+
+def cell(rows, server, workload, key, digits=0):
+    r = rows.get((server, workload))
+    if r is None:
+        return ""  # not run (one-at-a-time server)
+    if not r["ok"]:
+        return "fail"
+    return fmt(r.get(key), digits)
+
+
+def table(title, servers, wls, rows, key, digits=0, note=""):
+    out = ["", "### " + title, ""]
+    if note:
+        out += [note, ""]
+    out.append("| server | " + " | ".join(w.name for w in wls) + " |")
+    out.append("|---|" + "---:|" * len(wls))
+    for s in servers:
+        out.append("| %s | %s |" % (s.name, " | ".join(
+            cell(rows, s.name, w.name, key, digits) for w in wls)))
+    return out
+
+
+def goals(servers, wls, rows):
+    """Issue 7's goals, checked against what this run measured."""
+    lines = ["", "### Goals", ""]
+    by_chapter = {}
+    for s in servers:
+        if s.chapter and s.problem is None:
+            by_chapter.setdefault(s.chapter[:2], []).append(s)
+
+    def best(prefix):
+        """The chapter's default backend: epoll when offered."""
+        cands = by_chapter.get(prefix, [])
+        for s in cands:
+            if s.backend in (None, "epoll"):
+                return s
+        return cands[-1] if cands else None
+
+    def cpu(s, w):
+        r = rows.get((s.name, w.name))
+        return r.get("cpu_us_per_echo") if r and r["ok"] else None
+
+    ch03, ch05, libuv = best("03"), best("05"), None
+    for s in servers:
+        if s.name == "libuv" and s.problem is None:
+            libuv = s
+    msg_wls = [w for w in wls if not w.hold]
+    if ch03 and ch05:
+        lines.append("Chapter 05 (%s) against chapter 03 (%s), server CPU "
+                     "per echo; goal: at most 1.1x. Against libuv; goal: at "
+                     "most 1.0x." % (ch05.name, ch03.name))
+        lines += ["", "| workload | 05 / 03 | 05 / libuv |", "|---|---:|---:|"]
+        for w in msg_wls:
+            a, b = cpu(ch05, w), cpu(ch03, w)
+            c = cpu(libuv, w) if libuv else None
+            lines.append("| %s | %s | %s |" % (
+                w.name, "%.2fx" % (a / b) if a and b else "–",
+                "%.2fx" % (a / c) if a and c else "–"))
+    else:
+        lines.append("CPU per echo, chapter 05 against chapter 03 and "
+                     "libuv: not measured; not here yet: %s."
+                     % ", ".join("chapter " + p for p, s in
+                                 (("03", ch03), ("05", ch05)) if s is None))
+    lines.append("")
+    hold = [w for w in wls if w.hold]
+    if hold:
+        w = hold[0]
+        parts = []
+        for p in ("02", "03", "04", "05"):
+            s = best(p)
+            r = rows.get((s.name, w.name)) if s else None
+            if r and r["ok"] and "rss_kib_per_conn" in r:
+                kib = r["rss_kib_per_conn"]
+                verdict = "" if p == "02" else (
+                    " (goal met)" if kib <= 2 else " (goal: at most 2 KiB)")
+                parts.append("chapter %s %.2f KiB%s" % (p, kib, verdict))
+            elif s:
+                parts.append("chapter %s: did not hold %s" % (p, w.name))
+        lines.append("Memory per held connection (server RSS growth over the "
+                     "%s test, divided by the connections; user space only, "
+                     "the kernel's socket buffers are not in RSS): %s."
+                     % (w.name, "; ".join(parts) if parts else "not measured"))
+    return lines
+
+
+def report(info, servers, wls, rows):
+    ran = [s for s in servers if s.problem is None]
+    msg_wls = [w for w in wls if not w.hold]
+    hold = [w for w in wls if w.hold]
+    out = ["## C10K comparison", ""]
+    out += ["- **%s**: %s" % kv for kv in info]
+    out += table("Throughput (echoed messages per second; higher is better)",
+                 ran, msg_wls, rows, "msgs_per_s")
+    out += table("Server CPU per echo (microseconds, user + system; lower is "
+                 "better)", ran, msg_wls, rows, "cpu_us_per_echo", 1)
+    out += table("Latency p50 (microseconds)", ran, msg_wls, rows, "p50_us")
+    out += table("Latency p99 (microseconds)", ran, msg_wls, rows, "p99_us")
+    for w in hold:
+        out += ["", "### Hold test: %d connections at once, 3 echoes each"
+                % w.connections, "",
+                "| server | held | RSS per connection (KiB) | p99 (us) | "
+                "problem |", "|---|---:|---:|---:|---|"]
+        for s in ran:
+            r = rows.get((s.name, w.name))
+            if r is None:
+                out.append("| %s | not run | | | one client at a time |"
+                           % s.name)
+                continue
+            out.append("| %s | %s | %s | %s | %s |" % (
+                s.name, "{:,}".format(r.get("held", 0)),
+                fmt(r.get("rss_kib_per_conn"), 2) if r["ok"] else "–",
+                fmt(r.get("p99_us")) if r["ok"] else "–",
+                r["problem"].replace("|", "/")))
+    failed = [(k, r) for k, r in sorted(rows.items())
+              if not r["ok"] and not any(w.hold and w.name == k[1]
+                                         for w in wls)]
+    if failed:
+        out += ["", "### Failures", ""]
+        out += ["- %s, %s: %s" % (k[0], k[1], r["problem"])
+                for k, r in failed]
+    out += goals(servers, wls, rows)
+    skipped = [s for s in servers if s.problem]
+    one = [s for s in ran if s.one_at_a_time]
+    if skipped or one:
+        out += ["", "### Not measured", ""]
+        out += ["- **%s** could not run: %s" % (s.name, s.problem)
+                for s in skipped]
+        out += ["- **%s** only at 1 connection: it serves one client at a "
+                "time, so with more connections held open the others would "
+                "wait for the first to close." % s.name for s in one]
+    return out
+
+
+CSV_FIELDS = ["server", "workload", "connections", "size", "ok", "repeats",
+              "established",
+              "held", "closed", "messages", "seconds", "msgs_per_s", "p50_us",
+              "p99_us", "max_us", "server_cpu_s", "cpu_us_per_echo",
+              "server_rss0_kib", "server_rss1_kib", "rss_kib_per_conn",
+              "errors", "problem"]
+
+
+def write_csv(path, rows):
+    with open(path, "w", newline="") as f:
+        wr = csv.DictWriter(f, CSV_FIELDS, extrasaction="ignore")
+        wr.writeheader()
+        for r in rows.values():
+            wr.writerow(r)
+
+
+def plot(path, servers, wls, rows, info):
+    """Two panels: CPU per echo by workload, RSS per held connection."""
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return "gnuplot not found (Debian: apt-get install gnuplot-nox)"
+    ran = [s for s in servers if s.problem is None]
+    # The one-connection workloads measure mostly the kernel's wake-ups
+    # (see docs/results.md): the plot shows the others when there are any.
+    msg_wls = ([w for w in wls if not w.hold and w.connections > 1] or
+               [w for w in wls if not w.hold])
+    hold = [w for w in wls if w.hold]
+    datadir = tempfile.mkdtemp(prefix="c10k-plot-")
+    cpu_dat = os.path.join(datadir, "cpu.dat")
+    rss_dat = os.path.join(datadir, "rss.dat")
+    with open(cpu_dat, "w") as f:
+        f.write("server " + " ".join('"%s"' % w.name for w in msg_wls) + "\n")
+        for s in ran:
+            vals = []
+            for w in msg_wls:
+                r = rows.get((s.name, w.name))
+                v = r.get("cpu_us_per_echo") if r and r["ok"] else None
+                vals.append("%.3f" % v if v else "NaN")
+            if any(v != "NaN" for v in vals):
+                f.write('"%s" %s\n' % (s.name, " ".join(vals)))
+    with open(rss_dat, "w") as f:
+        for s in ran:
+            r = rows.get((s.name, hold[0].name)) if hold else None
+            v = r.get("rss_kib_per_conn") if r and r["ok"] else None
+            f.write('"%s" %s\n' % (s.name, "%.3f" % max(v, 0.01)
+                                   if v is not None else "NaN"))
+    when = dict(info)["date"]
+    script = """
+set terminal pngcairo size 1600,640 font "sans,10"
+set output '{out}'
+set multiplot layout 1,2 title "C10K comparison, {when} (server CPU and memory; lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set grid ytics
+set xtics rotate by -35 noenhanced
+set key inside top center horizontal noenhanced
+set yrange [1:300]
+set ylabel "server CPU per echo (us, user+sys, log scale)"
+set title "CPU per echo, by workload (connections x message size)"
+plot for [c=2:{ncol}] '{cpu}' using c:xtic(1) title columnheader(c)
+set ylabel "KiB of RSS per held connection (log scale)"
+set title "memory per held connection, {hold} (no bar: not held or not run)"
+set autoscale y
+set key off
+set arrow from graph 0, first 2 to graph 1, first 2 nohead dashtype 2
+set label "goal for 03-05: 2 KiB" at graph 0.02, first 2.6 front
+plot '{rss}' using 2:xtic(1) linecolor rgb "#4477aa"
+unset multiplot
+""".format(out=path, when=when, ncol=len(msg_wls) + 1, cpu=cpu_dat,
+           rss=rss_dat, hold=hold[0].name if hold else "")
+    r = subprocess.run([gnuplot], input=script.encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    shutil.rmtree(datadir, ignore_errors=True)
+    if r.returncode != 0:
+        return "gnuplot failed: " + r.stderr.decode(errors="replace")[-300:]
+    return None
+
+
+# ---- main ------------------------------------------------------------------------
+
+
+def raise_nofile():
+    """Soft RLIMIT_NOFILE up to the hard limit, for this process and (by
+    inheritance) every server and loadgen it starts."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Run from anywhere; the output goes to bench/build/ unless "
+        "--out says otherwise.")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="shorter runs, "
+                      "hold test at 2,000 (a minute or so)")
+    mode.add_argument("--smoke", action="store_true", help="seconds, small "
+                      "counts: proves the harness (the test suite runs it)")
+    ap.add_argument("--only", help="comma-separated server names or "
+                    "prefixes (e.g. 02-threads,libuv)")
+    ap.add_argument("--out", default=os.path.join(BENCH, "build"),
+                    help="directory for c10k.csv, c10k.md, c10k.png, logs/")
+    ap.add_argument("--chapters", default=os.path.join(REPO, "chapters"),
+                    help="where the chapters are (default: this repository's)")
+    ap.add_argument("--loadgen", default=LOADGEN, help="the load client")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use what is built; do not run make")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="only the chapters' servers")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="do not pin the server and the load client to "
+                    "two different CPUs")
+    args = ap.parse_args()
+    mode_name = "smoke" if args.smoke else "quick" if args.quick else "full"
+    wls, timeout = workloads(mode_name)
+    limit = raise_nofile()
+
+    build = not args.no_build
+    if build:
+        r = run_quiet(["make", "-s", "-C", BENCH, "all"])
+        if r.returncode != 0:
+            sys.stdout.write(r.stdout.decode(errors="replace"))
+            print("c10k: building the load client failed")
+            return 1
+    if not os.access(args.loadgen, os.X_OK):
+        print("c10k: no load client at %s (make -C bench)" % args.loadgen)
+        return 1
+    servers = chapter_servers(args.chapters, build)
+    if not args.no_peers:
+        servers += peer_servers(build)
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+        servers = [s for s in servers
+                   if any(s.name.startswith(w) for w in wanted)]
+        if not servers:
+            print("c10k: --only %s matches no server" % args.only)
+            return 2
+    os.makedirs(os.path.join(args.out, "logs"), exist_ok=True)
+    info = machine_info() + [("peers", peer_versions(servers)),
+                             ("pinning", choose_pinning(not args.no_pin))]
+    if limit < max(w.connections for w in wls) + 100:
+        info.append(("note", "RLIMIT_NOFILE hard limit is %d, below what "
+                     "the hold test needs" % limit))
+
+    rows = {}
+    started = time.monotonic()
+    for s in servers:
+        if s.problem:
+            print("c10k: %-22s could not run: %s" % (s.name, s.problem),
+                  flush=True)
+    # Workload by workload, every server in turn: the servers compared in
+    # one column ran minutes apart at most, under much the same load.
+    for w in wls:
+        for s in servers:
+            if s.problem or (s.one_at_a_time and w.connections > 1):
+                continue
+            row = run_one(s, w, args.loadgen, timeout,
+                          os.path.join(args.out, "logs"))
+            rows[(s.name, w.name)] = row
+            print("c10k: %-10s %-22s %s" % (
+                w.name, s.name, "%s msg/s, %s us CPU/echo, held %s" % (
+                    fmt(row.get("msgs_per_s")),
+                    fmt(row.get("cpu_us_per_echo"), 1),
+                    fmt(row.get("held"))) if row["ok"]
+                else "FAILED: " + row["problem"]), flush=True)
+    info.append(("duration", "%.0f s for the whole run (%s mode)"
+                 % (time.monotonic() - started, mode_name)))
+
+    lines = report(info, servers, wls, rows)
+    csv_path = os.path.join(args.out, "c10k.csv")
+    md_path = os.path.join(args.out, "c10k.md")
+    png_path = os.path.join(args.out, "c10k.png")
+    write_csv(csv_path, rows)
+    problem = plot(png_path, servers, wls, rows, info)
+    lines += ["", "CSV: %s; plot: %s" % (csv_path, png_path if not problem
+                                           else "none, " + problem)]
+    with open(md_path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+    # A lost or changed byte fails the run; not holding 10,000 does not.
+    bad = [r for (name, wl), r in rows.items() if not r["ok"] and
+           not any(w.hold and w.name == wl for w in wls)]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""The C10K harness (bench/): the load client refuses bad arguments, catches
+a server that drops, corrupts, adds or cuts short a byte, and the runner
+(bench/c10k.py) works end to end in its --smoke mode on chapters 01 and 02,
+and on a stand-in chapter with --backend, as chapters 03-05 will have.
+
+Counts are small and every run is bounded (--timeout); no speed is asserted.
+The load client is tested in its plain and sanitized (ASan+UBSan) builds.
+"""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from harness import REPO, SAN_ENV, Process, sanitizer_report
+
+BENCH = os.path.join(REPO, "bench")
+C10K = os.path.join(BENCH, "c10k.py")
+FAULTY = os.path.join(REPO, "tests", "fixtures", "faulty_echo.py")
+LOADGENS = {
+    "plain": os.path.join(BENCH, "build", "loadgen"),
+    "sanitized": os.path.join(BENCH, "build", "san-address-undefined",
+                              "loadgen"),
+}
+
+
+def setUpModule():
+    subprocess.run(["make", "-s", "-C", BENCH, "all"], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["make", "-s", "-C", BENCH, "SAN=address,undefined",
+                    "all"], check=True, stdout=subprocess.DEVNULL)
+
+
+def run_loadgen(variant, *args, timeout=60):
+    r = subprocess.run([LOADGENS[variant], *args], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout,
+                       env=dict(os.environ, **SAN_ENV))
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+class LoadgenUsage(unittest.TestCase):
+
+    def test_help_exits_0(self):
+        rc, out, _ = run_loadgen("plain", "--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("usage: loadgen", out)
+
+    def test_bad_arguments_are_usage_errors(self):
+        bad = [
+            [],                                   # --port is required
+            ["--port", "0"],
+            ["--port", "65536"],
+            ["--port", "12x"],
+            ["--port", ""],
+            ["--port", "-1"],
+            ["--port", "80", "--connections", "0"],
+            ["--port", "80", "--connections", "100001"],
+            ["--port", "80", "--connections", "99999999999999999999999"],
+            ["--port", "80", "--messages", "0"],
+            ["--port", "80", "--size", "0"],
+            ["--port", "80", "--size", "1048577"],
+            ["--port", "80", "--timeout", "0"],
+            ["--port", "80", "--timeout", "abc"],
+            ["--port", "80", "--timeout", "1e3"],
+            ["--port", "80", "--duration", "-1"],
+            ["--port", "80", "--host", "localhost"],
+            ["--port", "80", "--host", "::1"],
+            ["--port", "80", "--connections", "100000",
+             "--messages", "10000"],              # too many samples
+            ["--port", "80", "--bogus"],
+            ["--port", "80", "extra"],
+            ["--port"],
+        ]
+        for args in bad:
+            with self.subTest(args=args):
+                rc, out, err = run_loadgen("plain", *args)
+                self.assertEqual(rc, 2, "stdout: %s stderr: %s" % (out, err))
+                self.assertTrue(err.startswith("loadgen: "), err)
+                self.assertIn("--help", err)
+
+    def test_nobody_listening_is_an_error_not_a_hang(self):
+        # A port that was free a moment ago: connect is refused.
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        rc, out, err = run_loadgen("plain", "--port", str(port),
+                                   "--timeout", "10")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("connect", err)
+
+
+class LoadgenAgainstFaults:
+    """The load client against the fixture server, correct and faulty.
+    Made concrete for each loadgen build below."""
+
+    VARIANT = None
+
+    def setUp(self):
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.kill()
+
+    def server(self, *args):
+        p = Process([sys.executable, FAULTY, "--port", "0", *args])
+        self.procs.append(p)
+        _, m = p.wait_for_line(r"^listening on (.+):(\d+)$", timeout=20)
+        self.assertIsNotNone(m, "fixture did not start: " + p.stderr_text())
+        p.port = m.group(2)
+        return p
+
+    def loadgen(self, srv, *args):
+        rc, out, err = run_loadgen(self.VARIANT, "--port", srv.port,
+                                   "--timeout", "5", *args)
+        report = sanitizer_report(err)
+        self.assertIsNone(report, "sanitizer report:\n%s" % report)
+        return rc, out, err
+
+    def test_a_correct_server_passes(self):
+        srv = self.server()
+        rc, out, err = self.loadgen(srv, "--connections", "20", "--messages",
+                                    "5", "--size", "3000",
+                                    "--server-pid", str(srv.proc.pid))
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("RESULT connections=20 established=20 held=20 "
+                      "closed=20 messages=100 ", out)
+        self.assertRegex(out, r"server_rss1_kib=[1-9]")
+
+    def test_a_dropped_byte_fails_the_run(self):
+        # Inside a message, the bytes after the gap arrive one place early.
+        srv = self.server("--drop", "1000")
+        rc, out, err = self.loadgen(srv, "--connections", "3", "--messages",
+                                    "3", "--size", "700")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("message 1: byte 300 of the echo is", err)
+
+    def test_a_dropped_last_byte_fails_the_run_at_the_timeout(self):
+        # The last byte of message 1 (stream bytes 700-1399) never comes:
+        # nothing is wrong but the loss itself, found by --timeout.
+        srv = self.server("--drop", "1399")
+        rc, out, err = self.loadgen(srv, "--connections", "3", "--messages",
+                                    "3", "--size", "700", "--timeout", "2")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("timeout after 2.0 s in the message phase", err)
+        self.assertIn("message 1: sent 700 of 700 bytes, 699 echoed", err)
+
+    def test_a_corrupted_byte_fails_the_run(self):
+        srv = self.server("--corrupt", "1000")
+        rc, out, err = self.loadgen(srv, "--connections", "3", "--messages",
+                                    "3", "--size", "700")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("message 1: byte 300 of the echo is", err)
+        self.assertIn("held=0 ", out)
+
+    def test_an_early_close_fails_the_run(self):
+        srv = self.server("--close-after", "100")
+        rc, out, err = self.loadgen(srv, "--messages", "3", "--size", "64")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("server closed with 36 of 64 bytes echoed", err)
+
+    def test_a_byte_too_many_fails_the_run(self):
+        srv = self.server("--extra")
+        rc, out, err = self.loadgen(srv, "--connections", "2", "--messages",
+                                    "2")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("a byte after the last echo", err)
+
+
+for _variant in LOADGENS:
+    _name = "LoadgenAgainstFaults_" + _variant
+    globals()[_name] = type(_name, (LoadgenAgainstFaults, unittest.TestCase),
+                            {"VARIANT": _variant})
+
+
+class Harness(unittest.TestCase):
+    """bench/c10k.py --smoke: the whole comparison in seconds."""
+
+    def setUp(self):
+        self.out = tempfile.mkdtemp(prefix="c10k-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.out, ignore_errors=True)
+
+    def run_c10k(self, *args):
+        r = subprocess.run([sys.executable, C10K, "--smoke", "--out",
+                            self.out, *args], capture_output=True,
+                           timeout=300)
+        with open(os.path.join(self.out, "c10k.csv")) as f:
+            rows = {(row["server"], row["workload"]): row
+                    for row in csv.DictReader(f)}
+        return r.returncode, r.stdout.decode(), rows
+
+    def test_chapters_01_and_02(self):
+        rc, out, rows = self.run_c10k("--no-peers", "--no-build", "--only",
+                                      "01-sync,02-threads")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("- **kernel**: Linux", out)
+        self.assertIn("- **compiler**: ", out)
+        # Chapter 01 only at one connection, and the report says why.
+        self.assertEqual([k for k in rows if k[0] == "01-sync"],
+                         [("01-sync", "1x64B")])
+        self.assertIn("**01-sync** only at 1 connection", out)
+        for key in [("01-sync", "1x64B"), ("02-threads", "1x64B"),
+                    ("02-threads", "10x16KiB"), ("02-threads", "hold 50")]:
+            self.assertEqual(rows[key]["ok"], "1", rows[key])
+        self.assertEqual(rows[("02-threads", "hold 50")]["held"], "50")
+        self.assertEqual(rows[("02-threads", "10x16KiB")]["messages"], "100")
+
+    def fake_chapter(self, name, *server_args):
+        """A chapter folder whose echo-server is the fixture, with
+        --backend in its --help like chapters 03-05."""
+        chapters = os.path.join(self.out, "chapters")
+        folder = os.path.join(chapters, name)
+        os.makedirs(os.path.join(folder, "build"))
+        with open(os.path.join(folder, "Makefile"), "w") as f:
+            f.write("all:\n\t@true\n")
+        program = os.path.join(folder, "build", "echo-server")
+        with open(program, "w") as f:
+            f.write('#!/bin/sh\nexec "%s" "%s" %s "$@"\n'
+                    % (sys.executable, FAULTY, " ".join(server_args)))
+        os.chmod(program, 0o755)
+        return chapters
+
+    def test_a_chapter_with_backends_joins_by_itself(self):
+        chapters = self.fake_chapter("09-fake")
+        rc, out, rows = self.run_c10k("--no-peers", "--chapters", chapters)
+        self.assertEqual(rc, 0, out)
+        for backend in ("select", "poll", "epoll"):
+            key = ("09-fake " + backend, "hold 50")
+            self.assertIn(key, rows, out)
+            self.assertEqual(rows[key]["ok"], "1", rows[key])
+
+    def test_a_corrupting_server_fails_the_comparison(self):
+        chapters = self.fake_chapter("09-bad", "--corrupt", "10")
+        rc, out, rows = self.run_c10k("--no-peers", "--chapters", chapters,
+                                      "--only", "09-bad epoll")
+        self.assertEqual(rc, 1, out)
+        self.assertEqual(rows[("09-bad epoll", "1x64B")]["ok"], "0")
+        self.assertIn("byte 10 of the echo is", out)
+        self.assertIn("### Failures", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
