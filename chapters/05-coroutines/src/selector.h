@@ -98,7 +98,10 @@ int selector_backend_parse(const char *name, selector_backend_t *backend);
  * @return 0; -1 with errno set: EEXIST already registered; EINVAL empty or
  *         unknown event bits; EBADF not an open descriptor; ERANGE the
  *         select backend cannot hold an fd at or above FD_SETSIZE (it is
- *         refused, never written into an fd_set); ENOMEM.
+ *         refused, never written into an fd_set); EPERM the epoll
+ *         backend cannot watch a regular file or a directory (those never
+ *         block; the select and poll backends report them always ready);
+ *         ENOMEM.
  */
 int selector_register(selector_t *sel, int fd, unsigned events, void *data);
 
@@ -156,7 +159,9 @@ int selector_count(const selector_t *sel);
  * @param timeout_ms 0 to only look, -1 to wait without limit, else the
  *        longest wait in milliseconds.
  * @return the number of ready descriptors (0 when the time ran out); -1
- *         with errno set on failure.
+ *         with errno set on failure, such as EBADF when a registered
+ *         descriptor was closed before being unregistered (select and poll
+ *         backends; epoll forgets a closed descriptor silently).
  */
 int selector_select(selector_t *sel, int timeout_ms);
 

@@ -13,7 +13,7 @@
 
 #include "task.h"
 
-enum { OP_RECV, OP_READ, OP_SEND, OP_ACCEPT, OP_CONNECT };
+enum { OP_RECV, OP_READABLE, OP_SEND, OP_ACCEPT, OP_CONNECT };
 
 #define INT_RESULT(n) ((void *)(intptr_t)(n))
 
@@ -24,8 +24,10 @@ static int attempt(io_op_t *op)
 
     for (;;) {
         switch (op->kind) {
+        case OP_READABLE:
+            future_set_result(&op->future, NULL);
+            return 1;
         case OP_RECV:
-        case OP_READ:
             n = read(op->fd, op->buf, op->len);
             if (n >= 0) {
                 future_set_result(&op->future, INT_RESULT(n));
@@ -128,9 +130,9 @@ future_t *sock_recv(io_op_t *op, loop_t *loop, int fd, void *buf,
     return start(op, loop, fd, OP_RECV, buf, len, 1);
 }
 
-future_t *fd_read(io_op_t *op, loop_t *loop, int fd, void *buf, size_t len)
+future_t *fd_wait_readable(io_op_t *op, loop_t *loop, int fd)
 {
-    return start(op, loop, fd, OP_READ, buf, len, 0);
+    return start(op, loop, fd, OP_READABLE, NULL, 0, 0);
 }
 
 future_t *sock_sendall(io_op_t *op, loop_t *loop, int fd, const void *buf,
@@ -164,14 +166,14 @@ future_t *sock_connect(io_op_t *op, loop_t *loop, int fd,
     return start(op, loop, fd, OP_CONNECT, NULL, 0, 0);
 }
 
-void line_reader_init(line_reader_t *r, loop_t *loop, int fd, char *line,
-                      size_t max)
+void line_reader_init(line_reader_t *r, loop_t *loop, int fd)
 {
-    memset(r, 0, offsetof(line_reader_t, buf));
     r->loop = loop;
     r->fd = fd;
-    r->line = line;
-    r->max = max;
+    r->eof = 0;
+    r->line = NULL;
+    r->len = 0;
+    linebuf_init(&r->buf);
 }
 
 /* [read-line] */
@@ -180,36 +182,20 @@ static int read_line_body(coro_t *co)
     line_reader_t *r = (line_reader_t *)co;
 
     CORO_BEGIN(co);
-    r->len = 0;
-    r->too_long = 0;
-    for (;;) {
-        while (r->start < r->end) {
-            char c = r->buf[r->start++];
+    while (!linebuf_next(&r->buf, &r->line, &r->len)) {
+        ssize_t got;
 
-            if (c == '\n')
-                goto got_line;
-            if (r->len < r->max)
-                r->line[r->len++] = c;
-            else
-                r->too_long = 1;
-        }
         if (r->eof)
-            break;
-        AWAIT(co, fd_read(&r->op, r->loop, r->fd, r->buf, sizeof r->buf));
+            CORO_RETURN(co, LINE_EOF);
+        AWAIT(co, fd_wait_readable(&r->op, r->loop, r->fd));
         if (co->err)
             CORO_FAIL(co, co->err);
-        r->start = 0;
-        r->end = (size_t)(intptr_t)co->in;
-        r->eof = r->end == 0;
+        got = linebuf_read(&r->buf, r->fd);    /* one read(): no block */
+        if (got == 0)
+            r->eof = 1;
+        else if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            CORO_FAIL(co, errno);
     }
-    if (r->len == 0 && !r->too_long)
-        CORO_RETURN(co, LINE_EOF);
-got_line:
-    if (r->too_long)
-        CORO_FAIL(co, EMSGSIZE);
-    if (r->len > 0 && r->line[r->len - 1] == '\r')
-        r->len--;
-    r->line[r->len] = '\0';
     CORO_RETURN(co, INT_RESULT(r->len));
     CORO_END(co);
 }

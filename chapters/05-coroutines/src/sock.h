@@ -27,6 +27,7 @@
 
 #include "coro.h"
 #include "future.h"
+#include "linebuf.h"
 
 /** @brief One operation in progress; caller storage, fields private. */
 typedef struct io_op {
@@ -53,18 +54,16 @@ future_t *sock_recv(io_op_t *op, loop_t *loop, int fd, void *buf,
                     size_t len);
 
 /**
- * @brief Like sock_recv(), but wait for readability before the first
- *        read(), so it also works on a descriptor that is blocking (a
- *        terminal or pipe on stdin, which we should not make
- *        non-blocking: the flag would be shared with other processes).
+ * @brief Wait until @p fd is readable, without reading: for a descriptor
+ *        that may be blocking (a terminal or pipe on stdin, which we should
+ *        not make non-blocking: the flag is shared with other processes),
+ *        after which exactly one read() is safe.
  * @param op caller storage, not in use.
  * @param loop the loop.
  * @param fd the descriptor.
- * @param buf where to read.
- * @param len its size.
- * @return the Future: result the byte count (0 at end of file).
+ * @return the Future: result NULL once readable.
  */
-future_t *fd_read(io_op_t *op, loop_t *loop, int fd, void *buf, size_t len);
+future_t *fd_wait_readable(io_op_t *op, loop_t *loop, int fd);
 
 /**
  * @brief Send all @p len bytes, waiting for room as often as needed
@@ -103,29 +102,22 @@ future_t *sock_accept(io_op_t *op, loop_t *loop, int fd);
 future_t *sock_connect(io_op_t *op, loop_t *loop, int fd,
                        const struct sockaddr *addr, socklen_t addrlen);
 
-/** @brief Buffer size of a line reader. */
-#define LINE_READER_BUF 4096
-
 /** @brief Returned by a line reader at end of input. */
 #define LINE_EOF ((void *)(intptr_t)-1)
 
 /**
- * @brief A line reader: a buffer that persists between lines, and the
- *        frame of the sub-coroutine that reads one line.
+ * @brief A line reader: chapter 03's line buffer, which persists between
+ *        lines, and the frame of the sub-coroutine that reads one line.
  */
 typedef struct line_reader {
-    coro_t co;                  /**< the sub-coroutine's head */
-    loop_t *loop;               /**< the loop */
-    int fd;                     /**< the descriptor (see fd_read()) */
-    char *line;                 /**< where the line goes */
-    size_t max;                 /**< room in line, without the NUL */
-    size_t len;                 /**< length of the line so far */
-    int too_long;               /**< more than max bytes: discarding */
-    int eof;                    /**< end of input seen */
-    size_t start;               /**< unread data: buf[start..end) */
-    size_t end;                 /**< end of the data in buf */
-    io_op_t op;                 /**< the read in progress */
-    char buf[LINE_READER_BUF];  /**< data read, not yet consumed */
+    coro_t co;         /**< the sub-coroutine's head */
+    loop_t *loop;      /**< the loop */
+    int fd;            /**< the descriptor (see fd_wait_readable()) */
+    int eof;           /**< end of input seen */
+    const char *line;  /**< the last line (in @c buf), no newline */
+    size_t len;        /**< its full length (may exceed what was kept) */
+    io_op_t op;        /**< the wait in progress */
+    linebuf_t buf;     /**< bytes read, not yet handed out */
 } line_reader_t;
 
 /**
@@ -133,20 +125,16 @@ typedef struct line_reader {
  * @param r caller storage.
  * @param loop the loop.
  * @param fd the descriptor.
- * @param line room for the lines: @p max bytes plus a NUL.
- * @param max the longest line accepted.
  */
-void line_reader_init(line_reader_t *r, loop_t *loop, int fd, char *line,
-                      size_t max);
+void line_reader_init(line_reader_t *r, loop_t *loop, int fd);
 
 /**
  * @brief The sub-coroutine that reads the next line:
  *        `CORO_AWAIT_CORO(co, line_reader_next(&f->reader))`.
  *
- * Then `co->in` is the line's length (the line, without its newline or a
- * trailing CR, NUL-terminated, in the reader's @c line), or ::LINE_EOF at
- * end of input; or `co->err` is EMSGSIZE for a line longer than @c max
- * (it was skipped up to its newline), or the read's error.
+ * Then `co->in` is the line's length, with the line in the reader's
+ * @c line (see linebuf_next() for what is kept of a very long line), or
+ * ::LINE_EOF at end of input; or `co->err` is the read's error.
  *
  * @param r a reader.
  * @return the frame to await.
