@@ -242,6 +242,12 @@ static double bench_bytes(long tasks, double *frame_bytes)
     return (double)bytes / (double)tasks - *frame_bytes;
 }
 
+/* The machine is shared: the fastest of a few runs is the least disturbed. */
+static double min2(double a, double b)
+{
+    return a < b ? a : b;
+}
+
 int main(int argc, char **argv)
 {
     double frame;
@@ -255,10 +261,14 @@ int main(int argc, char **argv)
     printf("call %.2f ns\n", bench_call(100000000));
     printf("swapcontext %.1f ns\n", bench_swapcontext(2000000));
     printf("pthread %.0f ns\n", bench_pthread(200000));
-    printf("one_task %.1f ns\n", bench_steps(1, 2000000));
-    printf("many_tasks %.1f ns\n", bench_steps(10000, 100));
+    printf("one_task %.1f ns\n",
+           min2(bench_steps(1, 1000000), bench_steps(1, 1000000)));
+    printf("many_tasks %.1f ns\n",
+           min2(min2(bench_steps(10000, 100), bench_steps(10000, 100)),
+                bench_steps(10000, 100)));
     bench_gather(100000);                /* warm the heap up once */
-    printf("gather %.1f ns\n", bench_gather(100000));
+    printf("gather %.1f ns\n",
+           min2(bench_gather(100000), bench_gather(100000)));
     printf("bytes %.0f B\n", bench_bytes(100000, &frame));
     printf("frame %.0f B\n", frame);
     return 0;

@@ -35,7 +35,7 @@ static void waiter_done(future_t *future, void *arg)
 }
 
 /* [waitq-wait] */
-static future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop)
+future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop)
 {
     future_init(&w->future, loop);
     w->queue = q;
@@ -51,8 +51,7 @@ static future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop)
     return &w->future;
 }
 
-/* Finish the oldest waiter's Future with @p result; 0 if there is none. */
-static int waitq_wake(waitq_t *q, void *result)
+int waitq_wake(waitq_t *q, void *result)
 {
     waiter_t *w = q->head;
 
@@ -64,7 +63,7 @@ static int waitq_wake(waitq_t *q, void *result)
 }
 /* [waitq-wait] */
 
-static future_t *ready(waiter_t *w, loop_t *loop, void *result)
+future_t *waitq_ready(waiter_t *w, loop_t *loop, void *result)
 {
     future_init(&w->future, loop);
     w->queue = NULL;
@@ -72,7 +71,7 @@ static future_t *ready(waiter_t *w, loop_t *loop, void *result)
     return &w->future;
 }
 
-static void waitq_init(waitq_t *q)
+void waitq_init(waitq_t *q)
 {
     q->head = q->tail = NULL;
     q->count = 0;
@@ -89,7 +88,7 @@ future_t *lock_acquire(lock_t *lock, waiter_t *w)
 {
     if (!lock->locked) {
         lock->locked = 1;
-        return ready(w, lock->loop, NULL);
+        return waitq_ready(w, lock->loop, NULL);
     }
     return waitq_wait(&lock->waiters, w, lock->loop);
 }
@@ -111,7 +110,7 @@ void event_init(event_t *event, loop_t *loop)
 future_t *event_wait(event_t *event, waiter_t *w)
 {
     if (event->is_set)
-        return ready(w, event->loop, NULL);
+        return waitq_ready(w, event->loop, NULL);
     return waitq_wait(&event->waiters, w, event->loop);
 }
 
@@ -138,7 +137,7 @@ future_t *semaphore_acquire(semaphore_t *sem, waiter_t *w)
 {
     if (sem->value > 0) {
         sem->value--;
-        return ready(w, sem->loop, NULL);
+        return waitq_ready(w, sem->loop, NULL);
     }
     return waitq_wait(&sem->waiters, w, sem->loop);
 }
@@ -183,10 +182,10 @@ static void ring_push(queue_t *q, void *item)
 future_t *queue_put(queue_t *q, waiter_t *w, void *item)
 {
     if (waitq_wake(&q->getters, item))  /* someone waits: straight to it */
-        return ready(w, q->loop, NULL);
+        return waitq_ready(w, q->loop, NULL);
     if (q->count < q->capacity) {
         ring_push(q, item);
-        return ready(w, q->loop, NULL);
+        return waitq_ready(w, q->loop, NULL);
     }
     w->item = item;                      /* full: wait for room */
     return waitq_wait(&q->putters, w, q->loop);
@@ -206,7 +205,7 @@ future_t *queue_get(queue_t *q, waiter_t *w)
         ring_push(q, q->putters.head->item);
         waitq_wake(&q->putters, NULL);
     }
-    return ready(w, q->loop, item);
+    return waitq_ready(w, q->loop, item);
 }
 
 size_t queue_size(const queue_t *q)

@@ -38,12 +38,48 @@ typedef struct waiter {
     void *item;               /**< Queue: the item a putter brings */
 } waiter_t;
 
-/** @brief A FIFO list of waiters; private to this module's types. */
+/** @brief A FIFO list of waiters: what every primitive here is made of
+ *         (asyncio keeps a deque of Futures in each, for the same job). */
 typedef struct waitq {
     waiter_t *head; /**< oldest */
     waiter_t *tail; /**< newest */
     size_t count;   /**< how many */
 } waitq_t;
+
+/**
+ * @brief Make an empty list.
+ * @param q caller storage.
+ */
+void waitq_init(waitq_t *q);
+
+/**
+ * @brief Append a waiter: its Future is pending until waitq_wake() reaches
+ *        it; if it is cancelled first, it leaves the list by itself.
+ * @param q the list.
+ * @param w caller storage, not in use.
+ * @param loop the loop.
+ * @return the waiter's Future, to await.
+ */
+future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop);
+
+/**
+ * @brief Take the oldest waiter off the list and finish its Future with
+ *        @p result (its done callbacks run now; its Task steps later).
+ * @param q the list.
+ * @param result the result to give it.
+ * @return 1 if a waiter was woken, 0 if the list was empty.
+ */
+int waitq_wake(waitq_t *q, void *result);
+
+/**
+ * @brief A waiter that does not wait: its Future finished with @p result,
+ *        so awaiting it does not suspend.
+ * @param w caller storage, not in use.
+ * @param loop the loop.
+ * @param result the result.
+ * @return the waiter's Future.
+ */
+future_t *waitq_ready(waiter_t *w, loop_t *loop, void *result);
 
 /** @brief asyncio.Lock. */
 typedef struct lock {
