@@ -70,6 +70,7 @@ enum coro_step {
     CORO_STEP_RETURN,    /**< CORO_RETURN / CORO_FAIL / CORO_END */
 };
 
+/** @brief A coroutine frame's head; see struct coro. */
 typedef struct coro coro_t;
 
 /**
@@ -140,6 +141,7 @@ int coro_finished(const coro_t *co);
  */
 #define CORO_BEGIN(co) switch ((co)->resume) { case 0:
 
+/* [coro-macros] */
 /**
  * @brief Suspend, handing @p value out (`x = yield value`). When resumed,
  *        the value sent in is in `co->in` and an error thrown in is in
@@ -167,6 +169,8 @@ int coro_finished(const coro_t *co);
         return CORO_STEP_CALL;                                              \
     case __LINE__:;                                                         \
     } while (0)
+
+/* [coro-macros] */
 
 /** @brief Finish with a value and no error (`return value`). */
 #define CORO_RETURN(co, value)                                              \

@@ -41,6 +41,7 @@ typedef enum future_status {
     FUTURE_E_NOMEM,     /**< the loop could not queue a callback */
 } future_status_t;
 
+/** @brief A Future; see struct future. */
 typedef struct future future_t;
 
 /**
