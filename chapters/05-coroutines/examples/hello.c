@@ -148,6 +148,7 @@ typedef struct input_frame {
     line_reader_t lines;
     fib_job_t job;
     future_t done;      /* the executor's Future for job */
+    future_t *pending;  /* &done while the job runs, NULL inline */
 } input_frame_t;
 
 /* Reports a line that is not a number; 1 if the program should end. */
@@ -182,11 +183,13 @@ static int input_body(coro_t *co)
             break;
         if (f->job.n == UINT32_MAX)
             continue;
-        if (run_inline) {
+        f->pending = run_inline ? NULL
+                     : executor_submit(f->executor, &f->done, fib_on_worker,
+                                       &f->job);
+        if (!f->pending) {            /* --inline (or no memory for a job): */
             fib_on_worker(&f->job);   /* the loop stops while this runs */
         } else {
-            AWAIT(co, executor_submit(f->executor, &f->done, fib_on_worker,
-                                      &f->job));
+            AWAIT(co, f->pending);
             if (co->err)
                 CORO_FAIL(co, co->err);
         }

@@ -77,6 +77,18 @@ void task_release(task_t *task)
         free(task);
 }
 
+/* Queue the Task's next step. The ready queue grows by doubling, so this
+ * fails only when memory is exhausted; a Task whose step cannot be queued
+ * would hang for ever, silently, so say so and stop instead. */
+static void schedule_step(task_t *t)
+{
+    if (loop_call_soon(t->future.loop, task_step, t) != 0) {
+        fprintf(stderr, "task %s#%u: out of memory queueing a step\n",
+                t->name, t->id);
+        abort();
+    }
+}
+
 /* 6. the awaited Future finished: its done callback (this) queues the
  * Task's next step, carrying the outcome to the await point. */
 static void task_wakeup(future_t *f, void *arg)
@@ -88,11 +100,7 @@ static void task_wakeup(future_t *f, void *arg)
     t->in = NULL;
     t->in_err = 0;
     future_result(f, &t->in, &t->in_err);
-    if (loop_call_soon(t->future.loop, task_step, t) != 0) {
-        /* No memory to queue the step: deliver that as the error at the
-         * await point, on the next wake-up we can get. */
-        t->in_err = ENOMEM;
-    }
+    schedule_step(t);
 }
 
 static void task_finish(task_t *t)
@@ -143,7 +151,7 @@ static void task_step(loop_t *loop, void *arg)
         if (!awaited) {                   /* sleep(0): just go round */
             t->in = NULL;
             t->in_err = 0;
-            loop_call_soon(t->future.loop, task_step, t);
+            schedule_step(t);
             return;
         }
         if (!future_done(awaited)) {
