@@ -11,7 +11,9 @@ import socket
 import struct
 import subprocess
 import time
+import unittest
 
+import harness
 from harness import (HELLO_RE, ProgramTest, connect, exchange, for_each_build,
                      pattern, program)
 
@@ -275,3 +277,25 @@ class Coroutines(ProgramTest):
 
 
 for_each_build(Coroutines, globals(), lambda ch: ch == "05-coroutines")
+
+CHAPTER = os.path.join(harness.CHAPTERS_DIR, "05-coroutines")
+
+
+@unittest.skipUnless(os.path.isdir(CHAPTER), "no chapter 05")
+class ExecutorUnderTSan(unittest.TestCase):
+    """The executor is the one place where threads meet: workers complete
+    jobs, the loop thread finishes their Futures. ThreadSanitizer watches
+    the hand-over (reports make the program exit 66)."""
+
+    def test_hello_with_the_executor_has_no_data_race(self):
+        subprocess.run(["make", "-s", "-C", CHAPTER, "all", "SAN=thread"],
+                       check=True, stdout=subprocess.DEVNULL)
+        hello = os.path.join(CHAPTER, "build", "san-thread", "hello")
+        r = subprocess.run([hello, "--interval", "0.05"],
+                           input="30\n25\n32\n20\n", capture_output=True,
+                           text=True, timeout=120,
+                           env=dict(os.environ,
+                                    TSAN_OPTIONS="exitcode=66:halt_on_error=0"))
+        self.assertNotIn("ThreadSanitizer", r.stderr, r.stderr[:3000])
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertEqual(len(re.findall(r"^fib\(\d+\) = ", r.stdout, re.M)), 4)
