@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -200,4 +202,97 @@ Test(sock, the_line_reader_returns_every_line_of_one_read_and_the_last_one)
     cr_assert_str_eq(f->seen[3], "four");
     cr_assert(f->eof);
     task_release(t);
+}
+
+/* accept and connect, on loopback: a listener coroutine and a client
+ * coroutine meet, and a byte goes through. */
+typedef struct meet {
+    coro_t co;
+    int listen_fd;
+    int fd;
+    struct sockaddr_in addr;
+    io_op_t op;
+    char c;
+    int err;
+} meet_t;
+
+static int acceptor_body(coro_t *co)
+{
+    meet_t *f = (meet_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT(co, sock_accept(&f->op, fx.loop, f->listen_fd));
+    if ((f->err = co->err))
+        CORO_FAIL(co, co->err);
+    f->fd = (int)(intptr_t)co->in;
+    AWAIT(co, sock_recv(&f->op, fx.loop, f->fd, &f->c, 1));
+    f->err = co->err;
+    CORO_END(co);
+}
+
+static int connector_body(coro_t *co)
+{
+    meet_t *f = (meet_t *)co;
+
+    CORO_BEGIN(co);
+    f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    AWAIT(co, sock_connect(&f->op, fx.loop, f->fd,
+                           (struct sockaddr *)&f->addr, sizeof f->addr));
+    if ((f->err = co->err))
+        CORO_FAIL(co, co->err);
+    AWAIT(co, sock_sendall(&f->op, fx.loop, f->fd, "!", 1));
+    f->err = co->err;
+    CORO_END(co);
+}
+
+Test(sock, accept_and_connect_meet_on_loopback)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    socklen_t len = sizeof addr;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    meet_t *a, *c;
+    task_t *ta, *tc;
+
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(lfd, (struct sockaddr *)&addr, sizeof addr), 0);
+    cr_assert_eq(listen(lfd, 8), 0);
+    getsockname(lfd, (struct sockaddr *)&addr, &len);
+    ta = task_create(fx.loop, acceptor_body, sizeof *a, (void **)&a);
+    a->listen_fd = lfd;
+    fixture_settle(&fx);
+    cr_assert(!future_done(task_future(ta)), "accepted with no client");
+    tc = task_create(fx.loop, connector_body, sizeof *c, (void **)&c);
+    c->addr = addr;
+    for (int i = 0; i < 200 && !future_done(task_future(ta)); i++)
+        fixture_settle(&fx);
+    cr_assert_eq(future_state(task_future(tc)), FUTURE_RESULT);
+    cr_assert_eq(future_state(task_future(ta)), FUTURE_RESULT);
+    cr_assert_eq(a->c, '!');
+    close(a->fd);
+    close(c->fd);
+    close(lfd);
+    task_release(ta);
+    task_release(tc);
+}
+
+Test(sock, connect_to_a_closed_port_fails_with_econnrefused)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    socklen_t len = sizeof addr;
+    int probe = socket(AF_INET, SOCK_STREAM, 0);
+    meet_t *c;
+    task_t *tc;
+
+    /* A port that was free a moment ago, and has no listener. */
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(probe, (struct sockaddr *)&addr, sizeof addr), 0);
+    getsockname(probe, (struct sockaddr *)&addr, &len);
+    close(probe);
+    tc = task_create(fx.loop, connector_body, sizeof *c, (void **)&c);
+    c->addr = addr;
+    for (int i = 0; i < 200 && !future_done(task_future(tc)); i++)
+        fixture_settle(&fx);
+    cr_assert_eq(c->err, ECONNREFUSED);
+    close(c->fd);
+    task_release(tc);
 }

@@ -342,3 +342,34 @@ Test(queue, a_putter_cancelled_while_waiting_puts_nothing)
     task_release(t);
     queue_deinit(&the_queue);
 }
+
+Test(semaphore, waiters_are_served_in_arrival_order)
+{
+    waiter_t w[3];
+
+    semaphore_init(&the_sem, fx.loop, 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert(!future_done(semaphore_acquire(&the_sem, &w[i])));
+    for (int i = 0; i < 3; i++) {
+        semaphore_release(&the_sem);
+        cr_assert(future_done(&w[i].future), "waiter %d not served", i);
+        for (int j = i + 1; j < 3; j++)
+            cr_assert(!future_done(&w[j].future), "waiter %d jumped", j);
+    }
+    cr_assert_eq(the_sem.value, 0, "units were handed over, not counted");
+}
+
+Test(event, a_cancelled_waiter_leaves_and_the_others_still_wake)
+{
+    waiter_t a, b;
+
+    event_init(&the_event, fx.loop);
+    event_wait(&the_event, &a);
+    event_wait(&the_event, &b);
+    cr_assert_eq(the_event.waiters.count, 2);
+    future_cancel(&a.future);
+    cr_assert_eq(the_event.waiters.count, 1);
+    event_set(&the_event);
+    cr_assert_eq(future_state(&a.future), FUTURE_CANCELLED);
+    cr_assert_eq(future_state(&b.future), FUTURE_RESULT);
+}
