@@ -7,6 +7,7 @@ import os
 import re
 import resource
 import selectors
+import signal
 import socket
 import struct
 import subprocess
@@ -265,6 +266,38 @@ class Coroutines(ProgramTest):
             self.assertEqual(s.recv(16), b"", "connection not closed")
         for s in idle:
             s.close()
+
+    def test_out_of_descriptors_it_pauses_accepting_and_recovers(self):
+        # 24 descriptors: the listener, the loop's own and about 18
+        # clients. The rest wait in the kernel's accept queue until some
+        # close; the server reports EMFILE once and keeps serving.
+        path = program(self.CHAPTER, self.VARIANT, "echo-server")
+        srv = subprocess.Popen(["prlimit", "--nofile=24:24", path, "--port",
+                                "0"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE,
+                               env=dict(os.environ, **harness.SAN_ENV))
+        try:
+            port = int(srv.stdout.readline().decode().rsplit(":", 1)[1])
+            socks = [connect(port) for _ in range(30)]
+            for s in socks[:10]:
+                s.sendall(b"hi")
+                self.assertEqual(s.recv(16), b"hi")
+            for s in socks[:15]:
+                s.close()
+            for s in socks[25:]:
+                s.sendall(b"late")
+                self.assertEqual(s.recv(16), b"late")
+            for s in socks[15:]:
+                s.close()
+            srv.send_signal(signal.SIGTERM)
+            self.assertEqual(srv.wait(timeout=10), 0)
+            err = srv.stderr.read().decode()
+            self.assertIn("accept: Too many open files", err)
+            self.assertIsNone(harness.sanitizer_report(err), err[-2000:])
+        finally:
+            if srv.poll() is None:
+                srv.kill()
+                srv.wait()
 
     def test_every_backend_echoes(self):
         for backend in ("select", "poll", "epoll"):

@@ -211,6 +211,7 @@ typedef struct acceptor {
     server_t *server;
     io_op_t op;
     sleeper_t pause;
+    int last_err;       /* the last accept error reported, not to repeat it */
 } acceptor_t;
 
 /* [accept-body] */
@@ -224,17 +225,21 @@ static int accept_body(coro_t *co)
         AWAIT(co, sock_accept(&f->op, s->loop, s->fd));
         if (co->err == ECANCELED)
             break;
-        if (co->err == EMFILE || co->err == ENFILE || co->err == ENOBUFS ||
-            co->err == ENOMEM) {
-            /* Out of descriptors: the pending client stays queued in the
-             * kernel; try again when some connection may have closed. */
+        if (co->err) {
+            /* Out of descriptors (EMFILE, ENFILE) or memory, or a network
+             * error: the pending client stays queued in the kernel; try
+             * again when some connection may have closed. */
+            if (co->err != f->last_err)
+                fprintf(stderr, "echo-server: accept: %s (pausing 0.1 s)\n",
+                        strerror(co->err));
+            f->last_err = co->err;
             AWAIT(co, sleep_start(&f->pause, s->loop, 0.1));
             if (co->err == ECANCELED)
                 break;
             continue;
         }
-        if (co->err == 0)
-            conn_start(s, (int)(intptr_t)co->in);
+        f->last_err = 0;
+        conn_start(s, (int)(intptr_t)co->in);
     }
     close(s->fd);                    /* stop accepting, then stop them all */
     for (conn_t *c = s->conns; c; c = c->next)
