@@ -1,0 +1,270 @@
+/*
+ * hello.c - chapter 05: the hello as two coroutines.
+ *
+ * Chapter 04 split the program into callbacks: a timer that re-arms
+ * itself and a reader that answers whatever lines one read() brought.
+ * Here each half is again a plain loop, as in chapter 01, except that the
+ * waits are AWAITs:
+ *
+ *  - hello_body(): print, sleep an interval, repeat;
+ *  - input_body(): read a line, answer it, repeat, until `exit` or the
+ *    end of input.
+ *
+ * fib is CPU work, which no event loop can hide. By default it goes to
+ * the executor (a worker thread) and input_body() awaits its Future, so
+ * the hellos keep coming while it runs. With --inline it runs on the
+ * loop's own thread, and the hellos stop until it is done: the same stall
+ * as chapters 03 and 04, now one flag away.
+ *
+ * LOOP_TRACE=1 shows every task step and Future completion on stderr.
+ */
+#include "executor.h"
+#include "fib.h"
+#include "input.h"
+#include "loop.h"
+#include "options.h"
+#include "sock.h"
+#include "task.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: hello [--interval SECONDS] [--inline]\n"
+    "\n"
+    "Prints '<unix-time> - Hello world!' every SECONDS (a decimal from\n"
+    "0.001 to 86400, default 3) and answers each input line holding a\n"
+    "natural number n with fib(n), computed by naive recursion.\n"
+    "\n"
+    "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
+    "fib(%d) already takes seconds, so a larger n would freeze the program\n"
+    "for minutes. Lines may be at most %d bytes. Type exit, or end the\n"
+    "input (Ctrl-D), to quit. Set LOOP_TRACE=1 in the environment to watch\n"
+    "the tasks step and the futures complete on stderr.\n"
+    "\n"
+    "Chapter 05 (coroutines): the hello and the input reader are two\n"
+    "coroutines. fib runs on a worker thread (run_in_executor), so the\n"
+    "hellos keep coming while it computes; --inline runs it on the event\n"
+    "loop instead, which stops the hellos until it is done.\n";
+
+static int run_inline;
+
+static double parse_args(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"interval", required_argument, NULL, 'i'},
+        {"inline", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    double interval_s = 3.0;
+    int opt;
+
+    opterr = 0; /* we print our own messages */
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'i':
+            if (options_parse_interval(optarg, &interval_s) < 0)
+                options_usage_error(
+                    "hello",
+                    "bad --interval '%s': want a decimal from 0.001 to 86400",
+                    optarg);
+            break;
+        case 'n':
+            run_inline = 1;
+            break;
+        case 'h':
+            printf(usage, FIB_MAX_N, FIB_MAX_N, INPUT_LINE_MAX);
+            exit(0);
+        default:
+            options_usage_error("hello",
+                                "unknown option or missing value: '%s'",
+                                argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        options_usage_error("hello", "unexpected argument '%s'",
+                            argv[optind]);
+    return interval_s;
+}
+
+/* The hello coroutine's frame: what lives across its sleeps. */
+typedef struct hello_frame {
+    coro_t co;
+    loop_t *loop;
+    double interval_s;
+    double next_s;      /* when the next hello is due, on the loop clock */
+    sleeper_t sleep;
+} hello_frame_t;
+
+/* [hello-body] */
+static int hello_body(coro_t *co)
+{
+    hello_frame_t *f = (hello_frame_t *)co;
+
+    CORO_BEGIN(co);
+    f->next_s = loop_time(f->loop);
+    for (;;) {
+        printf("%lld - Hello world!\n", (long long)time(NULL));
+        f->next_s += f->interval_s;
+        if (f->next_s < loop_time(f->loop))   /* we were held up: */
+            f->next_s = loop_time(f->loop);   /* no burst to catch up */
+        AWAIT(co, sleep_start(&f->sleep, f->loop,
+                              f->next_s - loop_time(f->loop)));
+        if (co->err)                          /* cancelled: we are done */
+            CORO_FAIL(co, co->err);
+    }
+    CORO_END(co);
+}
+/* [hello-body] */
+
+/* What the worker thread computes; it writes only these two fields, and
+ * the coroutine reads them only after the Future has finished. */
+typedef struct fib_job {
+    unsigned n;
+    uint64_t value;
+    double seconds;
+} fib_job_t;
+
+static void *fib_on_worker(void *arg)
+{
+    fib_job_t *job = arg;
+
+    job->value = fib_timed(job->n, &job->seconds);
+    return job;
+}
+
+typedef struct input_frame {
+    coro_t co;
+    loop_t *loop;
+    executor_t *executor;
+    line_reader_t lines;
+    fib_job_t job;
+    future_t done;      /* the executor's Future for job */
+    future_t *pending;  /* &done while the job runs, NULL inline */
+} input_frame_t;
+
+/* Reports a line that is not a number; 1 if the program should end. */
+static int parse(input_frame_t *f)
+{
+    input_kind_t kind = input_parse_line(f->lines.line, f->lines.len,
+                                         &f->job.n);
+
+    if (kind == INPUT_EXIT)
+        return 1;
+    if (kind != INPUT_NUMBER && kind != INPUT_EMPTY)
+        fprintf(stderr, "error: %s\n", input_strerror(kind));
+    if (kind != INPUT_NUMBER)
+        f->job.n = UINT32_MAX;   /* nothing to compute */
+    return 0;
+}
+
+/* [input-body] */
+static int input_body(coro_t *co)
+{
+    input_frame_t *f = (input_frame_t *)co;
+
+    CORO_BEGIN(co);
+    for (;;) {
+        CORO_AWAIT_CORO(co, line_reader_next(&f->lines));  /* yield from */
+        if (co->err) {
+            fprintf(stderr, "hello: reading standard input: %s\n",
+                    strerror(co->err));
+            CORO_FAIL(co, co->err);
+        }
+        if (co->in == LINE_EOF || parse(f))
+            break;
+        if (f->job.n == UINT32_MAX)
+            continue;
+        f->pending = run_inline ? NULL
+                     : executor_submit(f->executor, &f->done, fib_on_worker,
+                                       &f->job);
+        if (!f->pending) {            /* --inline (or no memory for a job): */
+            fib_on_worker(&f->job);   /* the loop stops while this runs */
+        } else {
+            AWAIT(co, f->pending);
+            if (co->err)
+                CORO_FAIL(co, co->err);
+        }
+        printf("fib(%u) = %" PRIu64 " (%.3f s)\n", f->job.n, f->job.value,
+               f->job.seconds);
+    }
+    CORO_END(co);
+}
+/* [input-body] */
+
+/* A loop that can watch stdin. epoll refuses regular files (EPERM), which
+ * is what stdin is after `hello < numbers.txt`; poll accepts them. */
+static loop_t *make_loop(void)
+{
+    loop_options_t poll_options = {.backend = SELECTOR_POLL};
+    loop_t *loop;
+
+    if (fcntl(STDIN_FILENO, F_GETFD) < 0) /* closed: the loop's own */
+        return NULL;                       /* descriptor would take fd 0 */
+    loop = loop_create(NULL);
+    if (loop && loop_add_reader(loop, STDIN_FILENO, NULL, NULL) < 0) {
+        loop_destroy(loop);
+        loop = errno == EPERM ? loop_create(&poll_options) : NULL;
+    } else if (loop) {
+        loop_remove_reader(loop, STDIN_FILENO);
+    }
+    return loop;
+}
+
+int main(int argc, char **argv)
+{
+    double interval_s = parse_args(argc, argv);
+    hello_frame_t *hf;
+    input_frame_t *inf;
+    task_t *hello, *input;
+    executor_t *executor = NULL;
+    loop_t *loop;
+    int status = 0;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);   /* a line at a time, even to a pipe */
+    loop = make_loop();
+    if (!loop || (!run_inline && !(executor = executor_create(loop, 2)))) {
+        fprintf(stderr, "hello: cannot start the event loop: %s\n",
+                strerror(errno));
+        loop_destroy(loop);
+        return 1;
+    }
+    /* [hello-main] */
+    hello = task_create(loop, hello_body, sizeof *hf, (void **)&hf);
+    input = task_create(loop, input_body, sizeof *inf, (void **)&inf);
+    if (!hello || !input) {
+        perror("hello: creating the tasks");
+        return 1;
+    }
+    task_set_name(hello, "hello");
+    task_set_name(input, "input");
+    hf->loop = loop;
+    hf->interval_s = interval_s;
+    inf->loop = loop;
+    inf->executor = executor;
+    line_reader_init(&inf->lines, loop, STDIN_FILENO);
+
+    if (loop_run_until_complete(loop, task_future(input), NULL, NULL) !=
+        FUTURE_OK)
+        status = 1;
+    task_cancel(hello);                  /* exit: stop the hellos too */
+    loop_run_until_complete(loop, task_future(hello), NULL, NULL);
+    /* [hello-main] */
+    task_release(hello);
+    task_release(input);
+    executor_destroy(executor);
+    loop_destroy(loop);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("hello: writing standard output");
+        return 1;
+    }
+    return status;
+}

@@ -1,0 +1,118 @@
+/* Tests for exercise 02-race, on a fake clock. */
+#include "exercise.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+
+#include "fixture.h"
+#include "task.h"
+
+static fixture_t fx;
+static void setup(void) { fixture_start(&fx); }
+static void teardown(void) { fixture_stop(&fx); }
+
+TestSuite(race, .init = setup, .fini = teardown, .timeout = 10);
+
+typedef struct mirror {
+    coro_t co;
+    double delay;
+    intptr_t value;
+    int error;
+    int cleaned_up;
+    sleeper_t sleep;
+    sleeper_t cleanup;
+} mirror_t;
+
+/* Answers after `delay`; when cancelled, takes 0.5 s to clean up. */
+static int mirror_body(coro_t *co)
+{
+    mirror_t *f = (mirror_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT(co, sleep_start(&f->sleep, fx.loop, f->delay));
+    if (co->err) {
+        AWAIT(co, sleep_start(&f->cleanup, fx.loop, 0.5));
+        f->cleaned_up = 1;
+        CORO_FAIL(co, ECANCELED);
+    }
+    if (f->error)
+        CORO_FAIL(co, f->error);
+    CORO_RETURN(co, (void *)f->value);
+    CORO_END(co);
+}
+
+static task_t *mirror(double delay, intptr_t value, int error, mirror_t **fp)
+{
+    task_t *t = task_create(fx.loop, mirror_body, sizeof **fp, (void **)fp);
+
+    (*fp)->delay = delay;
+    (*fp)->value = value;
+    (*fp)->error = error;
+    return t;
+}
+
+Test(race, the_fastest_result_wins_and_the_others_are_cancelled)
+{
+    mirror_t *f[3];
+    task_t *t[3] = {mirror(1.0, 1, 0, &f[0]), mirror(0.2, 2, 0, &f[1]),
+                    mirror(0.6, 3, 0, &f[2])};
+    future_t *kids[3];
+    future_callback_t records[3];
+    race_t r;
+    future_t *won;
+    void *result = NULL;
+
+    for (int i = 0; i < 3; i++)
+        kids[i] = task_future(t[i]);
+    won = race_start(&r, fx.loop, kids, 3, records);
+    fixture_advance(&fx, 0.3);
+    cr_assert_eq(future_state(kids[1]), FUTURE_RESULT);
+    cr_assert(!future_done(won), "it must wait for the losers' clean-up");
+    fixture_advance(&fx, 0.6);
+    cr_assert(f[0]->cleaned_up && f[2]->cleaned_up,
+              "the losers were not cancelled");
+    cr_assert_eq(future_result(won, &result, NULL), FUTURE_OK);
+    cr_assert_eq((intptr_t)result, 2);
+    for (int i = 0; i < 3; i++)
+        task_release(t[i]);
+}
+
+Test(race, a_first_error_wins_too)
+{
+    mirror_t *f[2];
+    task_t *t[2] = {mirror(1.0, 1, 0, &f[0]), mirror(0.1, 0, EHOSTUNREACH,
+                                                     &f[1])};
+    future_t *kids[2] = {task_future(t[0]), task_future(t[1])};
+    future_callback_t records[2];
+    race_t r;
+    int err = 0;
+    future_t *won = race_start(&r, fx.loop, kids, 2, records);
+
+    fixture_advance(&fx, 1.0);
+    cr_assert_eq(future_result(won, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, EHOSTUNREACH);
+    cr_assert(f[0]->cleaned_up);
+    for (int i = 0; i < 2; i++)
+        task_release(t[i]);
+}
+
+Test(race, plain_futures_cancelled_from_inside_the_callback)
+{
+    future_t a, b, c;
+    future_t *kids[3] = {&a, &b, &c};
+    future_callback_t records[3];
+    race_t r;
+    void *result = NULL;
+    future_t *won;
+
+    future_init(&a, fx.loop);
+    future_init(&b, fx.loop);
+    future_init(&c, fx.loop);
+    won = race_start(&r, fx.loop, kids, 3, records);
+    future_set_result(&b, (void *)42);
+    cr_assert_eq(future_state(&a), FUTURE_CANCELLED);
+    cr_assert_eq(future_state(&c), FUTURE_CANCELLED);
+    cr_assert_eq(future_result(won, &result, NULL), FUTURE_OK);
+    cr_assert_eq((intptr_t)result, 42);
+}

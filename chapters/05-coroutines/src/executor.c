@@ -1,0 +1,229 @@
+/*
+ * executor.c: worker threads take jobs from a list, run them, and put
+ * them on a "done" list; the loop thread finishes the Futures. The only
+ * things shared between threads are the two lists, under one mutex, and
+ * the wake-up descriptor.
+ */
+#define _GNU_SOURCE
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
+
+typedef struct job {
+    executor_fn *fn;
+    void *arg;
+    void *result;
+    future_t *future;          /* NULL once cancelled (loop thread only) */
+    future_callback_t record;  /* on *future: notices a cancellation */
+    struct job *next;
+} job_t;
+
+struct executor {
+    loop_t *loop;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;       /* workers wait here for jobs */
+    job_t *todo, *todo_tail;   /* under mutex */
+    job_t *done;               /* under mutex */
+    int stopping;              /* under mutex */
+    int wake_read, wake_write; /* eventfd: the same descriptor twice */
+    unsigned threads;
+    pthread_t *tids;
+};
+
+/* [executor-wake] */
+static void wake_loop(executor_t *ex)
+{
+    uint64_t one = 1;
+
+    /* Called by workers. EAGAIN means the counter (or pipe) is already
+     * full, so a wake-up is pending anyway. */
+    while (write(ex->wake_write, &one, ex->wake_read == ex->wake_write
+                 ? sizeof one : 1) < 0 && errno == EINTR)
+        ;
+}
+
+static void *worker(void *arg)
+{
+    executor_t *ex = arg;
+
+    pthread_mutex_lock(&ex->mutex);
+    for (;;) {
+        job_t *job;
+
+        while (!ex->todo && !ex->stopping)
+            pthread_cond_wait(&ex->cond, &ex->mutex);
+        if (!ex->todo)
+            break;
+        job = ex->todo;
+        ex->todo = job->next;
+        pthread_mutex_unlock(&ex->mutex);
+        job->result = job->fn(job->arg);        /* the blocking part */
+        pthread_mutex_lock(&ex->mutex);
+        job->next = ex->done;
+        ex->done = job;
+        wake_loop(ex);
+    }
+    pthread_mutex_unlock(&ex->mutex);
+    return NULL;
+}
+/* [executor-wake] */
+
+/* On the loop thread: the wake-up descriptor is readable. */
+static void on_wake(loop_t *loop, void *arg)
+{
+    executor_t *ex = arg;
+    char drain[64];
+    job_t *done, *next;
+
+    (void)loop;
+    while (read(ex->wake_read, drain, sizeof drain) > 0)
+        ;
+    pthread_mutex_lock(&ex->mutex);
+    done = ex->done;
+    ex->done = NULL;
+    pthread_mutex_unlock(&ex->mutex);
+    for (; done; done = next) {
+        next = done->next;
+        if (done->future) {
+            future_remove_done_callback(done->future, &done->record);
+            future_set_result(done->future, done->result);
+        }
+        free(done);
+    }
+}
+
+static void on_cancel(future_t *future, void *arg)
+{
+    job_t *job = arg;
+
+    (void)future;
+    job->future = NULL;   /* the result, when it comes, goes nowhere */
+}
+
+static int make_wakeup(executor_t *ex)
+{
+#ifdef __linux__
+    ex->wake_read = ex->wake_write = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ex->wake_read >= 0)
+        return 0;
+#endif
+    int fds[2];
+
+    if (pipe(fds) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    ex->wake_read = fds[0];
+    ex->wake_write = fds[1];
+    return 0;
+}
+
+static void close_wakeup(executor_t *ex)
+{
+    close(ex->wake_read);
+    if (ex->wake_write != ex->wake_read)
+        close(ex->wake_write);
+}
+
+executor_t *executor_create(loop_t *loop, unsigned threads)
+{
+    executor_t *ex = calloc(1, sizeof *ex);
+
+    if (!ex)
+        return NULL;
+    if (threads == 0)
+        threads = 1;
+    ex->loop = loop;
+    ex->tids = calloc(threads, sizeof *ex->tids);
+    if (!ex->tids || make_wakeup(ex) < 0) {
+        free(ex->tids);
+        free(ex);
+        return NULL;
+    }
+    if (loop_add_reader(loop, ex->wake_read, on_wake, ex) < 0) {
+        close_wakeup(ex);
+        free(ex->tids);
+        free(ex);
+        return NULL;
+    }
+    pthread_mutex_init(&ex->mutex, NULL);
+    pthread_cond_init(&ex->cond, NULL);
+    for (; ex->threads < threads; ex->threads++) {
+        if (pthread_create(&ex->tids[ex->threads], NULL, worker, ex) != 0)
+            break;
+    }
+    if (ex->threads == 0) {
+        executor_destroy(ex);
+        errno = EAGAIN;
+        return NULL;
+    }
+    return ex;
+}
+
+void executor_destroy(executor_t *ex)
+{
+    job_t *todo;
+
+    if (!ex)
+        return;
+    pthread_mutex_lock(&ex->mutex);
+    ex->stopping = 1;
+    todo = ex->todo;
+    ex->todo = NULL;
+    pthread_cond_broadcast(&ex->cond);
+    pthread_mutex_unlock(&ex->mutex);
+    for (unsigned i = 0; i < ex->threads; i++)
+        pthread_join(ex->tids[i], NULL);
+    on_wake(ex->loop, ex);            /* finish what the workers did */
+    for (job_t *next; todo; todo = next) {
+        next = todo->next;
+        if (todo->future) {
+            future_remove_done_callback(todo->future, &todo->record);
+            future_set_cancelled(todo->future);
+        }
+        free(todo);
+    }
+    loop_remove_reader(ex->loop, ex->wake_read);
+    close_wakeup(ex);
+    pthread_cond_destroy(&ex->cond);
+    pthread_mutex_destroy(&ex->mutex);
+    free(ex->tids);
+    free(ex);
+}
+
+future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,
+                          void *arg)
+{
+    job_t *job = malloc(sizeof *job);
+
+    if (!job) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    future_init(future, ex->loop);
+    job->fn = fn;
+    job->arg = arg;
+    job->result = NULL;
+    job->future = future;
+    job->next = NULL;
+    future_add_done_callback(future, &job->record, on_cancel, job);
+    pthread_mutex_lock(&ex->mutex);
+    if (ex->todo)
+        ex->todo_tail->next = job;
+    else
+        ex->todo = job;
+    ex->todo_tail = job;
+    pthread_cond_signal(&ex->cond);
+    pthread_mutex_unlock(&ex->mutex);
+    return future;
+}

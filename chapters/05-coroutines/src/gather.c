@@ -1,0 +1,152 @@
+/*
+ * gather.c: two Futures made of other Futures. Their cancel hooks pass the
+ * request down, the way asyncio's _GatheringFuture and wait_for do.
+ */
+#include "gather.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static void gather_free(gather_t *g)
+{
+    free(g->records);
+    g->records = NULL;
+}
+
+static void gather_fail(gather_t *g, int err)
+{
+    /* Take our records back from the children still running, so nothing
+     * points into g once it has finished. */
+    for (size_t k = 0; k < g->n && g->records; k++)
+        future_remove_done_callback(g->children[k], &g->records[k]);
+    gather_free(g);
+    future_set_error(&g->future, err);
+}
+
+static void gather_succeed(gather_t *g)
+{
+    for (size_t k = 0; k < g->n; k++)
+        future_result(g->children[k], &g->results[k], NULL);
+    gather_free(g);
+    if (g->cancelling)
+        future_set_cancelled(&g->future);
+    else
+        future_set_result(&g->future, g->results);
+}
+
+/* [gather-child-done] */
+static void gather_child_done(future_t *child, void *arg)
+{
+    gather_t *g = arg;
+    int err = 0;
+
+    g->left--;
+    if (future_result(child, NULL, &err) != FUTURE_OK && !g->cancelling) {
+        gather_fail(g, err);             /* the first error fails it */
+        return;
+    }
+    if (g->left == 0)
+        gather_succeed(g);
+}
+/* [gather-child-done] */
+
+static int gather_cancel(future_t *future)
+{
+    gather_t *g = (gather_t *)future;
+
+    g->cancelling = 1;
+    for (size_t k = 0; k < g->n; k++)
+        future_cancel(g->children[k]);
+    return 1;
+}
+
+future_t *gather_start(gather_t *g, loop_t *loop, future_t **children,
+                       size_t n, void **results)
+{
+    future_init(&g->future, loop);
+    g->future.cancel = gather_cancel;
+    g->children = children;
+    g->results = results;
+    g->n = n;
+    g->left = 0;
+    g->cancelling = 0;
+    g->records = NULL;
+    for (size_t k = 0; k < n; k++) {      /* an error that is already in */
+        int err = 0;
+
+        if (future_done(children[k]) &&
+            future_result(children[k], NULL, &err) != FUTURE_OK) {
+            future_set_error(&g->future, err);
+            return &g->future;
+        }
+    }
+    if (n > 0 && !(g->records = calloc(n, sizeof *g->records))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!future_done(children[k])) {
+            g->left++;
+            future_add_done_callback(children[k], &g->records[k],
+                                     gather_child_done, g);
+        }
+    }
+    if (g->left == 0)
+        gather_succeed(g);
+    return &g->future;
+}
+
+static void timeout_inner_done(future_t *inner, void *arg)
+{
+    timeout_t *w = arg;
+    void *result = NULL;
+    int err = 0;
+
+    loop_cancel(w->future.loop, &w->timer);
+    if (w->timed_out) {
+        future_set_error(&w->future, ETIMEDOUT);
+        return;
+    }
+    if (future_result(inner, &result, &err) == FUTURE_OK)
+        future_set_result(&w->future, result);
+    else
+        future_set_error(&w->future, err);
+}
+
+/* [wait-for-expired] */
+static void timeout_expired(loop_t *loop, void *arg)
+{
+    timeout_t *w = arg;
+
+    (void)loop;
+    w->timed_out = 1;
+    /* A plain Future finishes at once (and so do we, in the callback); a
+     * Task runs its clean-up first and we finish when it has. */
+    future_cancel(w->inner);
+}
+/* [wait-for-expired] */
+
+static int timeout_cancel(future_t *future)
+{
+    timeout_t *w = (timeout_t *)future;
+
+    loop_cancel(future->loop, &w->timer);
+    future_cancel(w->inner);
+    return 1;
+}
+
+future_t *wait_for_start(timeout_t *w, loop_t *loop, future_t *inner,
+                         double timeout_s)
+{
+    future_init(&w->future, loop);
+    w->future.cancel = timeout_cancel;
+    w->inner = inner;
+    w->timed_out = 0;
+    loop_timer_init(&w->timer);
+    if (loop_call_later(loop, &w->timer, timeout_s, timeout_expired, w)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    future_add_done_callback(inner, &w->record, timeout_inner_done, w);
+    return &w->future;
+}

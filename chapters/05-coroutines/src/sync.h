@@ -1,0 +1,227 @@
+/**
+ * @file sync.h
+ * @ingroup ch05
+ * @brief Synchronisation between coroutines of one loop: Lock, Event,
+ *        Semaphore and a bounded Queue (asyncio.Lock, Event, Semaphore,
+ *        Queue).
+ *
+ * One thread runs every coroutine, so there are no data races to guard
+ * against: these exist to make a coroutine *wait* for another. Each wait
+ * is a Future in a ::waiter_t the caller provides (a field of its frame),
+ * kept in a FIFO list, so waiters are served in arrival order. A waiter
+ * whose Task is cancelled leaves the list at once.
+ *
+ * Every wait returns the waiter's Future; when the thing is available
+ * straight away, that Future is already finished and AWAIT does not
+ * suspend. Ownership is handed over directly (release gives the Lock to
+ * the first waiter; put gives the item to the first getter), so a newcomer
+ * can never overtake a waiter.
+ *
+ * Not thread-safe: for one loop's coroutines only.
+ */
+#ifndef SYNC_H
+#define SYNC_H
+
+#include <stddef.h>
+
+#include "future.h"
+
+struct waitq;
+
+/** @brief One waiting coroutine; caller storage (its frame). */
+typedef struct waiter {
+    future_t future;          /**< finishes when the wait is over */
+    future_callback_t record; /**< leaves the list when cancelled */
+    struct waiter *next;      /**< list link (private) */
+    struct waiter *prev;      /**< list link (private) */
+    struct waitq *queue;      /**< the list it is on, or NULL */
+    void *item;               /**< Queue: the item a putter brings */
+} waiter_t;
+
+/** @brief A FIFO list of waiters: what every primitive here is made of
+ *         (asyncio keeps a deque of Futures in each, for the same job). */
+typedef struct waitq {
+    waiter_t *head; /**< oldest */
+    waiter_t *tail; /**< newest */
+    size_t count;   /**< how many */
+} waitq_t;
+
+/**
+ * @brief Make an empty list.
+ * @param q caller storage.
+ */
+void waitq_init(waitq_t *q);
+
+/**
+ * @brief Append a waiter: its Future is pending until waitq_wake() reaches
+ *        it; if it is cancelled first, it leaves the list by itself.
+ * @param q the list.
+ * @param w caller storage, not in use.
+ * @param loop the loop.
+ * @return the waiter's Future, to await.
+ */
+future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop);
+
+/**
+ * @brief Take the oldest waiter off the list and finish its Future with
+ *        @p result (its done callbacks run now; its Task steps later).
+ * @param q the list.
+ * @param result the result to give it.
+ * @return 1 if a waiter was woken, 0 if the list was empty.
+ */
+int waitq_wake(waitq_t *q, void *result);
+
+/**
+ * @brief A waiter that does not wait: its Future finished with @p result,
+ *        so awaiting it does not suspend.
+ * @param w caller storage, not in use.
+ * @param loop the loop.
+ * @param result the result.
+ * @return the waiter's Future.
+ */
+future_t *waitq_ready(waiter_t *w, loop_t *loop, void *result);
+
+/** @brief asyncio.Lock. */
+typedef struct lock {
+    loop_t *loop;    /**< the loop */
+    int locked;      /**< held */
+    waitq_t waiters; /**< acquirers waiting */
+} lock_t;
+
+/**
+ * @brief Make an unlocked Lock.
+ * @param lock caller storage.
+ * @param loop the loop.
+ */
+void lock_init(lock_t *lock, loop_t *loop);
+
+/**
+ * @brief Acquire: `AWAIT(co, lock_acquire(&l, &f->w))`; afterwards
+ *        co->err is 0 (the Lock is yours) or ECANCELED (it is not).
+ * @param lock a Lock.
+ * @param w caller storage, not in use.
+ * @return the waiter's Future.
+ */
+future_t *lock_acquire(lock_t *lock, waiter_t *w);
+
+/**
+ * @brief Release: hand the Lock to the first waiter, or unlock it.
+ * @param lock a held Lock.
+ */
+void lock_release(lock_t *lock);
+
+/** @brief asyncio.Event. */
+typedef struct event {
+    loop_t *loop;    /**< the loop */
+    int is_set;      /**< the flag */
+    waitq_t waiters; /**< waiting for the flag */
+} event_t;
+
+/**
+ * @brief Make a cleared Event.
+ * @param event caller storage.
+ * @param loop the loop.
+ */
+void event_init(event_t *event, loop_t *loop);
+
+/**
+ * @brief Wait until the flag is set.
+ * @param event an Event.
+ * @param w caller storage, not in use.
+ * @return the waiter's Future (finished already if the flag is set).
+ */
+future_t *event_wait(event_t *event, waiter_t *w);
+
+/**
+ * @brief Set the flag and wake every waiter.
+ * @param event an Event.
+ */
+void event_set(event_t *event);
+
+/**
+ * @brief Clear the flag.
+ * @param event an Event.
+ */
+void event_clear(event_t *event);
+
+/** @brief asyncio.Semaphore. */
+typedef struct semaphore {
+    loop_t *loop;    /**< the loop */
+    size_t value;    /**< free units */
+    waitq_t waiters; /**< acquirers waiting */
+} semaphore_t;
+
+/**
+ * @brief Make a Semaphore with @p value units.
+ * @param sem caller storage.
+ * @param loop the loop.
+ * @param value initial units.
+ */
+void semaphore_init(semaphore_t *sem, loop_t *loop, size_t value);
+
+/**
+ * @brief Take one unit, waiting if there is none.
+ * @param sem a Semaphore.
+ * @param w caller storage, not in use.
+ * @return the waiter's Future.
+ */
+future_t *semaphore_acquire(semaphore_t *sem, waiter_t *w);
+
+/**
+ * @brief Give one unit back (to the first waiter if there is one).
+ * @param sem a Semaphore.
+ */
+void semaphore_release(semaphore_t *sem);
+
+/** @brief A bounded FIFO queue of pointers: asyncio.Queue(maxsize). */
+typedef struct queue {
+    loop_t *loop;    /**< the loop */
+    void **items;    /**< ring buffer (allocated) */
+    size_t capacity; /**< its size, at least 1 */
+    size_t head;     /**< index of the oldest item */
+    size_t count;    /**< items held */
+    waitq_t getters; /**< waiting for an item (only while empty) */
+    waitq_t putters; /**< waiting for room (only while full) */
+} queue_t;
+
+/**
+ * @brief Make an empty queue.
+ * @param q caller storage.
+ * @param loop the loop.
+ * @param capacity the bound, at least 1.
+ * @return 0; -1 with errno EINVAL or ENOMEM.
+ */
+int queue_init(queue_t *q, loop_t *loop, size_t capacity);
+
+/**
+ * @brief Free the ring buffer. No coroutine may still wait on it.
+ * @param q a queue.
+ */
+void queue_deinit(queue_t *q);
+
+/**
+ * @brief Put @p item, waiting while the queue is full (backpressure).
+ * @param q a queue.
+ * @param w caller storage, not in use.
+ * @param item the item.
+ * @return the waiter's Future; if it is cancelled, the item was not put.
+ */
+future_t *queue_put(queue_t *q, waiter_t *w, void *item);
+
+/**
+ * @brief Get the oldest item, waiting while the queue is empty; the
+ *        item is the Future's result.
+ * @param q a queue.
+ * @param w caller storage, not in use.
+ * @return the waiter's Future.
+ */
+future_t *queue_get(queue_t *q, waiter_t *w);
+
+/**
+ * @brief Items held.
+ * @param q a queue.
+ * @return the count.
+ */
+size_t queue_size(const queue_t *q);
+
+#endif

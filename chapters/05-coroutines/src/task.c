@@ -1,0 +1,242 @@
+/*
+ * task.c: the Task, the piece that turns "a coroutine that yields Futures"
+ * into "code that runs by itself on the loop". The comments number the
+ * steps of the notes' 7-step flow where they happen.
+ */
+#define _DEFAULT_SOURCE
+#include "task.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned next_id;
+
+static int task_cancel_hook(future_t *future);
+static void task_step(loop_t *loop, void *arg);
+
+/* The frame follows the Task in the same block, aligned for anything. */
+#define FRAME_OFFSET \
+    ((sizeof(task_t) + alignof(max_align_t) - 1) & \
+     ~(alignof(max_align_t) - 1))
+
+static void trace(const task_t *t, const char *what)
+{
+    fprintf(future_trace(), "[%.6f] task %s#%u: %s\n",
+            loop_time(t->future.loop), t->name, t->id, what);
+}
+
+task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
+                    void **frame)
+{
+    task_t *t;
+
+    if (frame_size < sizeof(coro_t)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    t = calloc(1, FRAME_OFFSET + frame_size);
+    if (!t)
+        return NULL;
+    future_init(&t->future, loop);
+    t->future.cancel = task_cancel_hook;
+    t->coro = (coro_t *)((char *)t + FRAME_OFFSET);
+    coro_init(t->coro, fn);
+    t->refs = 2;                          /* the caller's and the loop's */
+    t->id = ++next_id;
+    t->name = "task";
+    /* 1. wrap the coroutine in a Task; its first step starts it */
+    if (loop_call_soon(loop, task_step, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    *frame = t->coro;
+    return t;
+}
+
+future_t *task_future(task_t *task)
+{
+    return &task->future;
+}
+
+void task_set_name(task_t *task, const char *name)
+{
+    task->name = name;
+}
+
+task_t *task_retain(task_t *task)
+{
+    task->refs++;
+    return task;
+}
+
+void task_release(task_t *task)
+{
+    if (task && --task->refs == 0)
+        free(task);
+}
+
+/* Queue the Task's next step. The ready queue grows by doubling, so this
+ * fails only when memory is exhausted; a Task whose step cannot be queued
+ * would hang for ever, silently, so say so and stop instead. */
+static void schedule_step(task_t *t)
+{
+    if (loop_call_soon(t->future.loop, task_step, t) != 0) {
+        fprintf(stderr, "task %s#%u: out of memory queueing a step\n",
+                t->name, t->id);
+        abort();
+    }
+}
+
+/* 6. the awaited Future finished: its done callback (this) queues the
+ * Task's next step, carrying the outcome to the await point. */
+static void task_wakeup(future_t *f, void *arg)
+{
+    task_t *t = arg;
+
+    t->waiting = NULL;
+    t->woken = 1;
+    t->in = NULL;
+    t->in_err = 0;
+    future_result(f, &t->in, &t->in_err);
+    schedule_step(t);
+}
+
+static void task_finish(task_t *t)
+{
+    coro_t *co = t->coro;
+
+    if (future_trace())
+        trace(t, co->err ? "finished with an error" : "finished");
+    if (co->err == ECANCELED)
+        future_set_cancelled(&t->future);
+    else if (co->err)
+        future_set_error(&t->future, co->err);
+    else
+        future_set_result(&t->future, co->out);
+    task_release(t);                      /* the loop's reference */
+}
+
+/* [task-step] */
+static void task_step(loop_t *loop, void *arg)
+{
+    task_t *t = arg;
+    void *in = t->in;
+    int err = t->in_err;
+
+    (void)loop;
+    if (t->cancel_requested && !t->woken) {
+        t->cancel_requested = 0;
+        if (t->coro->resume == 0) {       /* never started: never will */
+            t->coro->err = ECANCELED;
+            task_finish(t);
+            return;
+        }
+        in = NULL;
+        err = ECANCELED;
+    }
+    t->woken = 0;
+    for (;;) {
+        future_t *awaited;
+
+        if (future_trace())
+            trace(t, "step");
+        /* 1, 7. send the value in; the coroutine runs to its next await */
+        if (coro_resume(t->coro, in, err) == CORO_RETURNED) {
+            task_finish(t);
+            return;
+        }
+        awaited = t->coro->out;           /* 2. it yielded a Future */
+        if (!awaited) {                   /* sleep(0): just go round */
+            t->in = NULL;
+            t->in_err = 0;
+            schedule_step(t);
+            return;
+        }
+        if (!future_done(awaited)) {
+            /* 3. hang the wake-up on the Future; 4-5 happen elsewhere */
+            t->waiting = awaited;
+            future_add_done_callback(awaited, &t->wakeup, task_wakeup, t);
+            if (future_trace())
+                fprintf(future_trace(), "[%.6f] task %s#%u: awaits "
+                        "future %p\n", loop_time(t->future.loop), t->name,
+                        t->id, (void *)awaited);
+            if (t->cancel_requested) {    /* held over from last step */
+                t->cancel_requested = 0;
+                if (!future_cancel(awaited))
+                    t->cancel_requested = 1;
+            }
+            return;
+        }
+        in = NULL;                        /* finished already: go on */
+        err = 0;
+        future_result(awaited, &in, &err);
+    }
+}
+/* [task-step] */
+
+static int task_cancel_hook(future_t *future)
+{
+    task_t *t = (task_t *)future;
+
+    if (future_trace())
+        trace(t, "cancel requested");
+    /* A Future we await that takes the cancellation wakes us with
+     * ECANCELED; otherwise the next step delivers it. */
+    if (t->waiting && future_cancel(t->waiting))
+        return 1;
+    t->cancel_requested = 1;
+    return 1;
+}
+
+int task_cancel(task_t *task)
+{
+    return future_cancel(&task->future);
+}
+
+static void stop_loop(future_t *future, void *arg)
+{
+    (void)future;
+    loop_stop(arg);
+}
+
+future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
+                                        void **result, int *error)
+{
+    future_callback_t record;
+
+    if (!future_done(future)) {
+        future_add_done_callback(future, &record, stop_loop, loop);
+        loop_run_forever(loop);
+        future_remove_done_callback(future, &record);
+    }
+    return future_result(future, result, error);
+}
+
+static void sleep_wake(loop_t *loop, void *arg)
+{
+    sleeper_t *s = arg;
+
+    (void)loop;
+    future_set_result(&s->future, NULL);
+}
+
+static void sleep_done(future_t *future, void *arg)
+{
+    sleeper_t *s = arg;
+
+    loop_cancel(future->loop, &s->timer);   /* harmless if it fired */
+}
+
+future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s)
+{
+    if (delay_s <= 0)
+        return NULL;
+    future_init(&s->future, loop);
+    loop_timer_init(&s->timer);
+    if (loop_call_later(loop, &s->timer, delay_s, sleep_wake, s) != 0)
+        return NULL;
+    future_add_done_callback(&s->future, &s->done, sleep_done, s);
+    return &s->future;
+}

@@ -1,0 +1,153 @@
+/**
+ * @file task.h
+ * @ingroup ch05
+ * @brief A Task drives a coroutine on the loop (asyncio.Task), plus the
+ *        loop-level calls built on it: run_until_complete and sleep.
+ *
+ * A Task is a Future (its first member) whose result is its coroutine's
+ * return value. It resumes the coroutine (coro_resume(), Python's send);
+ * the coroutine suspends by yielding a Future (AWAIT), the Task hangs its
+ * wake-up record on that Future's done callbacks, and when the Future
+ * finishes the wake-up queues the next step, which sends the result back
+ * in. That is the notes' 7-step flow, and LOOP_TRACE=1 prints every step
+ * and every Future completion so you can watch it.
+ *
+ * Inside a coroutine body run by a Task:
+ * - `AWAIT(co, future)`: suspend until @p future finishes. Afterwards
+ *   `co->in` is its result and `co->err` 0, or `co->err` is its error
+ *   (ECANCELED when it, or this Task, was cancelled). A Future that is
+ *   already finished does not suspend. A NULL future means "yield once to
+ *   the loop" (asyncio.sleep(0)).
+ * - `CORO_AWAIT_CORO(co, &f->sub)`: run a sub-coroutine in the same Task.
+ *
+ * Cancellation (task_cancel(), or future_cancel() on the Task): the Future
+ * the Task awaits is cancelled, so the coroutine sees ECANCELED at its
+ * current await point (in the innermost sub-coroutine). It may clean up,
+ * even await more, and should then CORO_FAIL(co, ECANCELED): whoever awaits
+ * the Task then sees it cancelled. If that Future had already finished,
+ * the coroutine gets its result at this await and ECANCELED at the next
+ * (so a Lock handed over just before is not lost). A Task cancelled
+ * before its first step never runs its body.
+ *
+ * Memory: task_create() makes one allocation holding the Task and the
+ * coroutine's frame. It is reference-counted: the creator holds one
+ * reference (task_release() when done with it) and the loop holds one
+ * until the coroutine finishes and the done callbacks have run. No
+ * allocation happens per step: the wake-up record lives in the Task, and
+ * the only call per step is loop_call_soon().
+ */
+#ifndef TASK_H
+#define TASK_H
+
+#include "coro.h"
+#include "future.h"
+
+/**
+ * @brief Suspend the coroutine @p co until @p future finishes (NULL: just
+ *        let the loop run once). Python's `await future`.
+ */
+#define AWAIT(co, future) CORO_YIELD(co, (future))
+
+/** @brief A Task; the fields are private. */
+typedef struct task {
+    future_t future;          /**< the Task is-a Future: its outcome */
+    coro_t *coro;             /**< the outermost frame, in this block */
+    future_t *waiting;        /**< the Future it awaits, or NULL */
+    future_callback_t wakeup; /**< hung on *waiting */
+    void *in;                 /**< value for the next step */
+    int in_err;               /**< error for the next step */
+    int cancel_requested;     /**< deliver ECANCELED at the next await */
+    int woken;                /**< the queued step carries an outcome */
+    int refs;                 /**< references: creator + loop */
+    unsigned id;              /**< for the trace */
+    const char *name;         /**< for the trace; static string */
+} task_t;
+
+/**
+ * @brief Make a Task for a new coroutine and queue its first step
+ *        (asyncio's loop.create_task()).
+ *
+ * @code
+ * hello_frame_t *f;
+ * task_t *t = task_create(loop, hello_body, sizeof *f, (void **)&f);
+ * f->interval_s = 3;           // fill the frame before the loop runs
+ * @endcode
+ *
+ * @param loop the loop it runs on.
+ * @param fn the coroutine body.
+ * @param frame_size the size of the frame struct (which starts with a
+ *        coro_t); at least sizeof(coro_t).
+ * @param frame receives the frame, zero-filled, with its coro_t
+ *        initialised. It is freed with the Task.
+ * @return the Task (one reference for the caller), or NULL with errno set.
+ */
+task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
+                    void **frame);
+
+/**
+ * @brief The Task as a Future, to await, gather or add callbacks to.
+ * @param task a Task.
+ * @return its Future.
+ */
+future_t *task_future(task_t *task);
+
+/**
+ * @brief Request cancellation (see the file comment).
+ * @param task a Task.
+ * @return 1 if it was pending, 0 if it had finished (nothing happens).
+ */
+int task_cancel(task_t *task);
+
+/**
+ * @brief Name the Task in the trace.
+ * @param task a Task.
+ * @param name a string that outlives the Task (a literal).
+ */
+void task_set_name(task_t *task, const char *name);
+
+/**
+ * @brief Take a reference.
+ * @param task a Task.
+ * @return @p task.
+ */
+task_t *task_retain(task_t *task);
+
+/**
+ * @brief Drop a reference; the last one frees the Task and its frame.
+ * @param task a Task, or NULL.
+ */
+void task_release(task_t *task);
+
+/**
+ * @brief Run the loop until @p future finishes (asyncio's
+ *        loop.run_until_complete()).
+ * @param loop a loop that is not running.
+ * @param future the Future (a Task's, for instance).
+ * @param result receives the result (may be NULL).
+ * @param error receives the error or ECANCELED (may be NULL).
+ * @return as future_result(); FUTURE_E_PENDING if the loop failed or
+ *         was stopped before @p future finished.
+ */
+future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
+                                        void **result, int *error);
+
+/** @brief The state of a sleep, in caller storage (usually the frame). */
+typedef struct sleeper {
+    future_t future;          /**< finishes with NULL after the delay */
+    loop_timer_t timer;       /**< the loop timer behind it */
+    future_callback_t done;   /**< disarms the timer if cancelled */
+} sleeper_t;
+
+/**
+ * @brief Start a sleep: asyncio.sleep(delay). `AWAIT(co,
+ *        sleep_start(&f->sleep, loop, 0.5))`.
+ * @param s caller storage, not in use.
+ * @param loop the loop.
+ * @param delay_s seconds; 0 or less means "yield once".
+ * @return the Future to await: NULL for a zero delay (a bare yield, no
+ *         timer), else &s->future. NULL also if the timer could not be
+ *         armed (out of memory), which then degrades to a yield.
+ */
+future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s);
+
+#endif

@@ -1,0 +1,218 @@
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+
+#include "fixture.h"
+#include "gather.h"
+#include "task.h"
+
+static fixture_t fx;
+static void setup(void) { fixture_start(&fx); }
+static void teardown(void) { fixture_stop(&fx); }
+
+TestSuite(gather, .init = setup, .fini = teardown, .timeout = 10);
+TestSuite(wait_for, .init = setup, .fini = teardown, .timeout = 10);
+
+/* Sleeps, then returns `value` or fails with `error`. */
+typedef struct job {
+    coro_t co;
+    double delay;
+    intptr_t value;
+    int error;
+    int cleaned_up;
+    sleeper_t sleep;
+} job_t;
+
+static int job_body(coro_t *co)
+{
+    job_t *f = (job_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT(co, sleep_start(&f->sleep, fx.loop, f->delay));
+    if (co->err) {
+        f->cleaned_up = 1;
+        CORO_FAIL(co, co->err);
+    }
+    if (f->error)
+        CORO_FAIL(co, f->error);
+    CORO_RETURN(co, (void *)f->value);
+    CORO_END(co);
+}
+
+static task_t *job(double delay, intptr_t value, int error, job_t **frame)
+{
+    job_t *f;
+    task_t *t = task_create(fx.loop, job_body, sizeof *f, (void **)&f);
+
+    f->delay = delay;
+    f->value = value;
+    f->error = error;
+    if (frame)
+        *frame = f;
+    return t;
+}
+
+Test(gather, results_come_in_argument_order_not_finishing_order)
+{
+    task_t *t[3] = {job(0.3, 10, 0, NULL), job(0.1, 20, 0, NULL),
+                    job(0.2, 30, 0, NULL)};
+    future_t *kids[3] = {task_future(t[0]), task_future(t[1]),
+                         task_future(t[2])};
+    void *results[3];
+    gather_t g;
+    future_t *all = gather_start(&g, fx.loop, kids, 3, results);
+
+    fixture_advance(&fx, 0.25);
+    cr_assert(!future_done(all));
+    fixture_advance(&fx, 0.1);
+    cr_assert_eq(future_state(all), FUTURE_RESULT);
+    cr_assert_eq((intptr_t)results[0], 10);
+    cr_assert_eq((intptr_t)results[1], 20);
+    cr_assert_eq((intptr_t)results[2], 30);
+    for (int i = 0; i < 3; i++)
+        task_release(t[i]);
+}
+
+Test(gather, the_first_error_fails_it_at_once_and_the_rest_keep_running)
+{
+    task_t *t[2] = {job(0.5, 1, 0, NULL), job(0.1, 0, ECONNREFUSED, NULL)};
+    future_t *kids[2] = {task_future(t[0]), task_future(t[1])};
+    void *results[2];
+    gather_t g;
+    int err = 0;
+    future_t *all = gather_start(&g, fx.loop, kids, 2, results);
+
+    fixture_advance(&fx, 0.2);
+    cr_assert_eq(future_result(all, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, ECONNREFUSED);
+    cr_assert(!future_done(kids[0]));
+    fixture_advance(&fx, 0.5);
+    cr_assert_eq(future_state(kids[0]), FUTURE_RESULT);
+    for (int i = 0; i < 2; i++)
+        task_release(t[i]);
+}
+
+Test(gather, of_nothing_finishes_at_once)
+{
+    gather_t g;
+    future_t *all = gather_start(&g, fx.loop, NULL, 0, NULL);
+
+    cr_assert(future_done(all));
+}
+
+Test(gather, cancelling_it_cancels_every_child_and_ends_cancelled)
+{
+    job_t *f[2];
+    task_t *t[2] = {job(5, 1, 0, &f[0]), job(5, 2, 0, &f[1])};
+    future_t *kids[2] = {task_future(t[0]), task_future(t[1])};
+    void *results[2];
+    gather_t g;
+    future_t *all = gather_start(&g, fx.loop, kids, 2, results);
+
+    fixture_settle(&fx);
+    cr_assert_eq(future_cancel(all), 1);
+    fixture_settle(&fx);
+    cr_assert(f[0]->cleaned_up && f[1]->cleaned_up);
+    cr_assert_eq(future_state(all), FUTURE_CANCELLED);
+    for (int i = 0; i < 2; i++)
+        task_release(t[i]);
+}
+
+Test(wait_for, work_that_finishes_in_time_gives_its_result)
+{
+    task_t *t = job(0.5, 99, 0, NULL);
+    timeout_t w;
+    void *r = NULL;
+    future_t *f = wait_for_start(&w, fx.loop, task_future(t), 1.0);
+
+    fixture_advance(&fx, 0.6);
+    cr_assert_eq(future_result(f, &r, NULL), FUTURE_OK);
+    cr_assert_eq((intptr_t)r, 99);
+    cr_assert_eq(loop_timer_count(fx.loop), 0, "the deadline timer stayed");
+    task_release(t);
+}
+
+Test(wait_for, a_timeout_cancels_the_work_lets_it_clean_up_then_fails)
+{
+    job_t *jf;
+    task_t *t = job(5, 1, 0, &jf);
+    timeout_t w;
+    int err = 0;
+    future_t *f = wait_for_start(&w, fx.loop, task_future(t), 1.0);
+
+    fixture_advance(&fx, 0.99);
+    cr_assert(!future_done(f));
+    fixture_advance(&fx, 0.02);
+    cr_assert(jf->cleaned_up);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    cr_assert_eq(future_result(f, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, ETIMEDOUT);
+    task_release(t);
+}
+
+Test(wait_for, an_error_in_time_is_passed_through)
+{
+    task_t *t = job(0.1, 0, EPIPE, NULL);
+    timeout_t w;
+    int err = 0;
+    future_t *f = wait_for_start(&w, fx.loop, task_future(t), 1.0);
+
+    fixture_advance(&fx, 0.2);
+    cr_assert_eq(future_result(f, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, EPIPE);
+    task_release(t);
+}
+
+Test(wait_for, on_a_plain_future_times_out_at_once_at_the_deadline)
+{
+    future_t inner;
+    timeout_t w;
+    int err = 0;
+    future_t *f;
+
+    future_init(&inner, fx.loop);
+    f = wait_for_start(&w, fx.loop, &inner, 0.5);
+    fixture_advance(&fx, 0.51);
+    cr_assert_eq(future_state(&inner), FUTURE_CANCELLED);
+    cr_assert_eq(future_result(f, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, ETIMEDOUT);
+}
+
+/* A coroutine awaiting wait_for, cancelled from outside: the inner work
+ * is cancelled too. */
+typedef struct limited {
+    coro_t co;
+    task_t *inner;
+    timeout_t w;
+    int err;
+} limited_t;
+
+static int limited_body(coro_t *co)
+{
+    limited_t *f = (limited_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT(co, wait_for_start(&f->w, fx.loop, task_future(f->inner), 10));
+    f->err = co->err;
+    CORO_FAIL(co, co->err);
+    CORO_END(co);
+}
+
+Test(wait_for, cancelling_the_waiter_cancels_the_work)
+{
+    job_t *jf;
+    limited_t *lf;
+    task_t *inner = job(5, 1, 0, &jf);
+    task_t *t = task_create(fx.loop, limited_body, sizeof *lf, (void **)&lf);
+
+    lf->inner = inner;
+    fixture_settle(&fx);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert(jf->cleaned_up);
+    cr_assert_eq(lf->err, ECANCELED);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    cr_assert_eq(loop_timer_count(fx.loop), 0);
+    task_release(t);
+    task_release(inner);
+}

@@ -1,0 +1,354 @@
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "task.h"
+
+static fixture_t fx;
+static void setup(void) { fixture_start(&fx); }
+static void teardown(void) { fixture_stop(&fx); }
+
+TestSuite(task, .init = setup, .fini = teardown, .timeout = 10);
+
+static char log_[256];
+
+static void note(const char *s)
+{
+    strcat(log_, s);
+}
+
+/* Sleeps `delay` then notes `tag`, `times` times; returns times. */
+typedef struct napper {
+    coro_t co;
+    double delay;
+    const char *tag;
+    int times, i;
+    int cleaned_up;
+    sleeper_t sleep;
+} napper_t;
+
+static int napper_body(coro_t *co)
+{
+    napper_t *f = (napper_t *)co;
+
+    CORO_BEGIN(co);
+    for (f->i = 0; f->i < f->times; f->i++) {
+        AWAIT(co, sleep_start(&f->sleep, fx.loop, f->delay));
+        if (co->err) {
+            f->cleaned_up = 1;                 /* the clean-up part */
+            note("!");
+            CORO_FAIL(co, co->err);
+        }
+        note(f->tag);
+    }
+    CORO_RETURN(co, (void *)(intptr_t)f->times);
+    CORO_END(co);
+}
+
+static task_t *napper(double delay, const char *tag, int times,
+                      napper_t **frame)
+{
+    napper_t *f;
+    task_t *t = task_create(fx.loop, napper_body, sizeof *f, (void **)&f);
+
+    cr_assert_not_null(t);
+    f->delay = delay;
+    f->tag = tag;
+    f->times = times;
+    if (frame)
+        *frame = f;
+    return t;
+}
+
+Test(task, a_task_does_not_run_before_the_loop_does)
+{
+    task_t *t = napper(0, "a", 1, NULL);
+
+    log_[0] = 0;
+    cr_assert_str_eq(log_, "");
+    fixture_settle(&fx);
+    cr_assert_str_eq(log_, "a");
+    cr_assert(future_done(task_future(t)));
+    task_release(t);
+}
+
+Test(task, sleeps_wake_in_deadline_order)
+{
+    task_t *a, *b, *c;
+
+    log_[0] = 0;
+    a = napper(0.3, "a", 1, NULL);
+    b = napper(0.1, "b", 1, NULL);
+    c = napper(0.2, "c", 1, NULL);
+    fixture_settle(&fx);
+    cr_assert_str_eq(log_, "", "nobody should wake before time moves");
+    fixture_advance(&fx, 0.15);
+    cr_assert_str_eq(log_, "b");
+    fixture_advance(&fx, 0.2);
+    cr_assert_str_eq(log_, "bca");
+    task_release(a);
+    task_release(b);
+    task_release(c);
+}
+
+Test(task, sleep_zero_interleaves_tasks_round_robin)
+{
+    task_t *a, *b;
+
+    log_[0] = 0;
+    a = napper(0, "a", 3, NULL);
+    b = napper(0, "b", 3, NULL);
+    fixture_settle(&fx);
+    cr_assert_str_eq(log_, "ababab");
+    task_release(a);
+    task_release(b);
+}
+
+Test(task, the_task_result_is_the_coroutine_return_value)
+{
+    /* sleep(0) only: run_until_complete does not move the fake clock */
+    task_t *t = napper(0, "x", 2, NULL);
+    void *r = NULL;
+
+    log_[0] = 0;
+    cr_assert_eq(loop_run_until_complete(fx.loop, task_future(t), &r, NULL),
+                 FUTURE_OK);
+    cr_assert_eq((intptr_t)r, 2);
+    task_release(t);
+}
+
+Test(task, cancelling_a_sleeping_task_runs_its_cleanup_and_reports_cancelled)
+{
+    napper_t *f;
+    task_t *t = napper(10, "z", 1, &f);
+    int err = 0;
+
+    log_[0] = 0;
+    fixture_settle(&fx);
+    cr_assert_eq(task_cancel(t), 1);
+    fixture_settle(&fx);
+    cr_assert(f->cleaned_up);
+    cr_assert_eq(future_result(task_future(t), NULL, &err),
+                 FUTURE_E_CANCELLED);
+    cr_assert_eq(err, ECANCELED);
+    cr_assert_eq(loop_timer_count(fx.loop), 0, "the sleep's timer is left");
+    task_release(t);
+}
+
+Test(task, cancelling_a_finished_task_does_nothing)
+{
+    task_t *t = napper(0, "a", 1, NULL);
+
+    fixture_settle(&fx);
+    cr_assert_eq(task_cancel(t), 0);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_RESULT);
+    task_release(t);
+}
+
+Test(task, a_task_cancelled_before_its_first_step_never_runs)
+{
+    task_t *t = napper(0, "a", 1, NULL);
+
+    log_[0] = 0;
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert_str_eq(log_, "");
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    task_release(t);
+}
+
+/* Awaits a Future given from outside; reports what it got. */
+typedef struct waiter_co {
+    coro_t co;
+    future_t *on;
+    void *got;
+    int err;
+    int steps;
+} waiter_co_t;
+
+static int waiter_body(coro_t *co)
+{
+    waiter_co_t *f = (waiter_co_t *)co;
+
+    CORO_BEGIN(co);
+    f->steps++;
+    AWAIT(co, f->on);
+    f->steps++;
+    f->got = co->in;
+    f->err = co->err;
+    CORO_RETURN(co, co->in);
+    CORO_END(co);
+}
+
+Test(task, the_result_of_an_awaited_future_arrives_at_the_await)
+{
+    future_t fut;
+    waiter_co_t *f;
+    task_t *t = task_create(fx.loop, waiter_body, sizeof *f, (void **)&f);
+
+    future_init(&fut, fx.loop);
+    f->on = &fut;
+    fixture_settle(&fx);
+    cr_assert_eq(f->steps, 1, "it should be suspended at the await");
+    future_set_result(&fut, (void *)77);
+    cr_assert_eq(f->steps, 1, "the wake-up is queued, not run inside set");
+    fixture_settle(&fx);
+    cr_assert_eq(f->steps, 2);
+    cr_assert_eq(f->got, (void *)77);
+    task_release(t);
+}
+
+Test(task, an_error_of_an_awaited_future_arrives_at_the_await)
+{
+    future_t fut;
+    waiter_co_t *f;
+    task_t *t = task_create(fx.loop, waiter_body, sizeof *f, (void **)&f);
+
+    future_init(&fut, fx.loop);
+    f->on = &fut;
+    fixture_settle(&fx);
+    future_set_error(&fut, ECONNRESET);
+    fixture_settle(&fx);
+    cr_assert_eq(f->err, ECONNRESET);
+    task_release(t);
+}
+
+Test(task, cancelling_a_task_that_awaits_a_future_cancels_that_future)
+{
+    future_t fut;
+    waiter_co_t *f;
+    task_t *t = task_create(fx.loop, waiter_body, sizeof *f, (void **)&f);
+
+    future_init(&fut, fx.loop);
+    f->on = &fut;
+    fixture_settle(&fx);
+    task_cancel(t);
+    cr_assert_eq(future_state(&fut), FUTURE_CANCELLED);
+    fixture_settle(&fx);
+    cr_assert_eq(f->err, ECANCELED, "the coroutine sees it at its await");
+    task_release(t);
+}
+
+Test(task, an_already_finished_future_does_not_suspend)
+{
+    future_t fut;
+    waiter_co_t *f;
+    task_t *t = task_create(fx.loop, waiter_body, sizeof *f, (void **)&f);
+
+    future_init(&fut, fx.loop);
+    future_set_result(&fut, (void *)3);
+    f->on = &fut;
+    loop_run_once(fx.loop);
+    cr_assert_eq(f->steps, 2);
+    cr_assert(future_done(task_future(t)));
+    task_release(t);
+}
+
+/* A task awaiting another task: its result, and cancellation through it. */
+typedef struct boss {
+    coro_t co;
+    task_t *worker;
+    void *got;
+    int err;
+} boss_t;
+
+static int boss_body(coro_t *co)
+{
+    boss_t *f = (boss_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT(co, task_future(f->worker));
+    f->got = co->in;
+    f->err = co->err;
+    CORO_FAIL(co, co->err);
+    CORO_END(co);
+}
+
+Test(task, awaiting_a_task_gives_its_result)
+{
+    boss_t *b;
+    task_t *w = napper(1, "w", 1, NULL);
+    task_t *t = task_create(fx.loop, boss_body, sizeof *b, (void **)&b);
+
+    b->worker = w;
+    fixture_advance(&fx, 1.01);
+    cr_assert_eq((intptr_t)b->got, 1);
+    cr_assert_eq(b->err, 0);
+    task_release(t);
+    task_release(w);
+}
+
+Test(task, cancelling_the_awaiting_task_cancels_the_awaited_one)
+{
+    boss_t *b;
+    napper_t *nf;
+    task_t *w = napper(5, "w", 1, &nf);
+    task_t *t = task_create(fx.loop, boss_body, sizeof *b, (void **)&b);
+
+    b->worker = w;
+    fixture_settle(&fx);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert(nf->cleaned_up);
+    cr_assert_eq(b->err, ECANCELED);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    cr_assert_eq(future_state(task_future(w)), FUTURE_CANCELLED);
+    task_release(t);
+    task_release(w);
+}
+
+/* Cancellation inside a sub-coroutine: the innermost frame sees it, the
+ * outer one sees the sub-coroutine fail with ECANCELED, both clean up. */
+typedef struct nest {
+    coro_t co;
+    napper_t sub;
+    int outer_cleanup;
+} nest_t;
+
+static int nest_body(coro_t *co)
+{
+    nest_t *f = (nest_t *)co;
+
+    CORO_BEGIN(co);
+    f->sub.delay = 5;
+    f->sub.tag = "s";
+    f->sub.times = 1;
+    coro_init(&f->sub.co, napper_body);
+    CORO_AWAIT_CORO(co, &f->sub.co);
+    if (co->err) {
+        f->outer_cleanup = 1;
+        CORO_FAIL(co, co->err);
+    }
+    CORO_END(co);
+}
+
+Test(task, cancellation_reaches_the_innermost_sub_coroutine_and_unwinds)
+{
+    nest_t *f;
+    task_t *t = task_create(fx.loop, nest_body, sizeof *f, (void **)&f);
+
+    fixture_settle(&fx);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert(f->sub.cleaned_up);
+    cr_assert(f->outer_cleanup);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    task_release(t);
+}
+
+Test(task, ten_thousand_tasks_each_yielding_a_hundred_times_all_finish)
+{
+    enum { N = 10000 };
+    static task_t *tasks[N];
+
+    for (int i = 0; i < N; i++)
+        tasks[i] = napper(0, "", 100, NULL);
+    for (int i = 0; i < 110; i++)
+        loop_run_once(fx.loop);
+    for (int i = 0; i < N; i++) {
+        cr_assert(future_done(task_future(tasks[i])));
+        task_release(tasks[i]);
+    }
+}

@@ -1,0 +1,337 @@
+"""What chapter 05 shows: coroutines on the event loop. fib on the executor
+leaves the hellos ticking (and --inline shows the loop blocked); the trace
+shows the Task/Future flow; one coroutine per connection serves a thousand
+clients exactly, bounds the memory a never-reading client can cost, and
+shuts down on SIGTERM; the concurrent client verifies every echo."""
+import os
+import re
+import resource
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import time
+import unittest
+
+import harness
+from harness import (HELLO_RE, ProgramTest, connect, exchange, for_each_build,
+                     pattern, program)
+
+FIB_RE = r"^fib\((\d+)\) = (\d+) \(([\d.]+) s\)$"
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def allow_files(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
+
+
+def hellos_in(proc, start, end):
+    return sum(1 for when, line in list(proc.out_lines)
+               if start < when < end and HELLO_RE.match(line))
+
+
+def echo_all_at_once(port, payloads, timeout=120.0):
+    """One non-blocking client per payload, all connected before any
+    finishes: each writes its payload while reading, half-closes, and reads
+    to EOF. Returns the bytes each got back (None if unfinished)."""
+    sel = selectors.DefaultSelector()
+    todo = {}
+    for i, data in enumerate(payloads):
+        s = connect(port)
+        s.setblocking(False)
+        todo[s] = [i, 0, bytearray()]
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    got_back = [None] * len(payloads)
+    deadline = time.monotonic() + timeout
+    while todo and time.monotonic() < deadline:
+        for key, ev in sel.select(1.0):
+            s = key.fileobj
+            i, off, got = todo[s]
+            if ev & selectors.EVENT_WRITE and off < len(payloads[i]):
+                try:
+                    off += s.send(payloads[i][off:off + 32768])
+                except BlockingIOError:
+                    pass
+                todo[s][1] = off
+                if off == len(payloads[i]):
+                    s.shutdown(socket.SHUT_WR)
+                    sel.modify(s, selectors.EVENT_READ)
+            if ev & selectors.EVENT_READ:
+                try:
+                    chunk = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    got += chunk
+                    continue
+                got_back[i] = bytes(got)
+                sel.unregister(s)
+                s.close()
+                del todo[s]
+    for s in todo:
+        s.close()
+    sel.close()
+    return got_back
+
+
+class Coroutines(ProgramTest):
+
+    # ---- hello ---------------------------------------------------------
+
+    def test_hellos_keep_coming_while_fib_runs_on_the_executor(self):
+        p = self.start("hello", "--interval", "0.1")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        start = time.monotonic()
+        # fib(45), the cap: about a second unloaded, more when busy.
+        p.send("45\n")
+        done, m = p.wait_for_line(r"^fib\(45\) = 1134903170", timeout=120)
+        self.assertIsNotNone(m, "fib(45) never answered")
+        busy = done - start
+        self.assertGreater(busy, 0.5, "fib(45) took only %.2f s: the test "
+                           "proves nothing" % busy)
+        n = hellos_in(p, start + 0.05, done)
+        self.assertGreaterEqual(n, int(busy / 0.1 / 3),
+                                "only %d hellos in %.1f s of fib" % (n, busy))
+        p.close_stdin()
+        self.assert_exits(p, 0, timeout=10)
+
+    def test_inline_fib_blocks_the_loop_and_the_hellos_wait(self):
+        p = self.start("hello", "--interval", "0.05", "--inline")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        # fib(43): about 0.4 s unloaded (fib(41), 0.15 s, proved too
+        # short once the machine was quiet).
+        p.send("43\n")
+        done, m = p.wait_for_line(FIB_RE, timeout=120)
+        self.assertIsNotNone(m, "fib(43) never answered")
+        busy = float(m.group(3))
+        self.assertGreater(busy, 0.2, "fib(43) took only %.2f s: the test "
+                           "proves nothing" % busy)
+        n = hellos_in(p, done - 0.7 * busy, done - 0.02)
+        self.assertEqual(n, 0, "hellos printed while fib ran inline")
+        after, _ = p.wait_for_line(HELLO_RE.pattern, timeout=2)
+        self.assertIsNotNone(after, "no hello after fib")
+        p.send("exit\n")
+        self.assert_exits(p, 0)
+
+    def test_exit_is_prompt_and_cancels_the_sleeping_hello(self):
+        p = self.start("hello", "--interval", "60")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        start = time.monotonic()
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout=5)
+        self.assertLess(time.monotonic() - start, 2.0)
+
+    def test_the_trace_shows_the_task_and_future_flow(self):
+        os.environ["LOOP_TRACE"] = "1"
+        try:
+            p = self.start("hello", "--interval", "0.2")
+        finally:
+            del os.environ["LOOP_TRACE"]
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        p.send("20\n")
+        self.assertIsNotNone(p.wait_for_line(r"^fib\(20\) = 6765", 10)[0])
+        p.send("exit\n")
+        self.assert_exits(p, 0)
+        err = p.stderr_text()
+        # 1. the Task steps its coroutine; 2-3. it awaits a Future;
+        # 5. the Future completes; 6-7. the Task steps again.
+        self.assertRegex(err, r"task input#\d+: step")
+        self.assertRegex(err, r"task input#\d+: awaits future 0x[0-9a-f]+")
+        self.assertRegex(err, r"future 0x[0-9a-f]+: result")
+        self.assertRegex(err, r"task hello#\d+: cancel requested")
+        self.assertRegex(err, r"task input#\d+: finished")
+
+    # ---- echo-server ----------------------------------------------------
+
+    def test_a_thousand_clients_at_once_get_every_byte_back(self):
+        allow_files(4096)
+        srv = self.start_server()
+        payloads = [pattern(3000 + 41 * i, seed=i) for i in range(1000)]
+        got = echo_all_at_once(srv.port, payloads)
+        bad = [i for i in range(1000) if got[i] != payloads[i]]
+        self.assertEqual(bad[:10], [], "%d of 1000 clients got different "
+                         "bytes back" % len(bad))
+        self.stop_server(srv)
+
+    def test_the_concurrent_client_verifies_a_thousand_echoes(self):
+        srv = self.start_server()
+        client = program(self.CHAPTER, self.VARIANT, "echo-client")
+        r = subprocess.run([client, "--port", str(srv.port), "--connections",
+                            "1000", "--bytes", "20000", "--parallel", "500"],
+                           capture_output=True, timeout=120)
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 0, out + r.stderr.decode()[-2000:])
+        self.assertRegex(out, r"1000 connections, 1000 verified, 0 failed")
+        self.stop_server(srv)
+
+    def test_ten_thousand_connections_at_once(self):
+        if self.VARIANT != "plain":
+            self.skipTest("10,000 connections: plain build only (the "
+                          "sanitizers' memory makes it a load test)")
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard < 10100:
+            self.skipTest("hard RLIMIT_NOFILE is %d" % hard)
+        srv = self.start_server()
+        client = program(self.CHAPTER, self.VARIANT, "echo-client")
+        r = subprocess.run([client, "--port", str(srv.port), "--connections",
+                            "10000", "--bytes", "100", "--parallel",
+                            "10000"], capture_output=True, timeout=180)
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 0, out + r.stderr.decode()[-2000:])
+        self.assertRegex(out, r"10000 connections, 10000 verified, 0 failed")
+        self.stop_server(srv)
+
+    def test_a_client_that_never_reads_costs_bounded_memory(self):
+        # The connection's coroutine awaits its send; while it waits it
+        # does not read, so the client's bytes pile up in the kernel, not
+        # in the server. Bound stated: 8 MiB of RSS growth (the sanitizer
+        # allocators add slack); one 16 KiB buffer is what it should be.
+        srv = self.start_server()
+        warm = connect(srv.port)
+        self.assertEqual(exchange(warm, pattern(1 << 20, seed=1)),
+                         pattern(1 << 20, seed=1))
+        warm.close()
+        time.sleep(0.2)
+        before = rss_kib(srv.proc.pid)
+        hog = connect(srv.port)
+        hog.setblocking(False)
+        chunk = pattern(65536, seed=2)
+        sent, stuck_since = 0, None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                sent += hog.send(chunk)
+                stuck_since = None
+            except BlockingIOError:
+                stuck_since = stuck_since or time.monotonic()
+                if time.monotonic() - stuck_since > 1.0:
+                    break
+                time.sleep(0.01)
+        self.assertIsNotNone(stuck_since, "the server took %d bytes and "
+                             "never pushed back" % sent)
+        other = connect(srv.port)
+        self.assertEqual(exchange(other, pattern(200000, seed=3)),
+                         pattern(200000, seed=3))
+        other.close()
+        grown = rss_kib(srv.proc.pid) - before
+        self.assertLess(grown, 8 * 1024, "server RSS grew by %d KiB while a "
+                        "client sent %d bytes without reading" % (grown, sent))
+        hog.setblocking(True)
+        hog.settimeout(10)
+        got = bytearray()
+        while len(got) < sent:
+            data = hog.recv(1 << 20)
+            self.assertTrue(data, "connection closed early")
+            got += data
+        self.assertEqual(bytes(got[:len(chunk)]), chunk)
+        hog.close()
+        self.stop_server(srv)
+
+    def test_reset_clients_cost_only_themselves(self):
+        srv = self.start_server()
+        keep = connect(srv.port)
+        keep.sendall(b"before")
+        self.assertEqual(keep.recv(16), b"before")
+        for seed in range(5):
+            bad = connect(srv.port)
+            bad.sendall(pattern(300000, seed=7 + seed))
+            bad.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                           struct.pack("ii", 1, 0))
+            bad.close()
+        time.sleep(0.2)
+        self.assertEqual(exchange(keep, pattern(50000, seed=3)),
+                         pattern(50000, seed=3))
+        keep.close()
+        self.stop_server(srv)
+        self.assertNotRegex(srv.stderr_text(), re.compile("Sanitizer"))
+
+    def test_sigterm_with_many_idle_connections_cancels_them_all(self):
+        allow_files(4096)
+        srv = self.start_server()
+        idle = [connect(srv.port) for _ in range(500)]
+        idle[0].sendall(b"x")
+        self.assertEqual(idle[0].recv(4), b"x")
+        start = time.monotonic()
+        self.stop_server(srv)
+        self.assertLess(time.monotonic() - start, 3.0)
+        for s in idle[:20]:
+            s.settimeout(5)
+            self.assertEqual(s.recv(16), b"", "connection not closed")
+        for s in idle:
+            s.close()
+
+    def test_out_of_descriptors_it_pauses_accepting_and_recovers(self):
+        # 24 descriptors: the listener, the loop's own and about 18
+        # clients. The rest wait in the kernel's accept queue until some
+        # close; the server reports EMFILE once and keeps serving.
+        path = program(self.CHAPTER, self.VARIANT, "echo-server")
+        srv = subprocess.Popen(["prlimit", "--nofile=24:24", path, "--port",
+                                "0"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE,
+                               env=dict(os.environ, **harness.SAN_ENV))
+        try:
+            port = int(srv.stdout.readline().decode().rsplit(":", 1)[1])
+            socks = [connect(port) for _ in range(30)]
+            for s in socks[:10]:
+                s.sendall(b"hi")
+                self.assertEqual(s.recv(16), b"hi")
+            for s in socks[:15]:
+                s.close()
+            for s in socks[25:]:
+                s.sendall(b"late")
+                self.assertEqual(s.recv(16), b"late")
+            for s in socks[15:]:
+                s.close()
+            srv.send_signal(signal.SIGTERM)
+            self.assertEqual(srv.wait(timeout=10), 0)
+            err = srv.stderr.read().decode()
+            self.assertIn("accept: Too many open files", err)
+            self.assertIsNone(harness.sanitizer_report(err), err[-2000:])
+        finally:
+            if srv.poll() is None:
+                srv.kill()
+                srv.wait()
+
+    def test_every_backend_echoes(self):
+        for backend in ("select", "poll", "epoll"):
+            srv = self.start_server("--backend", backend)
+            s = connect(srv.port)
+            self.assertEqual(exchange(s, pattern(300000, seed=5)),
+                             pattern(300000, seed=5), backend)
+            s.close()
+            self.stop_server(srv)
+
+
+for_each_build(Coroutines, globals(), lambda ch: ch == "05-coroutines")
+
+CHAPTER = os.path.join(harness.CHAPTERS_DIR, "05-coroutines")
+
+
+@unittest.skipUnless(os.path.isdir(CHAPTER), "no chapter 05")
+class ExecutorUnderTSan(unittest.TestCase):
+    """The executor is the one place where threads meet: workers complete
+    jobs, the loop thread finishes their Futures. ThreadSanitizer watches
+    the hand-over (reports make the program exit 66)."""
+
+    def test_hello_with_the_executor_has_no_data_race(self):
+        subprocess.run(["make", "-s", "-C", CHAPTER, "all", "SAN=thread"],
+                       check=True, stdout=subprocess.DEVNULL)
+        hello = os.path.join(CHAPTER, "build", "san-thread", "hello")
+        r = subprocess.run([hello, "--interval", "0.05"],
+                           input="30\n25\n32\n20\n", capture_output=True,
+                           text=True, timeout=120,
+                           env=dict(os.environ,
+                                    TSAN_OPTIONS="exitcode=66:halt_on_error=0"))
+        self.assertNotIn("ThreadSanitizer", r.stderr, r.stderr[:3000])
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertEqual(len(re.findall(r"^fib\(\d+\) = ", r.stdout, re.M)), 4)
