@@ -122,6 +122,11 @@ loop_t *loop_create(const loop_options_t *options)
     return loop;
 }
 
+selector_backend_t loop_backend(const loop_t *loop)
+{
+    return selector_backend(loop->sel);
+}
+
 double loop_time(const loop_t *loop)
 {
     return loop->now;

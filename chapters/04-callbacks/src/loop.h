@@ -109,6 +109,13 @@ loop_t *loop_create(const loop_options_t *options);
 void loop_destroy(loop_t *loop);
 
 /**
+ * @brief Which selector backend the loop uses (never SELECTOR_DEFAULT).
+ * @param loop a loop.
+ * @return its selector's backend.
+ */
+selector_backend_t loop_backend(const loop_t *loop);
+
+/**
  * @brief The loop's time: the clock as read once per iteration, after
  *        the selector's wait (loop_create() reads it first).
  * @param loop a loop.
