@@ -533,21 +533,28 @@ static void run_ready(loop_t *loop, size_t n)
 }
 /* [phase-run] */
 
+/* One line per iteration on the trace stream: what woke the loop, which
+ * timers fell due, and what phase 4 is about to run, by kind. */
 static void trace_iteration(loop_t *loop, const struct iteration_report *r,
                             size_t to_run)
 {
+    size_t kinds[READY_CANCELLED + 1] = {0};
     char waited[32];
 
+    for (size_t i = 0; i < to_run; i++)
+        kinds[ready_at(&loop->ready, loop->ready.head + i)->kind]++;
     if (r->timeout_ms < 0)
         snprintf(waited, sizeof waited, "no timeout");
     else
         snprintf(waited, sizeof waited, "timeout %d ms", r->timeout_ms);
     fprintf(loop->trace,
-            "loop #%llu t=%.3f | select (%s): %d ready%s%s | timers: %zu due,"
-            " %zu armed | run %zu callbacks\n",
+            "[loop #%llu t=%.3f] wait (%s): %s%s | timers: %zu due, %zu armed"
+            " | run %zu: %zu soon, %zu timer, %zu reader, %zu writer\n",
             (unsigned long long)loop->iteration, loop->now, waited,
-            r->fds_ready, r->fds_ready ? ": " : "", r->fds, r->timers_due,
-            loop->timers.count, to_run);
+            r->fds_ready ? "fds ready " : "no fd ready", r->fds,
+            r->timers_due, loop->timers.count, to_run - kinds[READY_CANCELLED],
+            kinds[READY_CALL], kinds[READY_TIMER], kinds[READY_READER],
+            kinds[READY_WRITER]);
     fflush(loop->trace);
 }
 

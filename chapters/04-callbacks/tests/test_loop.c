@@ -735,7 +735,8 @@ Test(loop, trace_mode_prints_each_iteration, .timeout = 10)
     loop_run_once(loop);
     loop_destroy(loop);
     fclose(trace);
-    cr_assert(strstr(text, "loop #1 t=2.000") != NULL, "trace: %s", text);
-    cr_assert(strstr(text, "run 1 callbacks") != NULL, "trace: %s", text);
+    cr_assert(strstr(text, "[loop #1 t=2.000]") != NULL, "trace: %s", text);
+    cr_assert(strstr(text, "run 1: 1 soon, 0 timer") != NULL, "trace: %s",
+              text);
     free(text);
 }
