@@ -29,6 +29,7 @@
 
 #include "loop.h"
 
+/** @brief The armed timers of one loop; see struct timers. */
 typedef struct timers timers_t;
 
 /** @brief One structure's operations; the rest of timers_t is shared. */
