@@ -93,8 +93,8 @@ class Callbacks(ProgramTest):
 
     def test_hellos_wait_while_fib_runs_then_come_at_once(self):
         # Cooperative scheduling: fib(43) (about half a second) runs inside
-        # the reader callback, and
-        # the hello timer cannot fire until it returns.
+        # the reader callback, and the hello timer cannot fire until it
+        # returns.
         p = self.start("hello", "--interval", "0.05")
         self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
         p.send("43\n")
