@@ -5,6 +5,7 @@ import os
 import re
 import resource
 import selectors
+import signal
 import socket
 import struct
 import time
@@ -136,6 +137,14 @@ class Callbacks(ProgramTest):
         p.send("exit\n")
         self.assert_exits(p, 0, timeout=5)
         self.assertLess(time.monotonic() - start, 2.0)
+
+    def test_sigterm_and_sigint_stop_hello_cleanly(self):
+        for signo in (signal.SIGTERM, signal.SIGINT):
+            p = self.start("hello", "--interval", "60")
+            self.assertIsNotNone(
+                p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+            p.proc.send_signal(signo)
+            self.assert_exits(p, 0, timeout=5)
 
     # ---- echo-server ----------------------------------------------------
 

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,9 @@ static const char usage[] =
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
     "fib(%d) already takes seconds, so a larger n would freeze the program\n"
     "for minutes. Lines may be at most %d bytes. Type exit, or end the\n"
-    "input (Ctrl-D), to quit. Set LOOP_TRACE=1 in the environment to watch\n"
-    "the event loop's iterations on stderr.\n"
+    "input (Ctrl-D), or send SIGINT (Ctrl-C) or SIGTERM, to quit. Set\n"
+    "LOOP_TRACE=1 in the environment to watch the event loop's iterations\n"
+    "on stderr.\n"
     "\n"
     "Chapter 04 (callbacks): the hello is a timer callback that re-arms\n"
     "itself, input a reader callback. While fib runs, the hellos wait.\n";
@@ -154,6 +156,17 @@ static void on_input(loop_t *loop, void *arg)
 }
 /* [on-input] */
 
+/* [hello-signals] */
+/* SIGINT and SIGTERM arrive as ordinary callbacks: stop the loop, and main()
+ * ends as after `exit`. Like every callback, this one waits while fib runs:
+ * Ctrl-C during fib(45) takes effect when fib returns. */
+static void on_stop_signal(loop_t *loop, void *arg)
+{
+    (void)arg;
+    loop_stop(loop);
+}
+/* [hello-signals] */
+
 /* The loop, with stdin as a reader. epoll refuses regular files (EPERM),
  * which is what stdin is after `hello < numbers.txt`; poll accepts them
  * (always readable, which is true of a file), so fall back to it. */
@@ -199,7 +212,11 @@ int main(int argc, char **argv)
     }
     /* [hello-main] */
     loop_call_later(loop, &h.tick, 0, say_hello, &h); /* the first at once */
-    if (loop_run_forever(loop) < 0) {
+    if (loop_add_signal_handler(loop, SIGINT, on_stop_signal, NULL) < 0 ||
+        loop_add_signal_handler(loop, SIGTERM, on_stop_signal, NULL) < 0) {
+        perror("hello: signal handlers");
+        h.status = 1;
+    } else if (loop_run_forever(loop) < 0) {
         perror("hello: event loop");
         h.status = 1;
     }
