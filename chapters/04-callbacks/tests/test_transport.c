@@ -4,11 +4,14 @@
  * end of file, abort, and a peer that resets the connection.
  */
 #include "loop.h"
+#include "net.h"
 #include "transport.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,4 +273,57 @@ Test(transport, abort_from_inside_data_received_is_safe, .timeout = 10)
     cr_assert_eq(r.lost, 1);
     loop_destroy(loop);
     close(sv[1]);
+}
+
+/* ---- the server --------------------------------------------------------- */
+
+static rec_t server_recs[4];
+static int server_made;
+
+static void *rec_factory(void *arg)
+{
+    (void)arg;
+    if (server_made >= 4)
+        return NULL; /* refuse the fifth */
+    rec_t *r = &server_recs[server_made++];
+    memset(r, 0, sizeof *r);
+    r->echo = 1;
+    return r;
+}
+
+Test(server, accepts_clients_as_transports_and_close_ends_them_all,
+     .timeout = 20)
+{
+    loop_t *loop = loop_create(NULL);
+    char where[NET_ADDRSTR_MAX];
+    int lfd = net_listen("127.0.0.1", 0, where);
+    cr_assert_geq(lfd, 0);
+    server_t *s = server_create(loop, lfd, &recorder, rec_factory, NULL);
+    cr_assert_not_null(s);
+    unsigned short port = (unsigned short)atoi(strrchr(where, ':') + 1);
+
+    int c[5];
+    for (int i = 0; i < 5; i++) {
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        c[i] = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_eq(connect(c[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    RUN_UNTIL(loop, server_made == 4 && server_connection_count(s) == 4);
+    cr_assert_eq(server_connection_count(s), 4, "the fifth was refused");
+    char buf[8];
+    cr_assert_eq(write(c[0], "abc", 3), 3);
+    RUN_UNTIL(loop, server_recs[0].received == 3 ||
+                        server_recs[1].received == 3);
+    cr_assert_eq(read(c[0], buf, sizeof buf), 3);
+    server_close(s);
+    cr_assert_eq(server_recs[0].lost, 0, "connection_lost is queued");
+    RUN_UNTIL(loop, server_connection_count(s) == 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(server_recs[i].lost, 1);
+    server_destroy(s);
+    loop_destroy(loop);
+    for (int i = 0; i < 5; i++)
+        close(c[i]);
 }
