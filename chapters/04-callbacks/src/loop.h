@@ -9,8 +9,10 @@
  * stop, time. One iteration (loop_run_once()) is a short list of phases:
  *
  *  1. wait in the selector, at most until the earliest timer is due (not
- *     at all if callbacks are ready), and queue the ready descriptors'
- *     callbacks;
+ *     at all if callbacks are ready or a stop is pending), and queue the
+ *     ready descriptors' callbacks. The wait is measured from a fresh
+ *     reading of the clock, so a slow callback does not delay the next
+ *     timer by its own run time;
  *  2. read the clock, once per iteration: that is loop_time() until the
  *     next iteration;
  *  3. unlink every due timer, in deadline order (equal deadlines in the
@@ -23,6 +25,15 @@
  * (a connection, later a coroutine's frame) and cancelling one that already
  * fired, or cancelling twice, is harmless. Queued call_soon callbacks and
  * descriptor registrations are the loop's own and freed by loop_destroy().
+ *
+ * Cancelling is safe at any point: a timer that is due and queued but not
+ * yet run, or a reader removed by an earlier callback of the same
+ * iteration, is skipped, never called.
+ *
+ * Trace: with loop_options_t::trace (or LOOP_TRACE set in the environment)
+ * every iteration prints one line before its callbacks run, for example
+ * `[loop #7 t=12.003] wait (timeout 2999 ms): fds ready 0r | timers: 1 due,
+ * 0 armed | run 2: 0 soon, 1 timer, 1 reader, 0 writer`.
  *
  * Not thread-safe: a loop and everything registered on it belong to the
  * thread that runs it. Signal handlers only write to the loop's self-pipe.
@@ -107,6 +118,13 @@ loop_t *loop_create(const loop_options_t *options);
  * @param loop a loop that is not running, or NULL.
  */
 void loop_destroy(loop_t *loop);
+
+/**
+ * @brief Which selector backend the loop uses (never SELECTOR_DEFAULT).
+ * @param loop a loop.
+ * @return its selector's backend.
+ */
+selector_backend_t loop_backend(const loop_t *loop);
 
 /**
  * @brief The loop's time: the clock as read once per iteration, after

@@ -1,0 +1,233 @@
+/*
+ * hello.c - chapter 04: the hello as callbacks on an event loop.
+ *
+ * Chapter 03's hello had its own loop: compute how long until the next
+ * hello, wait that long for stdin, then see which of the two it was. Here
+ * the event loop (loop.c) owns that loop, and the program is two callbacks:
+ *
+ *  - say_hello(), a timer callback that prints and re-arms itself, exactly
+ *    like the notes' print_hello() calling loop.add_timer(3, print_hello);
+ *  - on_input(), the reader of standard input: one read() into the line
+ *    buffer, then an answer for every complete line; `exit` or end of
+ *    input stops the loop.
+ *
+ * The scheduling is still cooperative: while fib runs inside on_input(),
+ * nothing else runs, and the hello that falls due waits for it. Run it with
+ * LOOP_TRACE=1 to watch each iteration: what woke the loop, which timers
+ * were due, how many callbacks ran.
+ *
+ * Standard input stays blocking, as in chapter 03: one read() after the
+ * loop said "readable" does not block, and O_NONBLOCK would leak to the
+ * shell that shares the descriptor.
+ */
+#include "fib.h"
+#include "input.h"
+#include "linebuf.h"
+#include "loop.h"
+#include "options.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: hello [--interval SECONDS]\n"
+    "\n"
+    "Prints '<unix-time> - Hello world!' every SECONDS (a decimal from\n"
+    "0.001 to 86400, default 3) and answers each input line holding a\n"
+    "natural number n with fib(n), computed by naive recursion.\n"
+    "\n"
+    "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
+    "fib(%d) already takes seconds, so a larger n would freeze the program\n"
+    "for minutes. Lines may be at most %d bytes. Type exit, or end the\n"
+    "input (Ctrl-D), or send SIGINT (Ctrl-C) or SIGTERM, to quit. Set\n"
+    "LOOP_TRACE=1 in the environment to watch the event loop's iterations\n"
+    "on stderr.\n"
+    "\n"
+    "Chapter 04 (callbacks): the hello is a timer callback that re-arms\n"
+    "itself, input a reader callback. While fib runs, the hellos wait.\n";
+
+static double parse_args(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"interval", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    double interval_s = 3.0;
+    int opt;
+
+    opterr = 0; /* we print our own messages */
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'i':
+            if (options_parse_interval(optarg, &interval_s) < 0)
+                options_usage_error(
+                    "hello",
+                    "bad --interval '%s': want a decimal from 0.001 to 86400",
+                    optarg);
+            break;
+        case 'h':
+            printf(usage, FIB_MAX_N, FIB_MAX_N, INPUT_LINE_MAX);
+            exit(0);
+        default:
+            options_usage_error("hello",
+                                "unknown option or missing value: '%s'",
+                                argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        options_usage_error("hello", "unexpected argument '%s'",
+                            argv[optind]);
+    return interval_s;
+}
+
+/* Answer one line. Returns 0 to go on, 1 when the user asked to exit. */
+static int answer_line(const char *line, size_t len)
+{
+    unsigned n;
+    input_kind_t kind = input_parse_line(line, len, &n);
+
+    switch (kind) {
+    case INPUT_NUMBER: {
+        double seconds;
+        uint64_t value = fib_timed(n, &seconds);
+        printf("fib(%u) = %llu (%.3f s)\n", n, (unsigned long long)value,
+               seconds);
+        return 0;
+    }
+    case INPUT_EMPTY:
+        return 0;
+    case INPUT_EXIT:
+        return 1;
+    default:
+        fprintf(stderr, "error: %s\n", input_strerror(kind));
+        return 0;
+    }
+}
+
+/* Everything the two callbacks share. */
+typedef struct hello {
+    double interval_s;
+    loop_timer_t tick; /* the hello timer, re-armed by say_hello() */
+    linebuf_t input;
+    int status;        /* the exit status */
+} hello_t;
+
+/* [say-hello] */
+static void say_hello(loop_t *loop, void *arg)
+{
+    hello_t *h = arg;
+    printf("%lld - Hello world!\n", (long long)time(NULL));
+    /* Re-arm: the loop unlinked the timer before calling us. */
+    loop_call_later(loop, &h->tick, h->interval_s, say_hello, h);
+}
+/* [say-hello] */
+
+/* [on-input] */
+static void on_input(loop_t *loop, void *arg)
+{
+    hello_t *h = arg;
+    ssize_t got = linebuf_read(&h->input, STDIN_FILENO);
+
+    if (got < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return;
+        perror("hello: reading standard input");
+        h->status = 1;
+        loop_stop(loop);
+        return;
+    }
+    const char *line;
+    size_t len;
+    while (linebuf_next(&h->input, &line, &len)) /* every line, not one */
+        if (answer_line(line, len)) {
+            loop_stop(loop); /* `exit` */
+            return;
+        }
+    if (got == 0)
+        loop_stop(loop); /* end of input, last line answered */
+}
+/* [on-input] */
+
+/* [hello-signals] */
+/* SIGINT and SIGTERM arrive as ordinary callbacks: stop the loop, and main()
+ * ends as after `exit`. Like every callback, this one waits while fib runs:
+ * Ctrl-C during fib(45) takes effect when fib returns. */
+static void on_stop_signal(loop_t *loop, void *arg)
+{
+    (void)arg;
+    loop_stop(loop);
+}
+/* [hello-signals] */
+
+/* The loop, with stdin as a reader. epoll refuses regular files (EPERM),
+ * which is what stdin is after `hello < numbers.txt`; poll accepts them
+ * (always readable, which is true of a file), so fall back to it. */
+static loop_t *watch_stdin(hello_t *h)
+{
+    if (fcntl(STDIN_FILENO, F_GETFD) < 0) /* closed: the loop's own */
+        return NULL;                       /* descriptor would take fd 0 */
+    loop_t *loop = loop_create(NULL);
+    if (loop != NULL && loop_add_reader(loop, STDIN_FILENO, on_input, h) < 0) {
+        int err = errno;
+        loop_destroy(loop);
+        loop = NULL;
+        if (err == EPERM) {
+            loop_options_t poll_options = {.backend = SELECTOR_POLL};
+            loop = loop_create(&poll_options);
+            if (loop != NULL &&
+                loop_add_reader(loop, STDIN_FILENO, on_input, h) < 0) {
+                err = errno;
+                loop_destroy(loop);
+                loop = NULL;
+            }
+        }
+        errno = err;
+    }
+    return loop;
+}
+
+int main(int argc, char **argv)
+{
+    hello_t h = {.interval_s = parse_args(argc, argv)};
+
+    /* stdout into a pipe is fully buffered by default; the contract wants
+     * every line out as soon as it is printed. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    linebuf_init(&h.input);
+    loop_timer_init(&h.tick);
+    loop_t *loop = watch_stdin(&h);
+    if (loop == NULL) {
+        fprintf(stderr, "hello: cannot watch standard input: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    /* [hello-main] */
+    loop_call_later(loop, &h.tick, 0, say_hello, &h); /* the first at once */
+    if (loop_add_signal_handler(loop, SIGINT, on_stop_signal, NULL) < 0 ||
+        loop_add_signal_handler(loop, SIGTERM, on_stop_signal, NULL) < 0) {
+        perror("hello: signal handlers");
+        h.status = 1;
+    } else if (loop_run_forever(loop) < 0) {
+        perror("hello: event loop");
+        h.status = 1;
+    }
+    loop_destroy(loop); /* disarms the hello timer */
+    /* [hello-main] */
+
+    /* printf's errors are sticky: one check at the end catches a full disk
+     * or a closed pipe on stdout. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("hello: writing standard output");
+        return 1;
+    }
+    return h.status;
+}
