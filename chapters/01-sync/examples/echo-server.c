@@ -133,6 +133,9 @@ static void serve_client(int fd, const char *peer)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     const char *host = "127.0.0.1";
     unsigned short port = 8888;
     char where[NET_ADDRSTR_MAX];

@@ -25,8 +25,8 @@ static const char usage[] =
     "\n"
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
     "fib(%d) already takes seconds, so a larger n would freeze the program\n"
-    "for minutes. Lines may be at most %d bytes. Type exit, or end the\n"
-    "input (Ctrl-D), to quit.\n"
+    "for minutes. Lines may be at most %d bytes, not counting the line\n"
+    "end. Type exit, or end the input (Ctrl-D), to quit.\n"
     "\n"
     "Chapter 01 (sync): hellos are printed only between input lines, because\n"
     "the program is blocked in a read while it waits for you.\n";
@@ -99,6 +99,9 @@ static int answer_line(const char *line, size_t len)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     double interval_s = parse_args(argc, argv);
 
     /* stdout into a pipe is fully buffered by default; the contract wants

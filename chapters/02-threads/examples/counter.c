@@ -182,6 +182,9 @@ static long parse_count(const char *arg, const char *what)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     static const struct option longopts[] = {
         {"unsafe", no_argument, NULL, 'u'},
         {"mutex", no_argument, NULL, 'm'},

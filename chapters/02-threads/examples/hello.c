@@ -37,8 +37,8 @@ static const char usage[] =
     "\n"
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
     "fib(%d) already takes seconds, so a larger n would freeze the program\n"
-    "for minutes. Lines may be at most %d bytes. Type exit, or end the\n"
-    "input (Ctrl-D), to quit.\n"
+    "for minutes. Lines may be at most %d bytes, not counting the line\n"
+    "end. Type exit, or end the input (Ctrl-D), to quit.\n"
     "\n"
     "Chapter 02 (threads): a second thread prints the hellos, so they keep\n"
     "coming while the program waits for you or computes fib.\n";
@@ -114,6 +114,9 @@ static int answer_line(const char *line, size_t len)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     double interval_s = parse_args(argc, argv);
 
     /* stdout into a pipe is fully buffered by default; the contract wants

@@ -55,7 +55,10 @@ static input_kind_t parse_digits(const char *p, const char *end, unsigned *n)
 
 input_kind_t input_parse_line(const char *line, size_t len, unsigned *n)
 {
-    if (len > INPUT_LINE_MAX)
+    /* The limit counts the text, not its line end: the carriage return of
+     * a "\r\n" ending may come on top of INPUT_LINE_MAX bytes. */
+    if (len > INPUT_LINE_MAX + 1 ||
+        (len == INPUT_LINE_MAX + 1 && line[len - 1] != '\r'))
         return INPUT_ERR_TOO_LONG;
 
     const char *p = line;
@@ -72,10 +75,13 @@ input_kind_t input_parse_line(const char *line, size_t len, unsigned *n)
     if (end - p == 4 && memcmp(p, "exit", 4) == 0)
         return INPUT_EXIT;
     if (*p == '-' && end - p > 1 && is_digit(p[1])) {
-        unsigned ignored;
-        input_kind_t kind = parse_digits(p + 1, end, &ignored);
-        /* "-12" is negative; "-12x" is simply not a number. */
-        return kind == INPUT_ERR_NOT_NUMBER ? kind : INPUT_ERR_NEGATIVE;
+        unsigned value = 1;
+        input_kind_t kind = parse_digits(p + 1, end, &value);
+        /* "-12" is negative; "-12x" is simply not a number, and neither is
+         * "-0": zero is not negative, but no sign is allowed. */
+        if (kind == INPUT_ERR_NOT_NUMBER || (kind == INPUT_NUMBER && value == 0))
+            return INPUT_ERR_NOT_NUMBER;
+        return INPUT_ERR_NEGATIVE;
     }
     return parse_digits(p, end, n);
 }
@@ -92,7 +98,8 @@ const char *input_strerror(input_kind_t kind)
     case INPUT_ERR_ABOVE_CAP:
         return "n is above the cap of " FIB_MAX_N_STR " (see --help)";
     case INPUT_ERR_TOO_LONG:
-        return "line longer than " INPUT_LINE_MAX_STR " bytes";
+        return "line longer than " INPUT_LINE_MAX_STR
+               " bytes (not counting its line end)";
     case INPUT_NUMBER:
     case INPUT_EMPTY:
     case INPUT_EXIT:

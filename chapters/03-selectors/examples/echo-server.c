@@ -318,6 +318,9 @@ static void stop(server_t *s)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     const char *host = "127.0.0.1";
     unsigned short port = 8888;
     selector_backend_t backend = SELECTOR_DEFAULT;

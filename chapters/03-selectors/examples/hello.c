@@ -44,8 +44,8 @@ static const char usage[] =
     "\n"
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
     "fib(%d) already takes seconds, so a larger n would freeze the program\n"
-    "for minutes. Lines may be at most %d bytes. Type exit, or end the\n"
-    "input (Ctrl-D), to quit.\n"
+    "for minutes. Lines may be at most %d bytes, not counting the line\n"
+    "end. Type exit, or end the input (Ctrl-D), to quit.\n"
     "\n"
     "Chapter 03 (selectors): one thread waits for input with a timeout that\n"
     "ends when the next hello is due. While fib runs, the hellos wait.\n";
@@ -183,6 +183,9 @@ static int run(selector_t *sel, double interval_s)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     double interval_s = parse_args(argc, argv);
 
     /* stdout into a pipe is fully buffered by default; the contract wants

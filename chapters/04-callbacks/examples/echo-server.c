@@ -214,6 +214,9 @@ static int start(loop_t **loop, server_t **server, selector_backend_t backend,
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     const char *host = "127.0.0.1";
     unsigned short port = 8888;
     selector_backend_t backend = SELECTOR_DEFAULT;

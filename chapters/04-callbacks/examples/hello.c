@@ -45,7 +45,8 @@ static const char usage[] =
     "\n"
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
     "fib(%d) already takes seconds, so a larger n would freeze the program\n"
-    "for minutes. Lines may be at most %d bytes. Type exit, or end the\n"
+    "for minutes. Lines may be at most %d bytes, not counting the line\n"
+    "end. Type exit, or end the input (Ctrl-D), to quit.\n"
     "input (Ctrl-D), or send SIGINT (Ctrl-C) or SIGTERM, to quit. Set\n"
     "LOOP_TRACE=1 in the environment to watch the event loop's iterations\n"
     "on stderr.\n"
@@ -196,6 +197,9 @@ static loop_t *watch_stdin(hello_t *h)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     hello_t h = {.interval_s = parse_args(argc, argv)};
 
     /* stdout into a pipe is fully buffered by default; the contract wants

@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/** @brief Longest accepted input line in bytes, not counting the newline. */
+/** @brief Longest accepted input line in bytes, not counting its line end
+ *         (the newline, or a carriage return and a newline). */
 #define INPUT_LINE_MAX 80
 
 /** @brief What one input line turned out to be. */
@@ -22,11 +23,13 @@ typedef enum input_kind {
     INPUT_NUMBER,         /**< a natural number n <= FIB_MAX_N */
     INPUT_EMPTY,          /**< only blanks: ignore it */
     INPUT_EXIT,           /**< the word `exit`: end the program */
-    INPUT_ERR_NOT_NUMBER, /**< anything else that is not a natural number */
-    INPUT_ERR_NEGATIVE,   /**< a minus sign followed by digits */
+    INPUT_ERR_NOT_NUMBER, /**< anything else that is not a natural number,
+                               including a signed zero such as `-0` */
+    INPUT_ERR_NEGATIVE,   /**< a minus sign followed by digits, not all 0 */
     INPUT_ERR_TOO_LARGE,  /**< digits that do not fit in an `unsigned` */
     INPUT_ERR_ABOVE_CAP,  /**< fits, but above FIB_MAX_N */
-    INPUT_ERR_TOO_LONG    /**< longer than INPUT_LINE_MAX bytes */
+    INPUT_ERR_TOO_LONG    /**< more than INPUT_LINE_MAX bytes before the
+                               line end */
 } input_kind_t;
 
 /**
@@ -38,9 +41,11 @@ typedef enum input_kind {
  *
  * @param line the line's bytes, without its newline; need not be
  *        NUL-terminated and may contain NUL bytes.
- * @param len the line's full length. It may exceed INPUT_LINE_MAX, in which
- *        case only the length is looked at and the result is
- *        INPUT_ERR_TOO_LONG.
+ * @param len the line's full length. INPUT_LINE_MAX bytes of text are
+ *        allowed, plus one trailing carriage return (so @p len may be
+ *        INPUT_LINE_MAX + 1 when that last byte is a CR). A longer line
+ *        is INPUT_ERR_TOO_LONG; beyond INPUT_LINE_MAX + 1 only the length
+ *        is looked at.
  * @param[out] n set only when the result is INPUT_NUMBER.
  * @return the kind of line.
  */

@@ -194,6 +194,9 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     config_t cfg = {.connections = 100, .bytes = 100000, .parallel = 1000};
     loop_t *loop;
     semaphore_t slots;

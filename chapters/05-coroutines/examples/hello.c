@@ -45,9 +45,10 @@ static const char usage[] =
     "\n"
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
     "fib(%d) already takes seconds, so a larger n would freeze the program\n"
-    "for minutes. Lines may be at most %d bytes. Type exit, or end the\n"
-    "input (Ctrl-D), to quit. Set LOOP_TRACE=1 in the environment to watch\n"
-    "the tasks step and the futures complete on stderr.\n"
+    "for minutes. Lines may be at most %d bytes, not counting the line\n"
+    "end. Type exit, or end the input (Ctrl-D), to quit. Set LOOP_TRACE=1\n"
+    "in the environment to watch the tasks step and the futures complete\n"
+    "on stderr.\n"
     "\n"
     "Chapter 05 (coroutines): the hello and the input reader are two\n"
     "coroutines. fib runs on a worker thread (run_in_executor), so the\n"
@@ -221,6 +222,9 @@ static loop_t *make_loop(void)
 
 int main(int argc, char **argv)
 {
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     double interval_s = parse_args(argc, argv);
     hello_frame_t *hf;
     input_frame_t *inf;

@@ -1,14 +1,17 @@
 /*
- * options.c - command-line values, checked character by character.
+ * options.c - command-line values, checked character by character, and the
+ * start-up guard for descriptors 0-2.
  *
  * The library functions are too lenient for a contract that tests rely on:
  * strtod("1e9999") is infinity and atoi("8o80") is 8.
  */
 #include "options.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+#include <unistd.h>
 
 int options_parse_interval(const char *text, double *interval_s)
 {
@@ -42,19 +45,39 @@ int options_parse_interval(const char *text, double *interval_s)
 
 int options_parse_port(const char *text, unsigned short *port)
 {
-    size_t len = strlen(text);
     unsigned long value = 0;
 
-    if (len == 0 || len > 5)
+    if (*text == '\0')
         return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9')
+    /* Leading zeros are allowed, however many: the value decides, checked
+     * digit by digit so that it cannot overflow. */
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
             return -1;
-        value = value * 10 + (unsigned long)(text[i] - '0');
+        value = value * 10 + (unsigned long)(*p - '0');
+        if (value > 65535)
+            return -1;
     }
-    if (value > 65535)
-        return -1;
     *port = (unsigned short)value;
+    return 0;
+}
+
+int options_open_std_fds(void)
+{
+    /* open() returns the lowest free descriptor: while 0, 1 or 2 is free,
+     * /dev/null fills it. Read-write, so it serves as input and output. */
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int null_fd = open("/dev/null", O_RDWR);
+        if (null_fd == -1)
+            return -1;
+        if (null_fd > 2) { /* cannot happen while fd is free; be safe */
+            close(null_fd);
+            errno = EBADF;
+            return -1;
+        }
+    }
     return 0;
 }
 

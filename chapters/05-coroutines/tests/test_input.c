@@ -61,6 +61,15 @@ Test(input, refuses_negative_numbers_with_their_own_error)
     cr_assert_eq(parse("-1", &n), INPUT_ERR_NEGATIVE);
     cr_assert_eq(parse(" -40 ", &n), INPUT_ERR_NEGATIVE);
     cr_assert_eq(parse("-99999999999999999999", &n), INPUT_ERR_NEGATIVE);
+    cr_assert_eq(parse("-0001", &n), INPUT_ERR_NEGATIVE);
+}
+
+Test(input, calls_a_signed_zero_not_a_number_rather_than_negative)
+{
+    unsigned n = 1234;
+    cr_assert_eq(parse("-0", &n), INPUT_ERR_NOT_NUMBER);
+    cr_assert_eq(parse(" -000 ", &n), INPUT_ERR_NOT_NUMBER);
+    cr_assert_eq(n, 1234);
 }
 
 Test(input, refuses_what_is_not_a_natural_number)
@@ -103,6 +112,26 @@ Test(input, refuses_lines_over_the_maximum_length_whatever_they_hold)
                  INPUT_ERR_TOO_LONG);
     /* The reader reports lengths beyond what it stored; only len matters. */
     cr_assert_eq(input_parse_line(text, 1000000, &n), INPUT_ERR_TOO_LONG);
+}
+
+Test(input, does_not_count_the_carriage_return_of_a_crlf_line_end)
+{
+    char text[INPUT_LINE_MAX + 2];
+    unsigned n = 0;
+
+    memset(text, ' ', sizeof text);
+    text[0] = '5';
+    text[INPUT_LINE_MAX] = '\r'; /* INPUT_LINE_MAX bytes of text, then CR */
+    cr_assert_eq(input_parse_line(text, INPUT_LINE_MAX + 1, &n), INPUT_NUMBER);
+    cr_assert_eq(n, 5);
+    /* ...but a CR does not buy room for one more byte of text. */
+    text[INPUT_LINE_MAX + 1] = '\r';
+    cr_assert_eq(input_parse_line(text, INPUT_LINE_MAX + 2, &n),
+                 INPUT_ERR_TOO_LONG);
+    /* 80 digits and a CR: too large a number, not too long a line. */
+    memset(text, '9', INPUT_LINE_MAX);
+    cr_assert_eq(input_parse_line(text, INPUT_LINE_MAX + 1, &n),
+                 INPUT_ERR_TOO_LARGE);
 }
 
 Test(input, has_a_message_for_every_error_and_none_otherwise)
