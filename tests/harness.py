@@ -299,3 +299,36 @@ def recv_for(sock, seconds):
         return b""
     finally:
         sock.settimeout(10.0)
+
+
+def assert_hellos_between_answers(test, proc, n=42, lines=4, interval=0.05):
+    """Several lines in one write, each fib longer than the interval: the
+    loop must answer one line per turn, so a hello (due during each fib)
+    comes between two answers instead of all answers coming first. Only
+    the order of the output is checked, never its timing. proc: a hello
+    started with --interval <interval> that has printed its first hello."""
+    proc.send(("%d\n" % n) * lines)
+    answer_re = re.compile(r"^fib\(%d\) = \d+ \(([0-9.]+) s\)$" % n)
+    seen = []           # 'A' for an answer, 'H' for a hello, in order
+    seconds = []
+    deadline = time.monotonic() + 60 * lines
+    while seen.count("A") < lines:
+        _, line = proc.next_line(max(0.0, deadline - time.monotonic()))
+        test.assertIsNotNone(line, "only %d of %d answers came"
+                             % (seen.count("A"), lines))
+        m = answer_re.match(line)
+        if m:
+            seen.append("A")
+            seconds.append(float(m.group(1)))
+        elif HELLO_RE.match(line):
+            seen.append("H")
+    if min(seconds) < 2 * interval:
+        test.skipTest("fib(%d) took only %.3f s: no hello fell due during "
+                      "it, the test proves nothing" % (n, min(seconds)))
+    order = "".join(seen)
+    first = order.index("A")
+    test.assertNotIn("AA", order[first:],
+                     "two answers with no hello between them although a "
+                     "hello fell due during each fib (output order: %s): "
+                     "the loop answered a whole buffer of lines at once"
+                     % order)

@@ -2,7 +2,8 @@
 
 hello: the hellos come from the selector's timeout, so they keep coming
 while stdin is idle, but stop while fib runs (cooperative scheduling); every
-line of one write is answered at once (no stdio buffer hiding lines).
+line of one write is answered (no stdio buffer hiding lines), one per turn
+of the loop (a hello due goes between two answers).
 
 echo-server, on each backend: a thousand clients at once, every byte
 checked; a client that never reads does not stall anyone and does not make
@@ -20,7 +21,8 @@ import struct
 import threading
 import time
 
-from harness import (HELLO_RE, Process, ProgramTest, build, connect, exchange,
+from harness import (HELLO_RE, Process, ProgramTest,
+                     assert_hellos_between_answers, build, connect, exchange,
                      for_each_build, pattern, program)
 
 BACKENDS = ("select", "poll", "epoll")
@@ -123,7 +125,7 @@ class Selectors(ProgramTest):
         p.close_stdin()
         self.assert_exits(p, 0, timeout=10)
 
-    def test_every_line_of_one_write_is_answered_before_the_next_hello(self):
+    def test_every_line_of_one_write_is_answered(self):
         p = self.start("hello", "--interval", "60")
         self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
         # One write, five lines: a program that reads with stdio after the
@@ -135,6 +137,15 @@ class Selectors(ProgramTest):
                                  "(stuck in a buffer?)" % n)
         p.send("exit\n")
         self.assert_exits(p, 0)
+
+    def test_lines_of_one_write_are_answered_one_per_turn(self):
+        # ...but one per turn of the loop: a hello that fell due during a
+        # fib goes before the next line's fib.
+        p = self.start("hello", "--interval", "0.05")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        assert_hellos_between_answers(self, p)
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout=30)
 
     def test_reads_a_regular_file_as_stdin(self):
         path = os.path.join(self.tmpdir(), "numbers.txt")

@@ -10,8 +10,8 @@ import socket
 import struct
 import time
 
-from harness import (HELLO_RE, ProgramTest, connect, exchange, for_each_build,
-                     pattern)
+from harness import (HELLO_RE, ProgramTest, assert_hellos_between_answers,
+                     connect, exchange, for_each_build, pattern)
 
 FIB_RE = r"^fib\((\d+)\) = (\d+) \(([\d.]+) s\)$"
 
@@ -113,6 +113,15 @@ class Callbacks(ProgramTest):
         self.assertLess(after - done, 1.0, "the overdue hello came late")
         p.send("exit\n")
         self.assert_exits(p, 0)
+
+    def test_lines_of_one_write_are_answered_one_per_iteration(self):
+        # The reader callback answers one line and leaves the rest to a
+        # timer due now: a hello that fell due during a fib runs first.
+        p = self.start("hello", "--interval", "0.05")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        assert_hellos_between_answers(self, p)
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout=30)
 
     def test_loop_trace_shows_the_timer_and_the_reader(self):
         os.environ["LOOP_TRACE"] = "1"

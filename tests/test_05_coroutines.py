@@ -15,8 +15,8 @@ import time
 import unittest
 
 import harness
-from harness import (HELLO_RE, ProgramTest, connect, exchange, for_each_build,
-                     pattern, program)
+from harness import (HELLO_RE, ProgramTest, assert_hellos_between_answers,
+                     connect, exchange, for_each_build, pattern, program)
 
 FIB_RE = r"^fib\((\d+)\) = (\d+) \(([\d.]+) s\)$"
 
@@ -122,6 +122,22 @@ class Coroutines(ProgramTest):
         self.assertIsNotNone(after, "no hello after fib")
         p.send("exit\n")
         self.assert_exits(p, 0)
+
+    def test_inline_lines_of_one_write_are_answered_one_per_turn(self):
+        # Inline, the input coroutine gives the loop a turn after each
+        # answer: a hello that fell due during a fib goes first.
+        p = self.start("hello", "--interval", "0.05", "--inline")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        assert_hellos_between_answers(self, p)
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout=30)
+
+    def test_lines_of_one_write_on_the_executor_leave_the_hellos_ticking(self):
+        p = self.start("hello", "--interval", "0.05")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        assert_hellos_between_answers(self, p)
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout=30)
 
     def test_exit_is_prompt_and_cancels_the_sleeping_hello(self):
         p = self.start("hello", "--interval", "60")

@@ -9,6 +9,8 @@
  * What it cannot do: run anything while fib runs. Nothing interrupts fib;
  * the loop only gets back to the clock when fib returns, and the hellos due
  * in between come late (one is printed, the missed ones are not made up).
+ * So the loop answers one line per turn: when one read() brings several
+ * lines, a hello that fell due during one fib goes before the next line.
  * That is cooperative scheduling, made visible: every piece of work must
  * give control back for the others to run.
  *
@@ -16,7 +18,12 @@
  * with stdio: see linebuf.h for the trap that avoids. Standard input is
  * left blocking on purpose: its file description is shared with the shell
  * (a terminal) or the writer's side, and O_NONBLOCK on it would leak to
- * them. One read() after the selector said "readable" does not block.
+ * them. One read() after the selector said "readable" does not block,
+ * unless another process reads the same stdin and takes the bytes first:
+ * then hello blocks in read() until more input comes (the hellos wait),
+ * which is the price of leaving the shared description alone. Should the
+ * other process have set O_NONBLOCK on it, read() says EAGAIN instead and
+ * the loop simply waits again.
  */
 #include "fib.h"
 #include "input.h"
@@ -134,28 +141,27 @@ static selector_t *watch_stdin(void)
     return sel;
 }
 
-/* Read what stdin has and answer every complete line in it. Returns 1 to
- * go on, 0 at end of input or `exit`, -1 on a read error. */
-static int handle_input(linebuf_t *lb)
+/* [one-line] */
+/* Answer the next complete line the buffer holds, if there is one.
+ * Returns 1 when a line was answered, 0 when no complete line is left, -1
+ * when the user asked to exit. */
+static int answer_next(linebuf_t *lb)
 {
-    ssize_t got = linebuf_read(lb, STDIN_FILENO);
-    if (got < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
-    /* [every-line] */
     const char *line;
     size_t len;
-    while (linebuf_next(lb, &line, &len)) /* all of them, not just one */
-        if (answer_line(line, len))
-            return 0;
-    /* [every-line] */
-    return got > 0;
+    if (!linebuf_next(lb, &line, &len))
+        return 0;
+    return answer_line(line, len) ? -1 : 1;
 }
+/* [one-line] */
 
 /* [hello-loop] */
 static int run(selector_t *sel, double interval_s)
 {
     linebuf_t lb;
     double next_hello = monotonic_s(); /* the first one at once */
+    int lines_waiting = 0; /* the buffer may hold complete lines */
+    int at_eof = 0;
 
     linebuf_init(&lb);
     for (;;) {
@@ -166,16 +172,33 @@ static int run(selector_t *sel, double interval_s)
             if (next_hello <= now) /* late (fib ran): skip what was missed */
                 next_hello = now + interval_s;
         }
-        /* Wait for input, but only until the next hello is due. */
-        int timeout_ms = (int)ceil((next_hello - now) * 1000.0);
-        int ready = selector_select(sel, timeout_ms);
-        if (ready < 0)
+        /* Wait for input, but only until the next hello is due; while
+         * lines wait in the buffer, only look (timeout 0). */
+        int timeout_ms =
+            lines_waiting ? 0 : (int)ceil((next_hello - now) * 1000.0);
+        if (selector_select(sel, timeout_ms) < 0)
             return -1;
         selector_event_t ev;
-        if (selector_next(sel, &ev)) { /* stdin is the only one */
-            int more = handle_input(&lb);
-            if (more <= 0)
-                return more;
+        if (selector_next(sel, &ev) && !lines_waiting) { /* stdin */
+            ssize_t got = linebuf_read(&lb, STDIN_FILENO);
+            if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                return -1;
+            if (got < 0) /* nothing there after all (see the file comment) */
+                continue;
+            at_eof = got == 0;
+            lines_waiting = 1;
+        }
+        if (lines_waiting) {
+            /* One line per turn: the clock is looked at between two
+             * answers, so a due hello goes before the next line. */
+            int answered = answer_next(&lb);
+            if (answered < 0) /* exit */
+                return 0;
+            if (answered == 0) { /* the buffer holds no complete line */
+                lines_waiting = 0;
+                if (at_eof)
+                    return 0;
+            }
         }
     }
 }

@@ -117,9 +117,19 @@ static int answer_line(const char *line, size_t len)
 typedef struct hello {
     double interval_s;
     loop_timer_t tick; /* the hello timer, re-armed by say_hello() */
+    loop_timer_t next_line; /* answers the next buffered line */
     linebuf_t input;
+    int at_eof;        /* the last read() returned 0 */
     int status;        /* the exit status */
 } hello_t;
+
+/* Report a failure of the loop's machinery and stop with status 1. */
+static void fail(loop_t *loop, hello_t *h, const char *what)
+{
+    perror(what);
+    h->status = 1;
+    loop_stop(loop);
+}
 
 /* [say-hello] */
 static void say_hello(loop_t *loop, void *arg)
@@ -131,7 +141,21 @@ static void say_hello(loop_t *loop, void *arg)
 }
 /* [say-hello] */
 
+/* How far the loop's clock lags behind the real one: the loop reads the
+ * clock once per iteration (CLOCK_MONOTONIC, its default), so after a long
+ * fib its "now" is the time before the fib. A timer armed this far ahead
+ * is due "now, really", which sorts it after any hello already due. */
+static double loop_lag_s(const loop_t *loop)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double lag = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - loop_time(loop);
+    return lag > 0 ? lag : 0;
+}
+
 /* [on-input] */
+static void answer_next(loop_t *loop, void *arg);
+
 static void on_input(loop_t *loop, void *arg)
 {
     hello_t *h = arg;
@@ -145,15 +169,36 @@ static void on_input(loop_t *loop, void *arg)
         loop_stop(loop);
         return;
     }
+    h->at_eof = got == 0;
+    /* No more reading until every line of this read is answered; they are
+     * answered one per iteration, so that due hellos run between them. */
+    loop_remove_reader(loop, STDIN_FILENO);
+    answer_next(loop, h);
+}
+
+/* Answer one buffered line and queue ourselves for the next one; when no
+ * complete line is left, watch stdin again (or stop at end of input). The
+ * next line goes through a timer due now, not loop_call_soon(): what is
+ * queued soon runs before the timers that fall due meanwhile, so a hello
+ * due during this fib would come only after the next fib. */
+static void answer_next(loop_t *loop, void *arg)
+{
+    hello_t *h = arg;
     const char *line;
     size_t len;
-    while (linebuf_next(&h->input, &line, &len)) /* every line, not one */
-        if (answer_line(line, len)) {
+
+    if (linebuf_next(&h->input, &line, &len)) {
+        if (answer_line(line, len))
             loop_stop(loop); /* `exit` */
-            return;
-        }
-    if (got == 0)
+        else if (loop_call_later(loop, &h->next_line, loop_lag_s(loop),
+                                 answer_next, h) < 0)
+            fail(loop, h, "hello: queueing the next line");
+        return;
+    }
+    if (h->at_eof)
         loop_stop(loop); /* end of input, last line answered */
+    else if (loop_add_reader(loop, STDIN_FILENO, on_input, h) < 0)
+        fail(loop, h, "hello: watching standard input");
 }
 /* [on-input] */
 
@@ -208,6 +253,7 @@ int main(int argc, char **argv)
 
     linebuf_init(&h.input);
     loop_timer_init(&h.tick);
+    loop_timer_init(&h.next_line);
     loop_t *loop = watch_stdin(&h);
     if (loop == NULL) {
         fprintf(stderr, "hello: cannot watch standard input: %s\n",

@@ -150,6 +150,7 @@ typedef struct input_frame {
     fib_job_t job;
     future_t done;      /* the executor's Future for job */
     future_t *pending;  /* &done while the job runs, NULL inline */
+    sleeper_t pause;    /* sleep(0) after an inline answer */
 } input_frame_t;
 
 /* Reports a line that is not a number; 1 if the program should end. */
@@ -165,6 +166,18 @@ static int parse(input_frame_t *f)
     if (kind != INPUT_NUMBER)
         f->job.n = UINT32_MAX;   /* nothing to compute */
     return 0;
+}
+
+/* How far the loop's clock lags behind the real one: the loop reads the
+ * clock once per iteration (CLOCK_MONOTONIC, its default), so after a long
+ * fib its "now" is the time before the fib. A timer armed this far ahead
+ * is due "now, really", which sorts it after any hello already due. */
+static double loop_lag_s(const loop_t *loop)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double lag = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - loop_time(loop);
+    return lag > 0 ? lag : 0;
 }
 
 /* [input-body] */
@@ -196,6 +209,16 @@ static int input_body(coro_t *co)
         }
         printf("fib(%u) = %" PRIu64 " (%.3f s)\n", f->job.n, f->job.value,
                f->job.seconds);
+        if (!f->pending) {
+            /* The next line may be buffered already: line_reader_next()
+             * would hand it over without giving the loop a turn, and the
+             * hellos due would wait for every fib of the buffer. So give
+             * the loop a turn first, like asyncio.sleep(0), but sleep
+             * until the real "now" so that a hello due goes first. */
+            AWAIT(co, sleep_start(&f->pause, f->loop, loop_lag_s(f->loop)));
+            if (co->err)
+                CORO_FAIL(co, co->err);
+        }
     }
     CORO_END(co);
 }
