@@ -299,12 +299,19 @@ class Selectors(ProgramTest):
         self.assert_says(srv, "Too many open files")
         self.assertEqual(exchange(socks[0], b"served", half_close=False),
                          b"served")
+        # Still out of descriptors a second later: said once, not at every
+        # retry (ten times a second).
+        time.sleep(1.0)
+        said = [l for l in srv.err_lines if "Too many open files" in l]
+        self.assertEqual(len(said), 1, "one back-off episode, reported %d "
+                         "times:\n%s" % (len(said), "\n".join(said[:5])))
         for s in socks[:25]:
             s.close()
         # The last ones were waiting in the backlog; now there is room.
         for s in socks[-5:]:
             self.assertEqual(exchange(s, b"late but served", timeout=30),
                              b"late but served")
+        self.assert_says(srv, "accepting clients again")
         for s in socks[25:]:
             s.close()
         srv.proc.send_signal(signal.SIGTERM)

@@ -10,8 +10,9 @@ import socket
 import struct
 import time
 
-from harness import (HELLO_RE, ProgramTest, assert_hellos_between_answers,
-                     connect, exchange, for_each_build, pattern)
+from harness import (HELLO_RE, Process, ProgramTest,
+                     assert_hellos_between_answers, build, connect, exchange,
+                     for_each_build, pattern, program)
 
 FIB_RE = r"^fib\((\d+)\) = (\d+) \(([\d.]+) s\)$"
 
@@ -285,6 +286,42 @@ class Callbacks(ProgramTest):
             s.close()
         self.assertIn("FD_SETSIZE", srv.stderr_text())
         self.stop_server(srv)
+
+    def test_out_of_descriptors_it_says_so_once_and_accepts_later(self):
+        # A hard limit of 40 descriptors: accept() fails with EMFILE after
+        # about 30 clients. The server backs off (reported once, not at
+        # every retry), keeps serving, and accepts the rest once some leave.
+        path = program(self.CHAPTER, self.VARIANT, "echo-server")
+        if not os.path.exists(path):
+            build(self.CHAPTER, self.VARIANT)
+        srv = Process(["sh", "-c", 'ulimit -n 40 && exec "$0" --port 0', path])
+        self.procs.append(srv)
+        _, m = srv.wait_for_line(r"^listening on (.+):(\d+)$", timeout=10)
+        self.assertIsNotNone(m, srv.stderr_text())
+        port = int(m.group(2))
+        socks = [connect(port) for _ in range(50)]  # the backlog holds them
+        deadline = time.monotonic() + 10
+        while ("Too many open files" not in srv.stderr_text()
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertIn("Too many open files", srv.stderr_text())
+        time.sleep(1.0)  # ten retries
+        said = [l for l in srv.err_lines if "Too many open files" in l]
+        self.assertEqual(len(said), 1, "one back-off episode, reported %d "
+                         "times" % len(said))
+        for s in socks[:25]:
+            s.close()
+        for s in socks[-5:]:
+            self.assertEqual(exchange(s, b"late but served", timeout=30),
+                             b"late but served")
+        for s in socks[25:]:
+            s.close()
+        deadline = time.monotonic() + 5
+        while ("accepting clients again" not in srv.stderr_text()
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertIn("accepting clients again", srv.stderr_text())
+        self.stop_server(srv, timeout=5)
 
 
 for_each_build(Callbacks, globals(), lambda ch: ch == "04-callbacks")

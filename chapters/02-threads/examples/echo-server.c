@@ -71,15 +71,31 @@ static void install_signals(void)
 }
 
 /* Out of descriptors or memory, accept() fails at once, every time, until
- * something is closed. Pause instead of spinning the CPU and flooding stderr;
- * the client stays in the backlog and is accepted when there is room. */
+ * something is closed. Pause instead of spinning the CPU, and say so once
+ * per episode rather than ten times a second; the client stays in the
+ * backlog and is accepted when there is room. */
+static int backing_off; /* accept() keeps failing; already reported */
+
 static void accept_failed(int err)
 {
-    fprintf(stderr, "echo-server: accept: %s\n", strerror(err));
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        if (!backing_off)
+            fprintf(stderr, "echo-server: accept: %s; retrying every 0.1 s "
+                    "until a client leaves\n", strerror(err));
+        backing_off = 1;
         struct timespec pause = {0, 100 * 1000000L};
         nanosleep(&pause, NULL);
+    } else {
+        fprintf(stderr, "echo-server: accept: %s\n", strerror(err));
     }
+}
+
+/* A client was accepted: if accept() had been failing, say it recovered. */
+static void accept_succeeded(void)
+{
+    if (backing_off)
+        fprintf(stderr, "echo-server: accepting clients again\n");
+    backing_off = 0;
 }
 
 static void parse_args(int argc, char **argv, const char **host,
@@ -208,6 +224,7 @@ int main(int argc, char **argv)
                 accept_failed(errno);
             continue;
         }
+        accept_succeeded();
         char peer[NET_ADDRSTR_MAX];
         net_format_address((struct sockaddr *)&addr, addr_len, peer);
         start_client(conn, peer); /* returns at once: the thread serves */

@@ -58,6 +58,7 @@ typedef struct server {
     int wake_fd;          /* the self-pipe's read end */
     int accepting;        /* listen_fd is registered */
     double resume_at;     /* when to register it again after a back-off */
+    int backoff_reported; /* the accept() error of this episode was said */
     client_t *clients;    /* every live client; owned */
     int refused_reported; /* the select backend's limit was reported */
 } server_t;
@@ -156,9 +157,10 @@ static void raise_fd_limit(void)
         }
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 10240)
-        fprintf(stderr, "echo-server: at most %llu descriptors (hard limit): "
+        fprintf(stderr, "echo-server: at most %llu descriptors (%s limit): "
                 "fewer than 10,000 clients fit\n",
-                (unsigned long long)rl.rlim_cur);
+                (unsigned long long)rl.rlim_cur,
+                rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
 }
 /* [rlimit] */
 
@@ -216,6 +218,9 @@ static void accept_all(server_t *s)
     for (;;) {
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
+            if (s->backoff_reported)
+                fprintf(stderr, "echo-server: accepting clients again\n");
+            s->backoff_reported = 0;
             add_client(s, fd);
             continue;
         }
@@ -227,8 +232,13 @@ static void accept_all(server_t *s)
          * accept() would fail at once, every time: the listening socket
          * stays readable and the loop would spin. Stop watching it for a
          * moment instead; the client waits in the backlog. (Chapters 01-02
-         * slept; here a sleep would freeze every client.) */
-        fprintf(stderr, "echo-server: accept: %s\n", strerror(errno));
+         * slept; here a sleep would freeze every client.) Said once per
+         * episode, not at every retry. */
+        if (!s->backoff_reported)
+            fprintf(stderr, "echo-server: accept: %s; retrying every %g s "
+                    "until a client leaves\n", strerror(errno),
+                    ACCEPT_BACKOFF_S);
+        s->backoff_reported = 1;
         selector_unregister(s->sel, s->listen_fd);
         s->accepting = 0;
         s->resume_at = monotonic_s() + ACCEPT_BACKOFF_S;
@@ -346,7 +356,9 @@ int main(int argc, char **argv)
     server_t srv;
     if (start(&srv, backend, fd) < 0) {
         fprintf(stderr, "echo-server: cannot start the %s selector: %s\n",
-                selector_backend_name(backend), strerror(errno));
+                selector_backend_name(srv.sel ? selector_backend(srv.sel)
+                                       : selector_backend_resolve(backend)),
+                strerror(errno));
         if (srv.sel)
             selector_destroy(srv.sel);
         close(fd);

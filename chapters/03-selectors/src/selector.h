@@ -75,6 +75,18 @@ void selector_destroy(selector_t *sel);
 selector_backend_t selector_backend(const selector_t *sel);
 
 /**
+ * @brief The backend selector_create() uses when asked for @p backend.
+ *
+ * For SELECTOR_DEFAULT, the one it stands for here (epoll on Linux, else
+ * poll); any other backend is returned as it is. Useful to name the
+ * backend in an error message when selector_create() failed.
+ *
+ * @param backend a backend.
+ * @return never SELECTOR_DEFAULT.
+ */
+selector_backend_t selector_backend_resolve(selector_backend_t backend);
+
+/**
  * @brief The name of a backend: "select", "poll", "epoll" or "default".
  * @param backend a backend.
  * @return a static string.

@@ -97,6 +97,17 @@ Test(selector, default_picks_epoll_on_linux)
     selector_destroy(NULL);
 }
 
+Test(selector, resolve_names_the_backend_default_stands_for)
+{
+    /* What an error message should name when selector_create() failed. */
+    cr_assert_eq(selector_backend_resolve(SELECTOR_DEFAULT), SELECTOR_EPOLL);
+    cr_assert_str_eq(selector_backend_name(selector_backend_resolve(
+                         SELECTOR_DEFAULT)), "epoll");
+    cr_assert_eq(selector_backend_resolve(SELECTOR_SELECT), SELECTOR_SELECT);
+    cr_assert_eq(selector_backend_resolve(SELECTOR_POLL), SELECTOR_POLL);
+    cr_assert_eq(selector_backend_resolve(SELECTOR_EPOLL), SELECTOR_EPOLL);
+}
+
 /* ---- errors ------------------------------------------------------------------ */
 
 BACKEND_TEST(refuses_bad_arguments, .timeout = 10)

@@ -106,9 +106,10 @@ static void raise_fd_limit(void)
         }
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 10240)
-        fprintf(stderr, "echo-server: at most %llu descriptors (hard limit): "
+        fprintf(stderr, "echo-server: at most %llu descriptors (%s limit): "
                 "fewer than 10,000 clients fit\n",
-                (unsigned long long)rl.rlim_cur);
+                (unsigned long long)rl.rlim_cur,
+                rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
 }
 /* [rlimit] */
 
@@ -240,7 +241,9 @@ int main(int argc, char **argv)
     server_t *server = NULL;
     if (start(&loop, &server, backend, fd) < 0) {
         fprintf(stderr, "echo-server: cannot start the %s loop: %s\n",
-                selector_backend_name(backend), strerror(errno));
+                selector_backend_name(loop ? loop_backend(loop)
+                                      : selector_backend_resolve(backend)),
+                strerror(errno));
         server_destroy(server);
         loop_destroy(loop);
         return 1;

@@ -56,6 +56,7 @@ struct server {
     protocol_factory_cb *factory;
     void *factory_arg;
     loop_timer_t backoff; /* resumes accepting after EMFILE and the like */
+    int backoff_reported; /* this episode's accept() error was reported */
     transport_t *transports;
     size_t count;
     int refused_reported;
@@ -424,6 +425,9 @@ static void on_accept(loop_t *loop, void *arg)
         int fd = accept4(s->listen_fd, NULL, NULL,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
+            if (s->backoff_reported)
+                fprintf(stderr, "echo-server: accepting clients again\n");
+            s->backoff_reported = 0;
             start_client(s, fd);
             continue;
         }
@@ -432,8 +436,13 @@ static void on_accept(loop_t *loop, void *arg)
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return;
         /* EMFILE, ENFILE, ENOBUFS, ENOMEM: accept() would fail again at
-         * once. Stop watching the socket for a moment; a timer resumes. */
-        fprintf(stderr, "echo-server: accept: %s\n", strerror(errno));
+         * once. Stop watching the socket for a moment; a timer resumes.
+         * Said once per episode, not at every retry. */
+        if (!s->backoff_reported)
+            fprintf(stderr, "echo-server: accept: %s; retrying every %g s "
+                    "until a client leaves\n", strerror(errno),
+                    ACCEPT_BACKOFF_S);
+        s->backoff_reported = 1;
         loop_remove_reader(loop, s->listen_fd);
         loop_call_later(loop, &s->backoff, ACCEPT_BACKOFF_S, resume_accepting,
                         s);

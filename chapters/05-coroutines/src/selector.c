@@ -100,6 +100,12 @@ selector_backend_t selector_backend(const selector_t *sel)
     return sel->ops->backend;
 }
 
+selector_backend_t selector_backend_resolve(selector_backend_t backend)
+{
+    const selector_ops_t *ops = ops_for(backend);
+    return ops != NULL ? ops->backend : backend;
+}
+
 const char *selector_backend_name(selector_backend_t backend)
 {
     switch (backend) {
