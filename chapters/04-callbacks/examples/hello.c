@@ -46,10 +46,9 @@ static const char usage[] =
     "n may be at most %d: each step up makes fib about 1.6 times slower, and\n"
     "fib(%d) already takes seconds, so a larger n would freeze the program\n"
     "for minutes. Lines may be at most %d bytes, not counting the line\n"
-    "end. Type exit, or end the input (Ctrl-D), to quit.\n"
-    "input (Ctrl-D), or send SIGINT (Ctrl-C) or SIGTERM, to quit. Set\n"
-    "LOOP_TRACE=1 in the environment to watch the event loop's iterations\n"
-    "on stderr.\n"
+    "end. Type exit, end the input (Ctrl-D), or send SIGINT (Ctrl-C) or\n"
+    "SIGTERM to quit. Set LOOP_TRACE=1 in the environment to watch the\n"
+    "event loop's iterations on stderr.\n"
     "\n"
     "Chapter 04 (callbacks): the hello is a timer callback that re-arms\n"
     "itself, input a reader callback. While fib runs, the hellos wait.\n";
