@@ -351,3 +351,81 @@ class ExecutorUnderTSan(unittest.TestCase):
         self.assertNotIn("ThreadSanitizer", r.stderr, r.stderr[:3000])
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         self.assertEqual(len(re.findall(r"^fib\(\d+\) = ", r.stdout, re.M)), 4)
+
+
+FAIL_POLL_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* poll() as usual, until the file named by FAIL_POLL_IF_EXISTS exists. */
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    static int (*real)(struct pollfd *, nfds_t, int);
+    const char *flag = getenv("FAIL_POLL_IF_EXISTS");
+
+    if (flag && access(flag, F_OK) == 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (!real)
+        real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT,
+                                                           "poll");
+    return real(fds, n, timeout);
+}
+"""
+
+
+@unittest.skipUnless(os.path.isdir(CHAPTER), "no chapter 05")
+class LoopFailureIsNotAStop(unittest.TestCase):
+    """A c10k run once saw the poll backend print 'echo-server: stopped'
+    and exit 0 with nobody signalling it. A loop that fails (here poll()
+    returns ENOMEM, through an LD_PRELOAD shim) must say so and exit 1,
+    never pass for a clean stop."""
+
+    def test_a_failing_poll_is_reported_and_exits_1(self):
+        import shutil
+        import tempfile
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if cc is None:
+            self.skipTest("no C compiler for the shim")
+        subprocess.run(["make", "-s", "-C", CHAPTER, "all"], check=True,
+                       stdout=subprocess.DEVNULL)
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "failpoll.c")
+            lib = os.path.join(tmp, "failpoll.so")
+            flag = os.path.join(tmp, "fail-now")
+            with open(src, "w") as f:
+                f.write(FAIL_POLL_SHIM)
+            subprocess.run([cc, "-shared", "-fPIC", "-o", lib, src, "-ldl"],
+                           check=True)
+            env = dict(os.environ, LD_PRELOAD=lib, FAIL_POLL_IF_EXISTS=flag)
+            srv = subprocess.Popen(
+                [os.path.join(CHAPTER, "build", "echo-server"), "--port", "0",
+                 "--backend", "poll"], stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=env, text=True)
+            try:
+                m = re.search(r":(\d+)$", srv.stdout.readline().strip())
+                self.assertIsNotNone(m)
+                s = connect(int(m.group(1)))
+                self.assertEqual(exchange(s, b"before\n"), b"before\n")
+                s.close()
+                open(flag, "w").close()
+                try:                 # a new client wakes the waiting poll()
+                    connect(int(m.group(1))).close()
+                except OSError:
+                    pass             # it had gone round once more: gone
+                rc = srv.wait(timeout=30)
+                err = srv.stderr.read()
+            finally:
+                if srv.poll() is None:
+                    srv.kill()
+                    srv.wait()
+                srv.stdout.close()
+                srv.stderr.close()
+        self.assertEqual(rc, 1, err)
+        self.assertIn("event loop failed", err)
+        self.assertNotIn("stopped", err)

@@ -8,11 +8,15 @@
  *
  *     for (;;) { n = recv(); if (n == 0) break; send_all(n); }
  *
- * with AWAIT in front of the two calls. Flow control comes for free: a
+ * with AWAITs in front: wait until readable, then read; send, and wait
+ * only if the socket did not take it all. Flow control comes for free: a
  * coroutine that waits for its send to drain does not read, so a client
  * that sends but never reads fills its own socket buffers and then
- * nothing more; memory per connection is one 16 KiB buffer, whatever the
- * client does.
+ * nothing more. Memory: the server reads every connection's bytes into
+ * one shared 16 KiB scratch buffer, so an idle connection holds no data
+ * buffer at all, and one whose echo is stuck holds at most 16 KiB.
+ * The socket stays registered with the selector between messages
+ * (sock_watch_t): no epoll_ctl per message.
  *
  * Shutdown: SIGINT and SIGTERM are loop signal handlers that cancel the
  * accept task. Its clean-up closes the listening socket and cancels every
@@ -122,6 +126,8 @@ static void raise_fd_limit(void)
                 (unsigned long long)rl.rlim_cur);
 }
 
+/* One read's worth: the size of the scratch buffer every connection reads
+ * into, and so the most one connection ever keeps for a pending send. */
 #define CONN_BUF 16384
 
 typedef struct conn conn_t;
@@ -134,18 +140,23 @@ typedef struct server {
     conn_t *conns;      /* every connection coroutine still running */
     size_t count;
     event_t idle;       /* set when the last connection has gone */
+    char scratch[CONN_BUF]; /* the one read buffer, shared: one coroutine
+                               runs at a time, and none waits while its
+                               bytes are only here */
 } server_t;
 
-/* A connection coroutine's frame. */
+/* A connection coroutine's frame: no data buffer. An idle connection
+ * holds this frame and its Task, a few hundred bytes; one whose echo the
+ * client is slow to take holds, besides, a copy of what is left to send
+ * (at most CONN_BUF bytes), until it has gone. */
 struct conn {
     coro_t co;
     server_t *server;
     task_t *task;
-    int fd;
-    size_t n;           /* bytes in buf */
-    io_op_t op;
+    sock_watch_t sock;  /* the socket, registered while the loop watches */
+    char *unsent;       /* the rest of an echo the socket did not take */
+    io_op_t op;         /* sending it */
     conn_t *next, *prev;
-    char buf[CONN_BUF];
 };
 
 static void conn_leave(conn_t *c)
@@ -162,23 +173,77 @@ static void conn_leave(conn_t *c)
         event_set(&s->idle);
 }
 
+/* Read what the client sent into the scratch buffer: the byte count, 0 at
+ * end of stream, -1 with errno. */
+static ssize_t conn_read(conn_t *c)
+{
+    ssize_t n;
+
+    do
+        n = read(c->sock.fd, c->server->scratch, sizeof c->server->scratch);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* [echo-back] */
+/* Send the n bytes of the scratch buffer back. What the socket takes at
+ * once (nearly always all of it) needs no memory of this connection's
+ * own; the rest is copied into a buffer that lives until it has been sent,
+ * because the scratch buffer is the next connection's as soon as this
+ * coroutine waits. The Future is finished already unless some is left. */
+static future_t *echo_back(conn_t *c, size_t n)
+{
+    loop_t *loop = c->server->loop;
+    ssize_t sent;
+
+    do
+        sent = send(c->sock.fd, c->server->scratch, n, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    future_init(&c->op.future, loop);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        future_set_error(&c->op.future, errno);
+        return &c->op.future;
+    }
+    if (sent < 0)
+        sent = 0;
+    if ((size_t)sent == n) {
+        future_set_result(&c->op.future, NULL);
+        return &c->op.future;
+    }
+    n -= (size_t)sent;
+    c->unsent = malloc(n);
+    if (!c->unsent) {
+        future_set_error(&c->op.future, ENOMEM);
+        return &c->op.future;
+    }
+    memcpy(c->unsent, c->server->scratch + sent, n);
+    return sock_sendall(&c->op, loop, c->sock.fd, c->unsent, n);
+}
+/* [echo-back] */
+
 /* [conn-body] */
 static int conn_body(coro_t *co)
 {
     conn_t *c = (conn_t *)co;
-    loop_t *loop = c->server->loop;
+    ssize_t n;
 
     CORO_BEGIN(co);
     for (;;) {
-        AWAIT(co, sock_recv(&c->op, loop, c->fd, c->buf, sizeof c->buf));
-        if (co->err || co->in == 0)  /* reset, cancelled, or end of input */
+        AWAIT(co, sock_readable(&c->sock));  /* idle: no buffer held */
+        if (co->err)                         /* cancelled */
             break;
-        c->n = (size_t)(intptr_t)co->in;
-        AWAIT(co, sock_sendall(&c->op, loop, c->fd, c->buf, c->n));
+        n = conn_read(c);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            break;                           /* end of input, or reset */
+        if (n < 0)
+            continue;                        /* nothing after all */
+        AWAIT(co, echo_back(c, (size_t)n));
+        free(c->unsent);
+        c->unsent = NULL;
         if (co->err)                 /* the client vanished, or cancelled */
             break;
     }
-    close(c->fd);                    /* all sent: the contract's close */
+    sock_watch_close(&c->sock);      /* all sent: the contract's close */
     conn_leave(c);
     CORO_END(co);
 }
@@ -196,7 +261,7 @@ static void conn_start(server_t *s, int fd)
     task_set_name(t, "conn");
     c->server = s;
     c->task = t;
-    c->fd = fd;
+    sock_watch_init(&c->sock, s->loop, fd);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -257,10 +322,16 @@ static void on_stop_signal(loop_t *loop, void *arg)
     task_cancel(s->acceptor);
 }
 
+/* Serve until stopped: 0 after a signal, -1 with errno if the server could
+ * not start, -2 with errno if the loop failed under it. A failing loop
+ * returns from loop_run_until_complete() with the Future still pending;
+ * taking that for the end of the acceptor would turn, say, a failed poll()
+ * into a quiet "stopped" and exit status 0. */
 static int serve(server_t *s)
 {
     acceptor_t *f;
     waiter_t all_gone;
+    future_status_t st;
 
     s->acceptor = task_create(s->loop, accept_body, sizeof *f, (void **)&f);
     if (!s->acceptor ||
@@ -270,10 +341,20 @@ static int serve(server_t *s)
     task_set_name(s->acceptor, "accept");
     f->server = s;
     /* [serve] */
-    loop_run_until_complete(s->loop, task_future(s->acceptor), NULL, NULL);
-    loop_run_until_complete(s->loop, event_wait(&s->idle, &all_gone), NULL,
-                            NULL);
+    st = loop_run_until_complete(s->loop, task_future(s->acceptor), NULL,
+                                 NULL);
+    if (st != FUTURE_E_PENDING)           /* pending: the loop failed */
+        st = loop_run_until_complete(s->loop, event_wait(&s->idle,
+                                                         &all_gone),
+                                     NULL, NULL);
     /* [serve] */
+    if (st == FUTURE_E_PENDING) {
+        int err = errno;
+
+        task_release(s->acceptor);        /* the loop's reference stays */
+        errno = err;
+        return -2;
+    }
     task_release(s->acceptor);
     return 0;
 }
@@ -314,11 +395,16 @@ int main(int argc, char **argv)
     event_set(&s.idle);
     printf("listening on %s\n", where);
     fflush(stdout);
-    if (serve(&s) < 0) {
+    switch (serve(&s)) {
+    case -1:
         perror("echo-server: starting");
         close(s.fd);
         loop_destroy(s.loop);
         return 1;
+    case -2:                          /* not a stop: say so, exit 1 */
+        fprintf(stderr, "echo-server: the event loop failed: %s\n",
+                strerror(errno));
+        return 1;                     /* the exit closes every socket */
     }
     loop_destroy(s.loop);
     fprintf(stderr, "echo-server: stopped\n");
