@@ -8,6 +8,7 @@ import selectors
 import signal
 import socket
 import struct
+import threading
 import time
 
 from harness import (HELLO_RE, Process, ProgramTest,
@@ -266,6 +267,35 @@ class Callbacks(ProgramTest):
             self.assertEqual(s.recv(4), b"", "the server should close us")
         for s in socks:
             s.close()
+
+    def test_a_storm_of_stop_signals_during_a_transfer_still_exits_0(self):
+        # loop_destroy() gives SIGINT and SIGTERM back their default action
+        # (death) before main() returns; the server blocks them first, so a
+        # late signal of the storm cannot kill it on its way out. Three
+        # rounds of 2000 signals: without the block, about one in five died.
+        for rnd in range(3):
+            srv = self.start_server()
+            sock = connect(srv.port)
+            data = pattern(8 << 20, seed=20 + rnd)
+
+            def transfer():
+                try:
+                    exchange(sock, data, timeout=20.0)
+                except OSError:
+                    pass  # the server stops under us: expected
+
+            t = threading.Thread(target=transfer, daemon=True)
+            t.start()
+            time.sleep(0.05)
+            pid = srv.proc.pid  # not reaped until srv.wait(): never reused
+            for i in range(2000):
+                try:
+                    os.kill(pid, signal.SIGINT if i % 2 else signal.SIGTERM)
+                except ProcessLookupError:
+                    break
+            self.assert_exits(srv, 0, timeout=10.0)
+            sock.close()
+            t.join(timeout=30)
 
     def test_select_refuses_clients_past_fd_setsize_and_serves_the_rest(self):
         raise_nofile(4096)

@@ -30,8 +30,12 @@ def show(who, text):
 
 
 def pump(stream, who):
+    """Show each line; who=None labels hello's merged output by its look."""
     for raw in stream:
-        show(who, raw.decode().rstrip("\n"))
+        line = raw.decode().rstrip("\n")
+        label = who or ("loop trace" if line.startswith("[loop #")
+                        else "hello says")
+        show(label, line)
 
 
 def rss_kib(pid):
@@ -46,25 +50,31 @@ def hello_part():
     global T0
     say("hello with LOOP_TRACE=1: every loop iteration prints one line (on "
         "stderr) before\nits callbacks run. A hello is due every 0.5 s; we "
-        "type 7, then 40 (fib takes a\nwhile), then exit:")
+        "type 7, then 42 (fib takes a\nwhile), then exit:")
     T0 = time.monotonic()
+    # stdout and stderr share one pipe, so the lines keep the order they
+    # were written in (both streams are flushed line by line).
     p = subprocess.Popen([os.path.join(BUILD, "hello"), "--interval", "0.5"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE,
+                         stderr=subprocess.STDOUT,
                          env=dict(os.environ, LOOP_TRACE="1"))
-    readers = [threading.Thread(target=pump, args=(p.stdout, "hello says")),
-               threading.Thread(target=pump, args=(p.stderr, "loop trace"))]
+    readers = [threading.Thread(target=pump, args=(p.stdout, None))]
     for r in readers:
         r.start()
     time.sleep(0.7)
     show("we type", "7")
     p.stdin.write(b"7\n")
     p.stdin.flush()
-    time.sleep(0.3)
-    show("we type", "40")
-    p.stdin.write(b"40\n")
+    # 42 goes in at 0.8 s, well before the hello due at 1.0 s (0.2 s of
+    # margin, more than a loaded machine's scheduling jitter), so the reader
+    # runs first, in an iteration of its own, and that hello falls due while
+    # fib(42) runs (half a second or more). Typed by hand, either may come
+    # first.
+    time.sleep(0.1)
+    show("we type", "42")
+    p.stdin.write(b"42\n")
     p.stdin.flush()
-    time.sleep(1.2)
+    time.sleep(1.7)
     show("we type", "exit")
     p.stdin.write(b"exit\n")
     p.stdin.close()
@@ -73,9 +83,9 @@ def hello_part():
         r.join()
     say("Each line of trace is one iteration: the wait (its timeout is the "
         "time left to the\nnext hello), what was ready, the timers that fell "
-        "due, the callbacks run. While\nfib(40) ran inside the reader "
+        "due, the callbacks run. While\nfib(42) ran inside the reader "
         "callback, no iteration happened at all: the hello\nthat fell due "
-        "waited, then came at once. Callbacks share one thread; a slow one\n"
+        "meanwhile waited, then came at once. Callbacks share one thread; a slow one\n"
         "holds up all the others.")
 
 

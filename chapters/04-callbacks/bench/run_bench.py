@@ -5,8 +5,9 @@ Python asyncio and (when installed) uvloop, in one run.
     python3 bench/run_bench.py --build build [--quick]
 
 Prints a table with the machine, the compiler and the date, writes
-BUILD/bench-loop.csv, and plots bench/timers.png with gnuplot (the PNG is
-committed, so CHAPTER.md can show it).
+BUILD/bench-loop.csv, and plots BUILD/bench-timers.png with gnuplot. The
+figure CHAPTER.md shows is bench/timers.png, committed; to replace it with
+yours, pass --png bench/timers.png (or copy the one from BUILD).
 
 The sorted list is O(n) per timer, O(n^2) in all: it is run at the next N
 only while its time, scaled by 100 for ten times the timers, stays under a
@@ -72,6 +73,8 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--quick", action="store_true",
                     help="only N up to 10,000 (a smoke test)")
+    ap.add_argument("--png", help="where the plot goes (default: "
+                    "BUILD/bench-timers.png; bench/timers.png is the book's)")
     args = ap.parse_args()
     loop_bin = os.path.join(args.build, "bench-loop")
     uv_bin = os.path.join(args.build, "bench-uv")
@@ -155,7 +158,7 @@ def main():
                     if r[0] == "timers" and r[1] == name:
                         f.write("%d %.3f\n" % (r[2], r[4]))
                 f.write("\n\n")
-        png = os.path.join(HERE, "timers.png")
+        png = args.png or os.path.join(args.build, "bench-timers.png")
         subprocess.run(["gnuplot", "-e", "dat='%s'; png='%s'; names='%s'"
                         % (dat, png, " ".join(names)),
                         os.path.join(HERE, "plot.gp")], check=True)

@@ -255,6 +255,17 @@ int main(int argc, char **argv)
 
     /* [run] */
     int rc = loop_run_forever(loop); /* until on_stop_signal() */
+    /* From here on, SIGINT and SIGTERM stay blocked. loop_destroy() gives
+     * them back their default action, which kills the process: one more
+     * signal of a burst (a second Ctrl-C, a supervisor's repeated TERM)
+     * arriving then would end us with "killed by SIGTERM" instead of the
+     * clean exit the client-side teardown has earned. Blocked, a late
+     * signal just stays pending and goes away with the process. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     if (rc < 0)
         perror("echo-server: event loop");
     server_destroy(server);

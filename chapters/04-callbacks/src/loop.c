@@ -71,6 +71,7 @@ struct loop {
     double now;            /* the clock, read once per iteration */
     uint64_t next_seq;     /* for the next timer armed */
     int stopping;
+    int running;           /* inside loop_run_once() or loop_run_forever() */
     FILE *trace;           /* NULL: no trace */
     uint64_t iteration;
     int wake[2];           /* the self-pipe; -1 until a signal handler */
@@ -559,7 +560,7 @@ static void trace_iteration(loop_t *loop, const struct iteration_report *r,
 }
 
 /* [run-once] */
-int loop_run_once(loop_t *loop)
+static int run_once(loop_t *loop)
 {
     struct iteration_report r = {.timeout_ms = wait_timeout_ms(loop)};
 
@@ -576,14 +577,40 @@ int loop_run_once(loop_t *loop)
 }
 /* [run-once] */
 
+/* A callback that ran the loop again would run callbacks that this
+ * iteration already counted in phase 4; when the outer call went on, it
+ * would pop them from an empty queue. Like asyncio ("This event loop is
+ * already running"), the loop refuses to be run from inside itself. */
+static int enter(loop_t *loop)
+{
+    if (loop->running) {
+        errno = EBUSY;
+        return -1;
+    }
+    loop->running = 1;
+    return 0;
+}
+
+int loop_run_once(loop_t *loop)
+{
+    if (enter(loop) < 0)
+        return -1;
+    int rc = run_once(loop);
+    loop->running = 0;
+    return rc;
+}
+
 int loop_run_forever(loop_t *loop)
 {
     int rc = 0;
 
+    if (enter(loop) < 0)
+        return -1;
     do /* like asyncio, a stop before the start still runs one iteration */
-        rc = loop_run_once(loop);
+        rc = run_once(loop);
     while (rc == 0 && !loop->stopping);
     loop->stopping = 0;
+    loop->running = 0;
     return rc;
 }
 
@@ -595,7 +622,11 @@ static void close_signals(loop_t *loop)
         loop_remove_signal_handler(loop, signo);
     if (loop->wake[0] >= 0) {
         loop_remove_reader(loop, loop->wake[0]);
-        signal_wake_fd = -1;
+        /* Only if it is ours: a loop whose first loop_add_signal_handler()
+         * failed after opening its pipe never became signal_loop, and
+         * another loop may have taken the signals since. */
+        if (signal_wake_fd == loop->wake[1])
+            signal_wake_fd = -1;
         close(loop->wake[0]);
         close(loop->wake[1]);
     }

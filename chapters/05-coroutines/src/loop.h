@@ -259,15 +259,21 @@ int loop_remove_signal_handler(loop_t *loop, int signo);
 
 /**
  * @brief Run one iteration (the phases listed at the top of this file).
+ *
+ * The loop is not re-entrant: called from inside one of its own callbacks
+ * (while loop_run_once() or loop_run_forever() is running), it refuses.
  * @param loop a loop.
- * @return 0; -1 with errno set when the selector fails.
+ * @return 0; -1 with errno set when the selector fails, or EBUSY when the
+ *         loop is already running.
  */
 int loop_run_once(loop_t *loop);
 
 /**
  * @brief Run iterations until loop_stop() is called.
  * @param loop a loop.
- * @return 0 after a stop; -1 with errno set when the selector fails.
+ * @return 0 after a stop; -1 with errno set when the selector fails, or
+ *         EBUSY when the loop is already running (called from one of its
+ *         callbacks).
  */
 int loop_run_forever(loop_t *loop);
 

@@ -528,6 +528,62 @@ Test(loop, stop_before_run_forever_still_runs_one_iteration, .timeout = 10)
     loop_destroy(loop);
 }
 
+/* A callback that runs its own loop again is refused (EBUSY); before
+ * this, the nested call ran the callbacks the outer one had counted and
+ * the outer one then popped from an empty queue. */
+typedef struct nested {
+    int calls, once_rc, forever_rc, once_errno, forever_errno, nop_calls;
+} nested_t;
+
+static void run_nested(loop_t *loop, void *arg)
+{
+    nested_t *n = arg;
+    if (n->calls++ > 0)
+        return;
+    errno = 0;
+    n->once_rc = loop_run_once(loop);
+    n->once_errno = errno;
+    errno = 0;
+    n->forever_rc = loop_run_forever(loop);
+    n->forever_errno = errno;
+}
+
+static void count_nop(loop_t *loop, void *arg)
+{
+    (void)loop;
+    ((nested_t *)arg)->nop_calls++;
+}
+
+Test(loop, running_the_loop_from_its_own_callback_is_refused, .timeout = 10)
+{
+    loop_t *loop = loop_create(NULL);
+    nested_t n = {0};
+
+    loop_call_soon(loop, run_nested, &n);
+    loop_call_soon(loop, count_nop, &n);
+    cr_assert_eq(loop_run_once(loop), 0);
+    cr_assert_eq(n.calls, 1);
+    cr_assert_eq(n.once_rc, -1);
+    cr_assert_eq(n.once_errno, EBUSY);
+    cr_assert_eq(n.forever_rc, -1);
+    cr_assert_eq(n.forever_errno, EBUSY);
+    cr_assert_eq(n.nop_calls, 1);
+    /* and the same from inside run_forever */
+    n = (nested_t){0};
+    loop_call_soon(loop, run_nested, &n);
+    loop_call_soon(loop, count_nop, &n);
+    loop_stop(loop);
+    cr_assert_eq(loop_run_forever(loop), 0);
+    cr_assert_eq(n.once_errno, EBUSY);
+    cr_assert_eq(n.forever_errno, EBUSY);
+    cr_assert_eq(n.nop_calls, 1);
+    /* once it has returned, the loop runs again as usual */
+    loop_call_soon(loop, count_nop, &n);
+    cr_assert_eq(loop_run_once(loop), 0);
+    cr_assert_eq(n.nop_calls, 2);
+    loop_destroy(loop);
+}
+
 /* ---- descriptors ---------------------------------------------------------- */
 
 typedef struct io {
@@ -718,6 +774,36 @@ Test(loop, bad_signal_numbers_are_refused, .timeout = 10)
     cr_assert_eq(loop_add_signal_handler(loop, SIGKILL, on_sig, &got), -1);
     cr_assert_eq(errno, EINVAL);
     loop_destroy(loop);
+}
+
+static void stop_on_timeout(loop_t *loop, void *arg)
+{
+    (void)arg;
+    loop_stop(loop);
+}
+
+/* A loop whose first loop_add_signal_handler() failed (after opening its
+ * self-pipe) must not, when destroyed, cut the wake-up of the loop that
+ * took the signals since. */
+Test(loop, destroying_a_failed_signal_loop_keeps_the_other_ones_wake_up,
+     .timeout = 20)
+{
+    loop_t *first = loop_create(NULL);
+    loop_t *second = loop_create(NULL);
+    loop_timer_t guard;
+    int got = 0;
+
+    cr_assert_eq(loop_add_signal_handler(first, SIGKILL, on_sig, &got), -1);
+    cr_assert_eq(loop_add_signal_handler(second, SIGUSR1, on_sig, &got), 0);
+    loop_destroy(first);
+    loop_timer_init(&guard); /* without the wake-up, stop after 5 s */
+    loop_call_later(second, &guard, 5.0, stop_on_timeout, NULL);
+    raise(SIGUSR1);
+    cr_assert_eq(loop_run_forever(second), 0);
+    cr_assert_eq(got, 1, "the signal did not wake the second loop");
+    cr_assert(loop_timer_armed(&guard));
+    loop_cancel(second, &guard);
+    loop_destroy(second);
 }
 
 Test(loop, trace_mode_prints_each_iteration, .timeout = 10)

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -97,5 +98,55 @@ Test(idle_timeout, a_connection_that_ends_early_leaves_no_timer_behind,
     cr_assert_eq(loop_timer_count(loop), 0,
                  "the idle timer is still armed, inside freed memory");
     run_at(loop, 2 * IDLE_TIMEOUT_S);
+    loop_destroy(loop);
+}
+
+/* A TCP connection on loopback: sv[0] the server's end (nonblocking, under
+ * a transport), sv[1] the client's. */
+static loop_t *setup_tcp(int sv[2])
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    socklen_t len = sizeof addr;
+    loop_options_t opt = {.clock = fake_clock};
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(lfd, (struct sockaddr *)&addr, sizeof addr), 0);
+    cr_assert_eq(listen(lfd, 1), 0);
+    cr_assert_eq(getsockname(lfd, (struct sockaddr *)&addr, &len), 0);
+    sv[1] = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(connect(sv[1], (struct sockaddr *)&addr, sizeof addr), 0);
+    sv[0] = accept(lfd, NULL, NULL);
+    cr_assert_geq(sv[0], 0);
+    close(lfd);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    fake_now_s = 0;
+    loop_t *loop = loop_create(&opt);
+    cr_assert_not_null(transport_create(loop, sv[0], &idle_echo_protocol,
+                                        idle_echo_factory(NULL)));
+    return loop;
+}
+
+/* The same, when the connection ends in a reset: no end of file reaches
+ * the protocol, and connection_lost() gets an error (ECONNRESET). The
+ * timer must go however the connection ended. */
+Test(idle_timeout, a_connection_ended_by_a_reset_leaves_no_timer_behind,
+     .timeout = 10)
+{
+    int sv[2];
+    loop_t *loop = setup_tcp(sv);
+    struct linger reset = {.l_onoff = 1, .l_linger = 0};
+
+    run_at(loop, 1);
+    cr_assert_eq(write(sv[1], "hi", 2), 2);
+    run_at(loop, 1);
+    cr_assert_eq(setsockopt(sv[1], SOL_SOCKET, SO_LINGER, &reset,
+                            sizeof reset), 0);
+    close(sv[1]); /* closed with linger 0: the kernel sends a reset */
+    run_at(loop, 2);
+    cr_assert_eq(loop_timer_count(loop), 0,
+                 "after a reset the idle timer is still armed, inside "
+                 "freed memory");
+    run_at(loop, 2 * IDLE_TIMEOUT_S); /* past the deadline: nothing fires */
     loop_destroy(loop);
 }

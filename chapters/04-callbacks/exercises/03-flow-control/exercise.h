@@ -4,7 +4,26 @@
 
 #include "transport.h"
 
-/** The echo protocol, with flow control. Its state may be NULL. */
-extern const protocol_t fc_echo_protocol;
+/** One side of a relay: what it receives goes out on the other side. */
+typedef struct relay_side {
+    transport_t *transport;   /**< this side's, set by connection_made */
+    struct relay_side *other; /**< the other side; NULL once it is gone */
+} relay_side_t;
+
+/** The relay protocol, with flow control. Its state is a relay_side_t. */
+extern const protocol_t relay_protocol;
+
+/**
+ * @brief Relay two connected, non-blocking sockets through @p loop: bytes
+ *        read on one are written to the other, both ways.
+ * @param loop the loop.
+ * @param fd_a one socket (owned from now on).
+ * @param fd_b the other (owned from now on).
+ * @param a set to the transport of @p fd_a.
+ * @param b set to the transport of @p fd_b.
+ * @return 0; -1 if out of memory (both sockets closed).
+ */
+int relay_start(loop_t *loop, int fd_a, int fd_b, transport_t **a,
+                transport_t **b);
 
 #endif
