@@ -16,9 +16,10 @@
  * LOOP_TRACE=1 to watch each iteration: what woke the loop, which timers
  * were due, how many callbacks ran.
  *
- * Standard input stays blocking, as in chapter 03: one read() after the
- * loop said "readable" does not block, and O_NONBLOCK would leak to the
- * shell that shares the descriptor.
+ * Standard input stays blocking, as in chapter 03: O_NONBLOCK would leak
+ * to the shell that shares the descriptor. One read() after the loop said
+ * "readable" does not block unless another process reading the same stdin
+ * took the bytes first (then hello waits in read(), hellos included).
  */
 #include "fib.h"
 #include "input.h"
