@@ -318,6 +318,58 @@ class Coroutines(ProgramTest):
                 srv.kill()
                 srv.wait()
 
+    def test_a_greedy_client_does_not_stall_the_others(self):
+        # One client writes and reads 1 MiB chunks as fast as it can from
+        # two threads, so the server's reads and writes never block and
+        # its coroutine never has to wait. Fresh connections must still be
+        # served, and SIGTERM obeyed, promptly.
+        import threading
+        srv = self.start_server()
+        greedy = connect(srv.port)
+        stop = threading.Event()
+        chunk = pattern(1 << 20, seed=9)
+
+        def writer():
+            try:
+                while not stop.is_set():
+                    greedy.sendall(chunk)
+            except OSError:
+                pass
+
+        def reader():
+            try:
+                while not stop.is_set() and greedy.recv(1 << 20):
+                    pass
+            except OSError:
+                pass
+
+        threads = [threading.Thread(target=writer, daemon=True),
+                   threading.Thread(target=reader, daemon=True)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.3)
+            worst = 0.0
+            for _ in range(10):
+                start = time.monotonic()
+                s = connect(srv.port)
+                s.settimeout(10)
+                s.sendall(b"ping")
+                self.assertEqual(s.recv(16), b"ping")
+                worst = max(worst, time.monotonic() - start)
+                s.close()
+            # Unbudgeted, a ping waited up to seconds; budgeted, a few
+            # milliseconds. One second is a loaded machine's margin.
+            self.assertLess(worst, 1.0, "a ping waited %.2f s" % worst)
+            start = time.monotonic()
+            self.stop_server(srv)
+            self.assertLess(time.monotonic() - start, 3.0)
+        finally:
+            stop.set()
+            greedy.close()
+            for t in threads:
+                t.join(timeout=10)
+
     def test_every_backend_echoes(self):
         for backend in ("select", "poll", "epoll"):
             srv = self.start_server("--backend", backend)

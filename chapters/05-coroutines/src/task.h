@@ -48,6 +48,17 @@
  */
 #define AWAIT(co, future) CORO_YIELD(co, (future))
 
+/**
+ * @brief The most steps a Task takes in a row before it lets the loop run.
+ *
+ * An await of a Future that has already finished does not suspend, so a
+ * coroutine whose every await finds its Future finished (a socket whose
+ * reads and writes never block) would otherwise never give the loop back.
+ * After this many steps in one go, the Task queues its next step behind
+ * everything already ready, carrying the outcome over, as a wake-up does.
+ */
+#define TASK_STEP_BUDGET 64
+
 /** @brief A Task; the fields are private. */
 typedef struct task {
     future_t future;          /**< the Task is-a Future: its outcome */
