@@ -312,6 +312,10 @@ class Coroutines(ProgramTest):
             self.assertEqual(srv.wait(timeout=10), 0)
             err = srv.stderr.read().decode()
             self.assertIn("accept: Too many open files", err)
+            said = [l for l in err.splitlines() if "accept:" in l]
+            self.assertEqual(len(said), 1, "one back-off episode, reported "
+                             "%d times:\n%s" % (len(said), err[-2000:]))
+            self.assertIn("accepting clients again", err)
             self.assertIsNone(harness.sanitizer_report(err), err[-2000:])
         finally:
             if srv.poll() is None:
@@ -369,6 +373,56 @@ class Coroutines(ProgramTest):
             greedy.close()
             for t in threads:
                 t.join(timeout=10)
+
+    def test_select_refuses_clients_past_fd_setsize_and_serves_the_rest(self):
+        allow_files(4096)
+        srv = self.start_server("--backend", "select")
+        socks = [connect(srv.port) for _ in range(1100)]
+        first = socks[0]
+        self.assertEqual(exchange(first, pattern(10000, seed=4)),
+                         pattern(10000, seed=4))
+        last = socks[-1]
+        last.settimeout(5)
+        try:
+            last.sendall(b"x")
+            got = last.recv(4)
+        except OSError:
+            got = b""
+        self.assertEqual(got, b"", "a client past FD_SETSIZE was served")
+        for s in socks:
+            s.close()
+        self.assertIn("FD_SETSIZE", srv.stderr_text())
+        said = [l for l in srv.err_lines if "client refused" in l]
+        self.assertEqual(len(said), 1, "reported %d times" % len(said))
+        self.stop_server(srv)
+
+    def test_a_signal_storm_during_a_transfer_still_exits_0(self):
+        # SIGINT and SIGTERM keep coming while the server stops: the ones
+        # that arrive after the loop has given the signals their default
+        # action back must not kill it. A few trials, bounded.
+        allow_files(4096)
+        for trial in range(5):
+            srv = self.start_server()
+            socks = [connect(srv.port) for _ in range(200)]
+            for s in socks:
+                s.setblocking(False)
+                try:
+                    s.send(pattern(65536, seed=trial))
+                except BlockingIOError:
+                    pass
+            for i in range(400):
+                try:
+                    srv.proc.send_signal(signal.SIGINT if i % 2
+                                         else signal.SIGTERM)
+                except ProcessLookupError:
+                    break
+            try:
+                status = srv.proc.wait(timeout=10)
+            finally:
+                for s in socks:
+                    s.close()
+            self.assertEqual(status, 0, "trial %d: exit status %d; stderr:\n%s"
+                             % (trial, status, srv.stderr_text()[-2000:]))
 
     def test_every_backend_echoes(self):
         for backend in ("select", "poll", "epoll"):
