@@ -147,6 +147,37 @@ class Coroutines(ProgramTest):
         self.assert_exits(p, 0, timeout=5)
         self.assertLess(time.monotonic() - start, 2.0)
 
+    def test_a_failing_stdout_is_reported_with_its_cause_and_ends_it(self):
+        path = program(self.CHAPTER, self.VARIANT, "hello")
+        if not os.path.exists(path):
+            harness.build(self.CHAPTER, self.VARIANT)
+        env = dict(os.environ, **harness.SAN_ENV)
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([path], input=b"exit\n", stdout=full,
+                               stderr=subprocess.PIPE, env=env, timeout=30)
+            err = r.stderr.decode(errors="replace")
+            self.assertEqual(r.returncode, 1, err)
+            self.assertIn("writing standard output: No space left on device",
+                          err)
+            # Its input never ends: it must not wait for it.
+            p = subprocess.Popen([path, "--interval", "0.1"],
+                                 stdin=subprocess.PIPE, stdout=full,
+                                 stderr=subprocess.PIPE, env=env)
+            try:
+                status = p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                status = None
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdin.close()
+                err = p.stderr.read().decode(errors="replace")
+                p.stderr.close()
+            self.assertEqual(status, 1, "still running with a dead stdout: "
+                             + err)
+            self.assertIn("No space left on device", err)
+
     def test_the_trace_shows_the_task_and_future_flow(self):
         os.environ["LOOP_TRACE"] = "1"
         try:
