@@ -221,6 +221,26 @@ class Coroutines(ProgramTest):
         self.assertRegex(out, r"1000 connections, 1000 verified, 0 failed")
         self.stop_server(srv)
 
+    def test_the_client_memory_follows_parallel_not_connections(self):
+        # 20,000 connections, 10 at a time: each open one holds two 8 KiB
+        # buffers, so the client's peak stays a few MiB. Made all up front,
+        # the frames alone would take over 300 MiB.
+        srv = self.start_server()
+        client = program(self.CHAPTER, self.VARIANT, "echo-client")
+        n = 20000 if self.VARIANT == "plain" else 3000
+        r = subprocess.run([client, "--port", str(srv.port), "--connections",
+                            str(n), "--bytes", "100", "--parallel", "10"],
+                           capture_output=True, timeout=180,
+                           env=dict(os.environ, **harness.SAN_ENV))
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 0, out + r.stderr.decode()[-2000:])
+        m = re.search(r"^%d connections, %d verified, 0 failed, .*peak memory "
+                      r"(\d+) KiB$" % (n, n), out, re.M)
+        self.assertIsNotNone(m, out)
+        if self.VARIANT == "plain":     # ASan's quarantine keeps freed frames
+            self.assertLess(int(m.group(1)), 64 * 1024, out)
+        self.stop_server(srv)
+
     def test_ten_thousand_connections_at_once(self):
         if self.VARIANT != "plain":
             self.skipTest("10,000 connections: plain build only (the "
