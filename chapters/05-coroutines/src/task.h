@@ -26,7 +26,9 @@
  * even await more, and should then CORO_FAIL(co, ECANCELED): whoever awaits
  * the Task then sees it cancelled. If that Future had already finished,
  * the coroutine gets its result at this await and ECANCELED at the next
- * (so a Lock handed over just before is not lost). A Task cancelled
+ * await that suspends, i.e. whose Future is still pending (so a Lock
+ * handed over just before is not lost; an await of a finished Future has
+ * nothing to cancel and does not suspend). A Task cancelled
  * before its first step never runs its body.
  *
  * Memory: task_create() makes one allocation holding the Task and the
