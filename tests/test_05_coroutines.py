@@ -147,6 +147,37 @@ class Coroutines(ProgramTest):
         self.assert_exits(p, 0, timeout=5)
         self.assertLess(time.monotonic() - start, 2.0)
 
+    def test_a_failing_stdout_is_reported_with_its_cause_and_ends_it(self):
+        path = program(self.CHAPTER, self.VARIANT, "hello")
+        if not os.path.exists(path):
+            harness.build(self.CHAPTER, self.VARIANT)
+        env = dict(os.environ, **harness.SAN_ENV)
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([path], input=b"exit\n", stdout=full,
+                               stderr=subprocess.PIPE, env=env, timeout=30)
+            err = r.stderr.decode(errors="replace")
+            self.assertEqual(r.returncode, 1, err)
+            self.assertIn("writing standard output: No space left on device",
+                          err)
+            # Its input never ends: it must not wait for it.
+            p = subprocess.Popen([path, "--interval", "0.1"],
+                                 stdin=subprocess.PIPE, stdout=full,
+                                 stderr=subprocess.PIPE, env=env)
+            try:
+                status = p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                status = None
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdin.close()
+                err = p.stderr.read().decode(errors="replace")
+                p.stderr.close()
+            self.assertEqual(status, 1, "still running with a dead stdout: "
+                             + err)
+            self.assertIn("No space left on device", err)
+
     def test_the_trace_shows_the_task_and_future_flow(self):
         os.environ["LOOP_TRACE"] = "1"
         try:
@@ -188,6 +219,26 @@ class Coroutines(ProgramTest):
         out = r.stdout.decode()
         self.assertEqual(r.returncode, 0, out + r.stderr.decode()[-2000:])
         self.assertRegex(out, r"1000 connections, 1000 verified, 0 failed")
+        self.stop_server(srv)
+
+    def test_the_client_memory_follows_parallel_not_connections(self):
+        # 20,000 connections, 10 at a time: each open one holds two 8 KiB
+        # buffers, so the client's peak stays a few MiB. Made all up front,
+        # the frames alone would take over 300 MiB.
+        srv = self.start_server()
+        client = program(self.CHAPTER, self.VARIANT, "echo-client")
+        n = 20000 if self.VARIANT == "plain" else 3000
+        r = subprocess.run([client, "--port", str(srv.port), "--connections",
+                            str(n), "--bytes", "100", "--parallel", "10"],
+                           capture_output=True, timeout=180,
+                           env=dict(os.environ, **harness.SAN_ENV))
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 0, out + r.stderr.decode()[-2000:])
+        m = re.search(r"^%d connections, %d verified, 0 failed, .*peak memory "
+                      r"(\d+) KiB$" % (n, n), out, re.M)
+        self.assertIsNotNone(m, out)
+        if self.VARIANT == "plain":     # ASan's quarantine keeps freed frames
+            self.assertLess(int(m.group(1)), 64 * 1024, out)
         self.stop_server(srv)
 
     def test_ten_thousand_connections_at_once(self):
@@ -312,11 +363,117 @@ class Coroutines(ProgramTest):
             self.assertEqual(srv.wait(timeout=10), 0)
             err = srv.stderr.read().decode()
             self.assertIn("accept: Too many open files", err)
+            said = [l for l in err.splitlines() if "accept:" in l]
+            self.assertEqual(len(said), 1, "one back-off episode, reported "
+                             "%d times:\n%s" % (len(said), err[-2000:]))
+            self.assertIn("accepting clients again", err)
             self.assertIsNone(harness.sanitizer_report(err), err[-2000:])
         finally:
             if srv.poll() is None:
                 srv.kill()
                 srv.wait()
+
+    def test_a_greedy_client_does_not_stall_the_others(self):
+        # One client writes and reads 1 MiB chunks as fast as it can from
+        # two threads, so the server's reads and writes never block and
+        # its coroutine never has to wait. Fresh connections must still be
+        # served, and SIGTERM obeyed, promptly.
+        import threading
+        srv = self.start_server()
+        greedy = connect(srv.port)
+        stop = threading.Event()
+        chunk = pattern(1 << 20, seed=9)
+
+        def writer():
+            try:
+                while not stop.is_set():
+                    greedy.sendall(chunk)
+            except OSError:
+                pass
+
+        def reader():
+            try:
+                while not stop.is_set() and greedy.recv(1 << 20):
+                    pass
+            except OSError:
+                pass
+
+        threads = [threading.Thread(target=writer, daemon=True),
+                   threading.Thread(target=reader, daemon=True)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.3)
+            worst = 0.0
+            for _ in range(10):
+                start = time.monotonic()
+                s = connect(srv.port)
+                s.settimeout(10)
+                s.sendall(b"ping")
+                self.assertEqual(s.recv(16), b"ping")
+                worst = max(worst, time.monotonic() - start)
+                s.close()
+            # Unbudgeted, a ping waited up to seconds; budgeted, a few
+            # milliseconds. One second is a loaded machine's margin.
+            self.assertLess(worst, 1.0, "a ping waited %.2f s" % worst)
+            start = time.monotonic()
+            self.stop_server(srv)
+            self.assertLess(time.monotonic() - start, 3.0)
+        finally:
+            stop.set()
+            greedy.close()
+            for t in threads:
+                t.join(timeout=10)
+
+    def test_select_refuses_clients_past_fd_setsize_and_serves_the_rest(self):
+        allow_files(4096)
+        srv = self.start_server("--backend", "select")
+        socks = [connect(srv.port) for _ in range(1100)]
+        first = socks[0]
+        self.assertEqual(exchange(first, pattern(10000, seed=4)),
+                         pattern(10000, seed=4))
+        last = socks[-1]
+        last.settimeout(5)
+        try:
+            last.sendall(b"x")
+            got = last.recv(4)
+        except OSError:
+            got = b""
+        self.assertEqual(got, b"", "a client past FD_SETSIZE was served")
+        for s in socks:
+            s.close()
+        self.assertIn("FD_SETSIZE", srv.stderr_text())
+        said = [l for l in srv.err_lines if "client refused" in l]
+        self.assertEqual(len(said), 1, "reported %d times" % len(said))
+        self.stop_server(srv)
+
+    def test_a_signal_storm_during_a_transfer_still_exits_0(self):
+        # SIGINT and SIGTERM keep coming while the server stops: the ones
+        # that arrive after the loop has given the signals their default
+        # action back must not kill it. A few trials, bounded.
+        allow_files(4096)
+        for trial in range(5):
+            srv = self.start_server()
+            socks = [connect(srv.port) for _ in range(200)]
+            for s in socks:
+                s.setblocking(False)
+                try:
+                    s.send(pattern(65536, seed=trial))
+                except BlockingIOError:
+                    pass
+            for i in range(400):
+                try:
+                    srv.proc.send_signal(signal.SIGINT if i % 2
+                                         else signal.SIGTERM)
+                except ProcessLookupError:
+                    break
+            try:
+                status = srv.proc.wait(timeout=10)
+            finally:
+                for s in socks:
+                    s.close()
+            self.assertEqual(status, 0, "trial %d: exit status %d; stderr:\n%s"
+                             % (trial, status, srv.stderr_text()[-2000:]))
 
     def test_every_backend_echoes(self):
         for backend in ("select", "poll", "epoll"):

@@ -4,9 +4,11 @@
  * The counterpart of the '500 lines' crawler from the notes: every
  * connection is a coroutine that reads like a blocking client (connect,
  * then send a chunk and read its echo back, chunk after chunk), and a
- * Semaphore bounds how many are open at once. Every byte that comes back
- * is checked against what was sent; a summary line ends the run, and the
- * exit status is 0 only if every echo was exact.
+ * Semaphore bounds how many are open at once. A launcher coroutine makes
+ * each connection's Task only when a slot is free, so memory follows
+ * --parallel, not --connections. Every byte that comes back is checked
+ * against what was sent; a summary line (with the peak memory) ends the
+ * run, and the exit status is 0 only if every echo was exact.
  */
 #include "gather.h"
 #include "loop.h"
@@ -123,20 +125,39 @@ static unsigned char pattern(long k, long i)
     return (unsigned char)((i * 31 + k * 7 + (i >> 8)) & 0xff);
 }
 
+/* What every connection reports to, and the slots they share. */
+typedef struct run {
+    const config_t *cfg;
+    loop_t *loop;
+    semaphore_t slots;   /* at most --parallel connections at once */
+    long ok, failed;
+} run_t;
+
 typedef struct client {
     coro_t co;
     const config_t *cfg;
     loop_t *loop;
-    semaphore_t *slots;
+    run_t *run;
     long k;              /* which connection */
     long sent;           /* bytes sent and verified so far */
     size_t chunk, got;   /* this chunk's size, and how much came back */
     int fd;
-    waiter_t slot;
     io_op_t op;
     char out[CHUNK];
     char in[CHUNK];
 } client_t;
+
+/* One connection's outcome: counted, and the first few failures said. */
+static void client_done(client_t *f, int err)
+{
+    if (!err) {
+        f->run->ok++;
+    } else if (f->run->failed++ < 5) {
+        fprintf(stderr, "echo-client: connection %ld: %s\n", f->k,
+                strerror(err));
+    }
+    semaphore_release(&f->run->slots);   /* the launcher's next one */
+}
 
 /* [client-body] */
 static int client_body(coro_t *co)
@@ -144,12 +165,9 @@ static int client_body(coro_t *co)
     client_t *f = (client_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, semaphore_acquire(f->slots, &f->slot));
-    if (co->err)
-        CORO_FAIL(co, co->err);
     f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (f->fd < 0) {
-        semaphore_release(f->slots);
+        client_done(f, errno);
         CORO_FAIL(co, errno);
     }
     AWAIT(co, sock_connect(&f->op, f->loop, f->fd,
@@ -176,13 +194,70 @@ static int client_body(coro_t *co)
             f->sent += (long)f->chunk;
     }
     close(f->fd);
-    semaphore_release(f->slots);
+    client_done(f, co->err);
     if (co->err)
         CORO_FAIL(co, co->err);
     CORO_RETURN(co, (void *)(intptr_t)f->sent);
     CORO_END(co);
 }
 /* [client-body] */
+
+/* The launcher: a connection's Task (and its two buffers) is made only
+ * once a slot is free, so at most --parallel frames exist at a time, be
+ * --connections a hundred or a million. At the end it takes every slot
+ * back: that waits for the last connections to finish. */
+typedef struct launcher {
+    coro_t co;
+    run_t *run;
+    long k, drained;
+    waiter_t slot;
+} launcher_t;
+
+/* [launcher-body] */
+static int launcher_body(coro_t *co)
+{
+    launcher_t *f = (launcher_t *)co;
+    run_t *run = f->run;
+
+    CORO_BEGIN(co);
+    for (f->k = 0; f->k < run->cfg->connections; f->k++) {
+        client_t *c;
+        task_t *t;
+
+        AWAIT(co, semaphore_acquire(&run->slots, &f->slot));
+        t = task_create(run->loop, client_body, sizeof *c, (void **)&c);
+        if (!t)
+            CORO_FAIL(co, errno);
+        task_set_name(t, "client");
+        c->cfg = run->cfg;
+        c->loop = run->loop;
+        c->run = run;
+        c->k = f->k;
+        task_release(t);              /* the loop's reference frees it */
+    }
+    for (f->drained = 0; f->drained < run->cfg->parallel; f->drained++)
+        AWAIT(co, semaphore_acquire(&run->slots, &f->slot));
+    CORO_END(co);
+}
+/* [launcher-body] */
+
+/* The peak resident memory of this program, in KiB: VmHWM in
+ * /proc/self/status (getrusage's ru_maxrss would do, but on Linux it
+ * keeps the peak of the process that forked us, a test runner say); -1
+ * where there is no /proc. */
+static long peak_kib(void)
+{
+    char line[128];
+    long kib = -1;
+    FILE *status = fopen("/proc/self/status", "r");
+
+    while (status && fgets(line, sizeof line, status))
+        if (sscanf(line, "VmHWM: %ld", &kib) == 1)
+            break;
+    if (status)
+        fclose(status);
+    return kib;
+}
 
 static double now_s(void)
 {
@@ -198,55 +273,38 @@ int main(int argc, char **argv)
     if (options_open_std_fds() < 0)
         return 1;
     config_t cfg = {.connections = 100, .bytes = 100000, .parallel = 1000};
-    loop_t *loop;
-    semaphore_t slots;
-    task_t **tasks;
-    long ok = 0, failed = 0;
+    run_t run = {.cfg = &cfg};
+    launcher_t *lf;
+    task_t *launcher;
+    int err = 0;
     double start;
 
     cfg.addr.sin_family = AF_INET;
     cfg.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     parse_args(argc, argv, &cfg);
     signal(SIGPIPE, SIG_IGN);
-    loop = loop_create(NULL);
-    tasks = calloc((size_t)cfg.connections, sizeof *tasks);
-    if (!loop || !tasks) {
+    run.loop = loop_create(NULL);
+    if (!run.loop) {
         perror("echo-client: starting");
         return 1;
     }
-    semaphore_init(&slots, loop, (size_t)cfg.parallel);
+    semaphore_init(&run.slots, run.loop, (size_t)cfg.parallel);
     start = now_s();
-    for (long k = 0; k < cfg.connections; k++) {
-        client_t *f;
-
-        tasks[k] = task_create(loop, client_body, sizeof *f, (void **)&f);
-        if (!tasks[k]) {
-            perror("echo-client: creating a task");
-            return 1;
-        }
-        task_set_name(tasks[k], "client");
-        f->cfg = &cfg;
-        f->loop = loop;
-        f->slots = &slots;
-        f->k = k;
+    launcher = task_create(run.loop, launcher_body, sizeof *lf, (void **)&lf);
+    if (!launcher) {
+        perror("echo-client: creating a task");
+        return 1;
     }
-    for (long k = 0; k < cfg.connections; k++) {
-        int err = 0;
-
-        if (loop_run_until_complete(loop, task_future(tasks[k]), NULL,
-                                    &err) == FUTURE_OK) {
-            ok++;
-        } else {
-            if (failed++ < 5)
-                fprintf(stderr, "echo-client: connection %ld: %s\n", k,
-                        strerror(err));
-        }
-        task_release(tasks[k]);
+    lf->run = &run;
+    if (loop_run_until_complete(run.loop, task_future(launcher), NULL,
+                                &err) != FUTURE_OK) {
+        fprintf(stderr, "echo-client: %s\n", strerror(err ? err : errno));
+        return 1;
     }
+    task_release(launcher);
     printf("%ld connections, %ld verified, %ld failed, %ld bytes each, "
-           "%.3f s\n", cfg.connections, ok, failed, cfg.bytes,
-           now_s() - start);
-    free(tasks);
-    loop_destroy(loop);
-    return failed ? 1 : 0;
+           "%.3f s, peak memory %ld KiB\n", cfg.connections, run.ok,
+           run.failed, cfg.bytes, now_s() - start, peak_kib());
+    loop_destroy(run.loop);
+    return run.failed ? 1 : 0;
 }

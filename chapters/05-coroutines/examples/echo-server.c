@@ -121,9 +121,10 @@ static void raise_fd_limit(void)
         }
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 10240)
-        fprintf(stderr, "echo-server: at most %llu descriptors (hard limit): "
+        fprintf(stderr, "echo-server: at most %llu descriptors (%s limit): "
                 "fewer than 10,000 clients fit\n",
-                (unsigned long long)rl.rlim_cur);
+                (unsigned long long)rl.rlim_cur,
+                rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
 }
 
 /* One read's worth: the size of the scratch buffer every connection reads
@@ -140,6 +141,7 @@ typedef struct server {
     conn_t *conns;      /* every connection coroutine still running */
     size_t count;
     event_t idle;       /* set when the last connection has gone */
+    int refused_reported; /* a client past FD_SETSIZE was reported */
     char scratch[CONN_BUF]; /* the one read buffer, shared: one coroutine
                                runs at a time, and none waits while its
                                bytes are only here */
@@ -221,6 +223,19 @@ static future_t *echo_back(conn_t *c, size_t n)
 }
 /* [echo-back] */
 
+/* The loop cannot watch this socket: select() holds no descriptor at or
+ * above FD_SETSIZE (ERANGE), or memory ran out. The client is closed;
+ * say why, once for ERANGE (it repeats for every client past the limit). */
+static void conn_refused(server_t *s, int err)
+{
+    if (!s->refused_reported)
+        fprintf(stderr, "echo-server: client refused: %s%s\n", strerror(err),
+                err == ERANGE ? " (select() cannot watch descriptors at or "
+                                "above FD_SETSIZE; try --backend epoll). "
+                                "Further refusals are not reported" : "");
+    s->refused_reported = err == ERANGE;
+}
+
 /* [conn-body] */
 static int conn_body(coro_t *co)
 {
@@ -230,8 +245,11 @@ static int conn_body(coro_t *co)
     CORO_BEGIN(co);
     for (;;) {
         AWAIT(co, sock_readable(&c->sock));  /* idle: no buffer held */
-        if (co->err)                         /* cancelled */
+        if (co->err) {                       /* cancelled, or refused */
+            if (co->err != ECANCELED)
+                conn_refused(c->server, co->err);
             break;
+        }
         n = conn_read(c);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
             break;                           /* end of input, or reset */
@@ -276,7 +294,7 @@ typedef struct acceptor {
     server_t *server;
     io_op_t op;
     sleeper_t pause;
-    int last_err;       /* the last accept error reported, not to repeat it */
+    int backing_off;    /* accept is failing: said once per episode */
 } acceptor_t;
 
 /* [accept-body] */
@@ -294,16 +312,18 @@ static int accept_body(coro_t *co)
             /* Out of descriptors (EMFILE, ENFILE) or memory, or a network
              * error: the pending client stays queued in the kernel; try
              * again when some connection may have closed. */
-            if (co->err != f->last_err)
+            if (!f->backing_off)
                 fprintf(stderr, "echo-server: accept: %s (pausing 0.1 s)\n",
                         strerror(co->err));
-            f->last_err = co->err;
+            f->backing_off = 1;
             AWAIT(co, sleep_start(&f->pause, s->loop, 0.1));
             if (co->err == ECANCELED)
                 break;
             continue;
         }
-        f->last_err = 0;
+        if (f->backing_off)
+            fprintf(stderr, "echo-server: accepting clients again\n");
+        f->backing_off = 0;
         conn_start(s, (int)(intptr_t)co->in);
     }
     close(s->fd);                    /* stop accepting, then stop them all */
@@ -359,6 +379,16 @@ static int serve(server_t *s)
     return 0;
 }
 
+static void block_stop_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1";
@@ -368,6 +398,9 @@ int main(int argc, char **argv)
     server_t s = {0};
     loop_options_t options = {0};
 
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
     parse_args(argc, argv, &host, &port, &backend);
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN); /* belt and braces: sends use MSG_NOSIGNAL */
@@ -387,7 +420,9 @@ int main(int argc, char **argv)
     s.loop = loop_create(&options);
     if (!s.loop) {
         fprintf(stderr, "echo-server: cannot start the %s loop: %s\n",
-                selector_backend_name(backend), strerror(errno));
+                selector_backend_name(s.loop ? loop_backend(s.loop)
+                                      : selector_backend_resolve(backend)),
+                strerror(errno));
         close(s.fd);
         return 1;
     }
@@ -406,6 +441,11 @@ int main(int argc, char **argv)
                 strerror(errno));
         return 1;                     /* the exit closes every socket */
     }
+    /* The stop is decided. loop_destroy() gives SIGINT and SIGTERM their
+     * default action back, so one more arriving now (a burst of them, say)
+     * would kill the server half-way out, with a signal status instead
+     * of 0. Blocked, they stay pending and vanish with the process. */
+    block_stop_signals();
     loop_destroy(s.loop);
     fprintf(stderr, "echo-server: stopped\n");
     return 0;

@@ -96,6 +96,23 @@ static double parse_args(int argc, char **argv)
     return interval_s;
 }
 
+/* Standard output failed (a full disk, a closed pipe): the error, 0 while
+ * it works. Nothing printed from then on can be seen, so the program stops
+ * at once instead of running on until its input ends. Called right after
+ * each printf(), before any other call can change errno. */
+static int stdout_errno;
+
+static int stdout_failed(loop_t *loop)
+{
+    if (!ferror(stdout))
+        return 0;
+    if (!stdout_errno) {
+        stdout_errno = errno ? errno : EIO;
+        loop_stop(loop);        /* main() then ends both tasks */
+    }
+    return 1;
+}
+
 /* The hello coroutine's frame: what lives across its sleeps. */
 typedef struct hello_frame {
     coro_t co;
@@ -114,6 +131,8 @@ static int hello_body(coro_t *co)
     f->next_s = loop_time(f->loop);
     for (;;) {
         printf("%lld - Hello world!\n", (long long)time(NULL));
+        if (stdout_failed(f->loop))
+            CORO_FAIL(co, stdout_errno);
         f->next_s += f->interval_s;
         if (f->next_s < loop_time(f->loop))   /* we were held up: */
             f->next_s = loop_time(f->loop);   /* no burst to catch up */
@@ -189,8 +208,9 @@ static int input_body(coro_t *co)
     for (;;) {
         CORO_AWAIT_CORO(co, line_reader_next(&f->lines));  /* yield from */
         if (co->err) {
-            fprintf(stderr, "hello: reading standard input: %s\n",
-                    strerror(co->err));
+            if (co->err != ECANCELED)
+                fprintf(stderr, "hello: reading standard input: %s\n",
+                        strerror(co->err));
             CORO_FAIL(co, co->err);
         }
         if (co->in == LINE_EOF || parse(f))
@@ -209,6 +229,8 @@ static int input_body(coro_t *co)
         }
         printf("fib(%u) = %" PRIu64 " (%.3f s)\n", f->job.n, f->job.value,
                f->job.seconds);
+        if (stdout_failed(f->loop))
+            CORO_FAIL(co, stdout_errno);
         if (!f->pending) {
             /* The next line may be buffered already: line_reader_next()
              * would hand it over without giving the loop a turn, and the
@@ -282,6 +304,8 @@ int main(int argc, char **argv)
     if (loop_run_until_complete(loop, task_future(input), NULL, NULL) !=
         FUTURE_OK)
         status = 1;
+    task_cancel(input);                  /* stopped early: end it too */
+    loop_run_until_complete(loop, task_future(input), NULL, NULL);
     task_cancel(hello);                  /* exit: stop the hellos too */
     loop_run_until_complete(loop, task_future(hello), NULL, NULL);
     /* [hello-main] */
@@ -289,8 +313,11 @@ int main(int argc, char **argv)
     task_release(input);
     executor_destroy(executor);
     loop_destroy(loop);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        perror("hello: writing standard output");
+    if (!stdout_errno && (fflush(stdout) != 0 || ferror(stdout)))
+        stdout_errno = errno ? errno : EIO;
+    if (stdout_errno) {
+        fprintf(stderr, "hello: writing standard output: %s\n",
+                strerror(stdout_errno));
         return 1;
     }
     return status;

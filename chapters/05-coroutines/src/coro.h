@@ -38,7 +38,10 @@
  * 2. **At most one suspension per source line**: the line number is the
  *    resume point.
  * 3. **No suspension inside a `switch` of your own** in the body: its
- *    `case` labels would capture the jump. Use `if` / `else if`.
+ *    `case` labels would capture the jump. It compiles without a warning;
+ *    on resumption the outer switch finds no case for the saved line and
+ *    falls out to CORO_END, so the coroutine returns NULL and silently skips
+ *    the rest of its body. Use `if` / `else if`.
  * 4. **Only the body suspends.** A helper function the body calls cannot
  *    suspend on the body's behalf; make the helper a coroutine too and
  *    await it with CORO_AWAIT_CORO (that is what `yield from` / `await`

@@ -137,7 +137,7 @@ static void task_step(loop_t *loop, void *arg)
         err = ECANCELED;
     }
     t->woken = 0;
-    for (;;) {
+    for (unsigned steps = 1;; steps++) {
         future_t *awaited;
 
         if (future_trace())
@@ -172,6 +172,16 @@ static void task_step(loop_t *loop, void *arg)
         in = NULL;                        /* finished already: go on */
         err = 0;
         future_result(awaited, &in, &err);
+        if (steps == TASK_STEP_BUDGET) {
+            /* Fair share used up: carry the outcome over to a fresh step
+             * at the back of the ready queue, as a wake-up would, so the
+             * loop polls, runs timers and the other Tasks in between. */
+            t->in = in;
+            t->in_err = err;
+            t->woken = 1;
+            schedule_step(t);
+            return;
+        }
     }
 }
 /* [task-step] */

@@ -26,7 +26,9 @@
  * even await more, and should then CORO_FAIL(co, ECANCELED): whoever awaits
  * the Task then sees it cancelled. If that Future had already finished,
  * the coroutine gets its result at this await and ECANCELED at the next
- * (so a Lock handed over just before is not lost). A Task cancelled
+ * await that suspends, i.e. whose Future is still pending (so a Lock
+ * handed over just before is not lost; an await of a finished Future has
+ * nothing to cancel and does not suspend). A Task cancelled
  * before its first step never runs its body.
  *
  * Memory: task_create() makes one allocation holding the Task and the
@@ -47,6 +49,17 @@
  *        let the loop run once). Python's `await future`.
  */
 #define AWAIT(co, future) CORO_YIELD(co, (future))
+
+/**
+ * @brief The most steps a Task takes in a row before it lets the loop run.
+ *
+ * An await of a Future that has already finished does not suspend, so a
+ * coroutine whose every await finds its Future finished (a socket whose
+ * reads and writes never block) would otherwise never give the loop back.
+ * After this many steps in one go, the Task queues its next step behind
+ * everything already ready, carrying the outcome over, as a wake-up does.
+ */
+#define TASK_STEP_BUDGET 64
 
 /** @brief A Task; the fields are private. */
 typedef struct task {

@@ -352,3 +352,52 @@ Test(task, ten_thousand_tasks_each_yielding_a_hundred_times_all_finish)
         task_release(tasks[i]);
     }
 }
+
+/* A coroutine whose every await finds its Future finished: it never
+ * suspends by itself. */
+typedef struct greedy {
+    coro_t co;
+    int i, n, at_queue;
+    future_t done;
+} greedy_t;
+
+static int greedy_body(coro_t *co)
+{
+    greedy_t *f = (greedy_t *)co;
+
+    CORO_BEGIN(co);
+    for (f->i = 0; f->i < f->n; f->i++)
+        AWAIT(co, &f->done);
+    CORO_RETURN(co, NULL);
+    CORO_END(co);
+}
+
+static void record_progress(loop_t *loop, void *arg)
+{
+    greedy_t *f = arg;
+
+    (void)loop;
+    cr_assert_lt(f->i, f->n, "the greedy Task ran to the end first");
+    /* queued behind at most one step of the Task: one budget's worth */
+    cr_assert_leq(f->i - f->at_queue, TASK_STEP_BUDGET);
+    f->n = f->i;                         /* and make it stop there */
+}
+
+Test(task, a_task_that_never_suspends_still_lets_the_loop_run)
+{
+    greedy_t *f;
+    task_t *t = task_create(fx.loop, greedy_body, sizeof *f, (void **)&f);
+
+    cr_assert_not_null(t);
+    f->n = 100000;
+    future_init(&f->done, fx.loop);
+    future_set_result(&f->done, NULL);
+    fixture_settle(&fx);                 /* first step: within budget */
+    cr_assert_lt(f->i, 100000);
+    f->at_queue = f->i;
+    cr_assert_eq(loop_call_soon(fx.loop, record_progress, f), 0);
+    fixture_settle(&fx);
+    cr_assert(future_done(task_future(t)));
+    cr_assert_lt(f->i, 100000);
+    task_release(t);
+}

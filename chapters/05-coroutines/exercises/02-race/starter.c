@@ -3,10 +3,26 @@
 
 #include <errno.h>
 
+/* Cancelling the race finishes it at once, so its storage may be freed
+ * right after: first take every record back from the children still
+ * running (none may call us later), then cancel them. */
+static int race_cancel(future_t *future)
+{
+    race_t *r = (race_t *)future;
+
+    for (size_t i = 0; i < r->n; i++)
+        future_remove_done_callback(r->children[i], &r->records[i]);
+    for (size_t i = 0; i < r->n; i++)
+        future_cancel(r->children[i]);
+    future_set_cancelled(future);
+    return 1;
+}
+
 future_t *race_start(race_t *r, loop_t *loop, future_t **children, size_t n,
                      future_callback_t *records)
 {
     future_init(&r->future, loop);
+    r->future.cancel = race_cancel;
     r->children = children;
     r->records = records;
     r->n = n;

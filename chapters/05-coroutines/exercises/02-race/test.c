@@ -4,6 +4,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fixture.h"
 #include "task.h"
@@ -115,4 +117,50 @@ Test(race, plain_futures_cancelled_from_inside_the_callback)
     cr_assert_eq(future_state(&c), FUTURE_CANCELLED);
     cr_assert_eq(future_result(won, &result, NULL), FUTURE_OK);
     cr_assert_eq((intptr_t)result, 42);
+}
+
+/* A Task awaiting the race is cancelled and frees its frame: the race and
+ * its records go with it, while the children (Tasks that take 0.5 s to
+ * clean up) live on. Nothing may touch that storage afterwards, neither
+ * before the winner is in nor while the losers clean up. */
+typedef struct owner {
+    race_t r;
+    future_t *kids[2];
+    future_callback_t records[2];
+} owner_t;
+
+static void cancel_then_reuse(double when)
+{
+    mirror_t *f[2];
+    task_t *t[2] = {mirror(1.0, 1, 0, &f[0]), mirror(0.2, 2, 0, &f[1])};
+    owner_t *o = malloc(sizeof *o);
+    unsigned char *bytes = (unsigned char *)o;
+
+    cr_assert_not_null(o);
+    for (int i = 0; i < 2; i++)
+        o->kids[i] = task_future(t[i]);
+    race_start(&o->r, fx.loop, o->kids, 2, o->records);
+    fixture_advance(&fx, when);
+    cr_assert_eq(future_cancel(&o->r.future), 1);
+    cr_assert_eq(future_state(&o->r.future), FUTURE_CANCELLED);
+    memset(o, 0x5a, sizeof *o);           /* reused for something else */
+    fixture_advance(&fx, 2.0);
+    for (size_t i = 0; i < sizeof *o; i++)
+        cr_assert_eq(bytes[i], 0x5a, "byte %zu of the freed storage was "
+                     "written after the cancel", i);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(future_done(task_future(t[i])));
+        task_release(t[i]);
+    }
+    free(o);
+}
+
+Test(race, cancelled_before_the_winner_its_storage_is_never_touched)
+{
+    cancel_then_reuse(0.1);
+}
+
+Test(race, cancelled_while_the_losers_clean_up_its_storage_is_never_touched)
+{
+    cancel_then_reuse(0.3);
 }

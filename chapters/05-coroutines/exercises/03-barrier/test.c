@@ -106,3 +106,21 @@ Test(barrier, a_cancelled_waiter_no_longer_counts)
     for (int i = 0; i < 3; i++)
         task_release(t[i]);
 }
+
+/* With one party every arrival completes a group: nobody ever waits. An
+ * answer that always makes the first arrival wait fails here (and would
+ * hang a real program). */
+Test(barrier, with_one_party_nobody_waits, .timeout = 5)
+{
+    member_t *f;
+    task_t *t;
+
+    barrier_init(&bar, fx.loop, 1);
+    t = member(3, &f);
+    fixture_settle(&fx);
+    cr_assert_eq(f->passed, 3, "passed %d of 3 rounds alone", f->passed);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(f->index[i], 0);
+    cr_assert(future_done(task_future(t)));
+    task_release(t);
+}
