@@ -30,7 +30,10 @@ Exit status: 0 when every server that could run passed every workload it
 was meant to pass; 1 otherwise (the report says which and why); 2 on a bad
 command line. The hold test is allowed to fail (a server that cannot hold
 10,000 connections is a result, not a harness failure); a byte lost or
-changed never is.
+changed never is. A select backend that holds just under FD_SETSIZE (1,024)
+connections and closes the rest before their first message is reported as
+"refused past FD_SETSIZE (expected for select)", not as FAILED: select()
+cannot watch a higher descriptor, and the chapters say so.
 """
 import argparse
 import csv
@@ -54,6 +57,18 @@ LOADGEN = os.path.join(BENCH, "build", "loadgen")
 # with N > 1 connections held open, the second waits until the first closes,
 # which no workload here does until the end, so it could only time out.
 ONE_AT_A_TIME = {"01-sync"}
+
+# select() watches descriptors below FD_SETSIZE only (1024 in glibc), so a
+# select backend has to close every client whose descriptor is at or past
+# it. Its own descriptors (the standard streams, the listening socket, the
+# loop's) come first, so it holds a little under FD_SETSIZE clients.
+FD_SETSIZE = 1024
+OWN_FDS_AT_MOST = 32
+# How loadgen words a connection that the server closed (or reset) before
+# its first message was echoed: the refusal a select backend makes.
+REFUSED = re.compile(r"^connection \d+, message 0: (server closed before "
+                     r"any message|(send|recv): (Connection reset by peer|"
+                     r"Broken pipe))$")
 
 # ---- workloads ---------------------------------------------------------------
 
@@ -316,7 +331,22 @@ def median(values):
     return values[len(values) // 2] if values else None
 
 
-def run_one(server, w, loadgen, timeout, logdir):
+def fd_setsize_refusal(server, w, fields, errors, fd_setsize=FD_SETSIZE):
+    """True when a hold test's failure is a select backend's expected
+    refusal: it held a little under FD_SETSIZE connections (its own
+    descriptors take the rest) and every other connection was closed before
+    its first message, with nothing else wrong (`fields`: loadgen's RESULT,
+    `errors`: the error lines it showed). Anything else stays a failure."""
+    if server.backend != "select" or not w.hold or not errors:
+        return False
+    held = fields.get("held", -1)
+    return (fd_setsize - OWN_FDS_AT_MOST <= held < fd_setsize and
+            held < w.connections and
+            fields.get("errors", -1) == w.connections - held and
+            all(REFUSED.match(e) for e in errors))
+
+
+def run_one(server, w, loadgen, timeout, logdir, fd_setsize=FD_SETSIZE):
     """One workload on a fresh server: a dict for the CSV. Workloads with a
     duration are measured w.repeats times on the same server and each
     figure is the median, which tames a shared machine's hiccups."""
@@ -369,6 +399,13 @@ def run_one(server, w, loadgen, timeout, logdir):
         row["repeats"] = len(runs)
     if not errors and not stop_problem:
         row["ok"] = 1
+    elif not stop_problem and runs and fd_setsize_refusal(
+            server, w, runs[-1], errors, fd_setsize):
+        row["problem"] = ("refused past FD_SETSIZE (expected for select): "
+                          "held %s, closed the other %s at once" % (
+                              "{:,}".format(row["held"]),
+                              "{:,}".format(w.connections - row["held"])))
+        row["fd_setsize_refusal"] = 1
     else:
         row["problem"] = "; ".join(
             (errors[:1]) + (["server " + stop_problem] if stop_problem
@@ -686,6 +723,9 @@ def main():
                     help="use what is built; do not run make")
     ap.add_argument("--no-peers", action="store_true",
                     help="only the chapters' servers")
+    ap.add_argument("--fd-setsize", type=int, default=FD_SETSIZE,
+                    help="the C library's FD_SETSIZE, past which a select "
+                    "backend refuses clients (default %(default)s)")
     ap.add_argument("--no-pin", action="store_true",
                     help="do not pin the server and the load client to "
                     "two different CPUs")
@@ -734,13 +774,14 @@ def main():
             if s.problem or (s.one_at_a_time and w.connections > 1):
                 continue
             row = run_one(s, w, args.loadgen, timeout,
-                          os.path.join(args.out, "logs"))
+                          os.path.join(args.out, "logs"), args.fd_setsize)
             rows[(s.name, w.name)] = row
             print("c10k: %-10s %-22s %s" % (
                 w.name, s.name, "%s msg/s, %s us CPU/echo, held %s" % (
                     fmt(row.get("msgs_per_s")),
                     fmt(row.get("cpu_us_per_echo"), 1),
                     fmt(row.get("held"))) if row["ok"]
+                else row["problem"] if row.get("fd_setsize_refusal")
                 else "FAILED: " + row["problem"]), flush=True)
     info.append(("duration", "%.0f s for the whole run (%s mode)"
                  % (time.monotonic() - started, mode_name)))

@@ -1,7 +1,9 @@
 """The C10K harness (bench/): the load client refuses bad arguments, catches
 a server that drops, corrupts, adds or cuts short a byte, and the runner
 (bench/c10k.py) works end to end in its --smoke mode on chapters 01 and 02,
-and on a stand-in chapter with --backend, as chapters 03-05 will have.
+and on a stand-in chapter with --backend, as chapters 03-05 will have; a
+select backend's refusal past FD_SETSIZE in the hold test is told apart from
+a real failure.
 
 Counts are small and every run is bounded (--timeout); no speed is asserted.
 The load client is tested in its plain and sanitized (ASan+UBSan) builds.
@@ -243,6 +245,53 @@ class Harness(unittest.TestCase):
         self.assertEqual(rows[("09-bad epoll", "1x64B")]["ok"], "0")
         self.assertIn("byte 10 of the echo is", out)
         self.assertIn("### Failures", out)
+
+
+class FdSetsizeRefusal(unittest.TestCase):
+    """A select backend that holds a little under FD_SETSIZE clients in the
+    hold test and closes the rest at once is reported as the expected
+    refusal, not as a failure; anything else stays a failure."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, BENCH)
+        try:
+            import c10k
+        finally:
+            sys.path.remove(BENCH)
+        cls.c10k = c10k
+        cls.hold = c10k.Workload("hold 10000", 10000, 64, 3, hold=True)
+
+    def refusal(self, backend="select", held=1018, errors=None, shown=None,
+                w=None):
+        c = self.c10k
+        server = c.Server("03-x " + backend, ["x"], "chapter",
+                          backend=backend, chapter="03-x")
+        fields = {"held": held, "errors": (10000 - held if errors is None
+                                           else errors)}
+        if shown is None:
+            shown = ["connection %d, message 0: server closed before any "
+                     "message" % i for i in range(held, held + 10)]
+        return c.fd_setsize_refusal(server, w or self.hold, fields, shown)
+
+    def test_select_past_fd_setsize_is_the_expected_refusal(self):
+        self.assertTrue(self.refusal())
+        self.assertTrue(self.refusal(shown=[
+            "connection 1018, message 0: recv: Connection reset by peer"]))
+
+    def test_anything_else_stays_a_failure(self):
+        self.assertFalse(self.refusal(backend="poll"))
+        self.assertFalse(self.refusal(backend="epoll"))
+        self.assertFalse(self.refusal(held=500))    # far below FD_SETSIZE
+        self.assertFalse(self.refusal(held=1024))   # cannot be select's
+        self.assertFalse(self.refusal(errors=9000))  # more went wrong
+        self.assertFalse(self.refusal(shown=[
+            "connection 1018, message 0: byte 3 of the echo is 0x00, "
+            "expected 0x41"]))
+        self.assertFalse(self.refusal(shown=[
+            "connection 7, message 2: server closed while held"]))
+        self.assertFalse(self.refusal(w=self.c10k.Workload(
+            "1000x64B", 1000, 64, 100000, duration=0.4)))
 
 
 if __name__ == "__main__":
