@@ -105,6 +105,29 @@ class Coroutines(ProgramTest):
         p.close_stdin()
         self.assert_exits(p, 0, timeout=10)
 
+    def exit_during_fib(self, end_input):
+        """Send 45 (the cap: seconds of fib), then end the input while it
+        runs: the program must end at once, without the answer."""
+        p = self.start("hello", "--interval", "0.1")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+        p.send("45\n")
+        time.sleep(0.2)             # the worker is computing now
+        start = time.monotonic()
+        end_input(p)
+        self.assert_exits(p, 0, timeout=10)
+        quick = time.monotonic() - start
+        answers = [l for _, l in p.out_lines if re.match(FIB_RE, l)]
+        # No time bound: the proof is that fib(45) (seconds of work) was
+        # still running when the program had ended.
+        self.assertEqual(answers, [], "the program waited for fib(45) "
+                         "(ended %.2f s after the input did)" % quick)
+
+    def test_exit_during_a_fib_on_the_executor_ends_it_at_once(self):
+        self.exit_during_fib(lambda p: p.send("exit\n"))
+
+    def test_end_of_input_during_a_fib_on_the_executor_ends_it_at_once(self):
+        self.exit_during_fib(lambda p: p.close_stdin())
+
     def test_inline_fib_blocks_the_loop_and_the_hellos_wait(self):
         p = self.start("hello", "--interval", "0.05", "--inline")
         self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
@@ -508,6 +531,31 @@ class ExecutorUnderTSan(unittest.TestCase):
         self.assertNotIn("ThreadSanitizer", r.stderr, r.stderr[:3000])
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         self.assertEqual(len(re.findall(r"^fib\(\d+\) = ", r.stdout, re.M)), 4)
+
+    def test_exit_during_a_fib_leaves_the_worker_without_a_race(self):
+        # The worker still computing is detached, not joined: the process
+        # ends around it. Neither that nor the Future cancelled under it
+        # may race, and the answer must not come.
+        subprocess.run(["make", "-s", "-C", CHAPTER, "all", "SAN=thread"],
+                       check=True, stdout=subprocess.DEVNULL)
+        hello = os.path.join(CHAPTER, "build", "san-thread", "hello")
+        for last in ("exit\n", ""):           # exit, or the end of input
+            p = subprocess.Popen([hello, "--interval", "0.05"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True,
+                                 env=dict(os.environ, TSAN_OPTIONS=
+                                          "exitcode=66:halt_on_error=0"))
+            p.stdin.write("45\n")
+            p.stdin.flush()
+            time.sleep(0.3)                    # the worker is computing
+            out, err = p.communicate(last, timeout=120)
+            self.assertNotIn("ThreadSanitizer", err, err[:3000])
+            self.assertEqual(p.returncode, 0, err[-2000:])
+            m = re.search(r"^fib\(45\) = \d+ \(([\d.]+) s\)$", out, re.M)
+            # gcc may compile the TSan fib into something far quicker:
+            # then it was done before the exit, and nothing was abandoned
+            if m and float(m.group(1)) > 0.3:
+                self.fail("it waited for fib(45) (%s s)" % m.group(1))
 
 
 FAIL_POLL_SHIM = r"""

@@ -7,23 +7,28 @@
  * waits are AWAITs:
  *
  *  - hello_body(): print, sleep an interval, repeat;
- *  - input_body(): read a line, answer it, repeat, until `exit` or the
- *    end of input.
+ *  - input_body(): read a line, queue its number, repeat, until `exit`
+ *    or the end of input;
+ *  - answer_body(): take a number from the queue, answer it, repeat.
  *
  * fib is CPU work, which no event loop can hide. By default it goes to
- * the executor (a worker thread) and input_body() awaits its Future, so
- * the hellos keep coming while it runs. With --inline it runs on the
- * loop's own thread, and the hellos stop until it is done: the same stall
- * as chapters 03 and 04, now one flag away.
+ * the executor (a worker thread) and answer_body() awaits its Future, so
+ * the hellos keep coming while it runs, and input_body() still sees an
+ * `exit`: the program then ends without waiting for the fib. With
+ * --inline it runs on the loop's own thread, and the hellos (and the
+ * exit) wait until it is done: the same stall as chapters 03 and 04, now
+ * one flag away.
  *
  * LOOP_TRACE=1 shows every task step and Future completion on stderr.
  */
 #include "executor.h"
 #include "fib.h"
+#include "gather.h"
 #include "input.h"
 #include "loop.h"
 #include "options.h"
 #include "sock.h"
+#include "sync.h"
 #include "task.h"
 
 #include <errno.h>
@@ -146,44 +151,64 @@ static int hello_body(coro_t *co)
 /* [hello-body] */
 
 /* What the worker thread computes; it writes only these two fields, and
- * the coroutine reads them only after the Future has finished. */
+ * the coroutine reads them only after the Future has finished. Static,
+ * not in a frame: a job still running at exit is abandoned (see main())
+ * and may write here while the process ends, after the frames are freed. */
 typedef struct fib_job {
     unsigned n;
     uint64_t value;
     double seconds;
 } fib_job_t;
 
+static fib_job_t job;
+
 static void *fib_on_worker(void *arg)
 {
-    fib_job_t *job = arg;
+    fib_job_t *j = arg;
 
-    job->value = fib_timed(job->n, &job->seconds);
-    return job;
+    j->value = fib_timed(j->n, &j->seconds);
+    return j;
 }
+
+/* The input coroutine reads lines and queues the numbers; the answer
+ * coroutine takes them one by one, has each computed and prints it. So
+ * the answers keep the input's order, and the reader is free to see
+ * `exit` or the end of input while a fib is still running. */
+enum { QUEUED_LINES = 64 };                 /* then the reader waits */
+#define NO_MORE_LINES ((void *)(uintptr_t)UINT32_MAX)
 
 typedef struct input_frame {
     coro_t co;
     loop_t *loop;
-    executor_t *executor;
     line_reader_t lines;
-    fib_job_t job;
+    queue_t *numbers;
+    unsigned n;
+    waiter_t put;
+} input_frame_t;
+
+typedef struct answer_frame {
+    coro_t co;
+    loop_t *loop;
+    executor_t *executor;
+    queue_t *numbers;
+    waiter_t get;
     future_t done;      /* the executor's Future for job */
     future_t *pending;  /* &done while the job runs, NULL inline */
     sleeper_t pause;    /* sleep(0) after an inline answer */
-} input_frame_t;
+} answer_frame_t;
 
 /* Reports a line that is not a number; 1 if the program should end. */
 static int parse(input_frame_t *f)
 {
     input_kind_t kind = input_parse_line(f->lines.line, f->lines.len,
-                                         &f->job.n);
+                                         &f->n);
 
     if (kind == INPUT_EXIT)
         return 1;
     if (kind != INPUT_NUMBER && kind != INPUT_EMPTY)
         fprintf(stderr, "error: %s\n", input_strerror(kind));
     if (kind != INPUT_NUMBER)
-        f->job.n = UINT32_MAX;   /* nothing to compute */
+        f->n = UINT32_MAX;   /* nothing to compute */
     return 0;
 }
 
@@ -215,28 +240,48 @@ static int input_body(coro_t *co)
         }
         if (co->in == LINE_EOF || parse(f))
             break;
-        if (f->job.n == UINT32_MAX)
+        if (f->n == UINT32_MAX)
             continue;
+        AWAIT(co, queue_put(f->numbers, &f->put, (void *)(uintptr_t)f->n));
+        if (co->err)
+            CORO_FAIL(co, co->err);
+    }
+    AWAIT(co, queue_put(f->numbers, &f->put, NO_MORE_LINES));
+    CORO_END(co);
+}
+
+static int answer_body(coro_t *co)
+{
+    answer_frame_t *f = (answer_frame_t *)co;
+
+    CORO_BEGIN(co);
+    for (;;) {
+        AWAIT(co, queue_get(f->numbers, &f->get));
+        if (co->err)
+            CORO_FAIL(co, co->err);
+        if (co->in == NO_MORE_LINES)
+            break;
+        job.n = (unsigned)(uintptr_t)co->in;
         f->pending = run_inline ? NULL
                      : executor_submit(f->executor, &f->done, fib_on_worker,
-                                       &f->job);
+                                       &job);
         if (!f->pending) {            /* --inline (or no memory for a job): */
-            fib_on_worker(&f->job);   /* the loop stops while this runs */
+            fib_on_worker(&job);      /* the loop stops while this runs */
         } else {
-            AWAIT(co, f->pending);
+            AWAIT(co, f->pending);    /* cancelled at exit: we end here */
             if (co->err)
                 CORO_FAIL(co, co->err);
         }
-        printf("fib(%u) = %" PRIu64 " (%.3f s)\n", f->job.n, f->job.value,
-               f->job.seconds);
+        printf("fib(%u) = %" PRIu64 " (%.3f s)\n", job.n, job.value,
+               job.seconds);
         if (stdout_failed(f->loop))
             CORO_FAIL(co, stdout_errno);
         if (!f->pending) {
-            /* The next line may be buffered already: line_reader_next()
-             * would hand it over without giving the loop a turn, and the
-             * hellos due would wait for every fib of the buffer. So give
-             * the loop a turn first, like asyncio.sleep(0), but sleep
-             * until the real "now" so that a hello due goes first. */
+            /* The next number may be queued already: queue_get() would
+             * hand it over without giving the loop a turn, and the hellos
+             * due would wait for every fib of the queue. So give the loop
+             * a turn first, like asyncio.sleep(0), but sleep until the
+             * real "now" so that a hello due goes first. */
             AWAIT(co, sleep_start(&f->pause, f->loop, loop_lag_s(f->loop)));
             if (co->err)
                 CORO_FAIL(co, co->err);
@@ -265,6 +310,10 @@ static loop_t *make_loop(void)
     return loop;
 }
 
+/* On `exit` or the end of input, the answers to the lines read before
+ * get this long to come; a fib still running then is abandoned. */
+static const double EXIT_GRACE_S = 0.1;
+
 int main(int argc, char **argv)
 {
     /* Before anything opens a descriptor: see options_open_std_fds(). */
@@ -273,32 +322,40 @@ int main(int argc, char **argv)
     double interval_s = parse_args(argc, argv);
     hello_frame_t *hf;
     input_frame_t *inf;
-    task_t *hello, *input;
+    answer_frame_t *af;
+    task_t *hello, *input, *answer;
     executor_t *executor = NULL;
+    queue_t numbers;
+    timeout_t grace;
     loop_t *loop;
     int status = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);   /* a line at a time, even to a pipe */
     loop = make_loop();
-    if (!loop || (!run_inline && !(executor = executor_create(loop, 2)))) {
+    if (!loop || (!run_inline && !(executor = executor_create(loop, 2))) ||
+        queue_init(&numbers, loop, QUEUED_LINES) < 0) {
         fprintf(stderr, "hello: cannot start the event loop: %s\n",
                 strerror(errno));
+        executor_destroy(executor);
         loop_destroy(loop);
         return 1;
     }
     /* [hello-main] */
     hello = task_create(loop, hello_body, sizeof *hf, (void **)&hf);
     input = task_create(loop, input_body, sizeof *inf, (void **)&inf);
-    if (!hello || !input) {
+    answer = task_create(loop, answer_body, sizeof *af, (void **)&af);
+    if (!hello || !input || !answer) {
         perror("hello: creating the tasks");
         return 1;
     }
     task_set_name(hello, "hello");
     task_set_name(input, "input");
+    task_set_name(answer, "answer");
     hf->loop = loop;
     hf->interval_s = interval_s;
-    inf->loop = loop;
-    inf->executor = executor;
+    inf->loop = af->loop = loop;
+    inf->numbers = af->numbers = &numbers;
+    af->executor = executor;
     line_reader_init(&inf->lines, loop, STDIN_FILENO);
 
     if (loop_run_until_complete(loop, task_future(input), NULL, NULL) !=
@@ -306,12 +363,21 @@ int main(int argc, char **argv)
         status = 1;
     task_cancel(input);                  /* stopped early: end it too */
     loop_run_until_complete(loop, task_future(input), NULL, NULL);
-    task_cancel(hello);                  /* exit: stop the hellos too */
+    /* exit: the answers due get a moment, then the answer task (and the
+     * job it awaits) is cancelled, like asyncio.wait_for() */
+    if (status == 0 && !stdout_errno &&
+        wait_for_start(&grace, loop, task_future(answer), EXIT_GRACE_S))
+        loop_run_until_complete(loop, &grace.future, NULL, NULL);
+    task_cancel(answer);
+    loop_run_until_complete(loop, task_future(answer), NULL, NULL);
+    task_cancel(hello);                  /* and stop the hellos too */
     loop_run_until_complete(loop, task_future(hello), NULL, NULL);
     /* [hello-main] */
     task_release(hello);
     task_release(input);
-    executor_destroy(executor);
+    task_release(answer);
+    queue_deinit(&numbers);
+    executor_shutdown(executor, 0);      /* a fib still running: let it be */
     loop_destroy(loop);
     if (!stdout_errno && (fflush(stdout) != 0 || ferror(stdout)))
         stdout_errno = errno ? errno : EIO;

@@ -33,10 +33,37 @@ struct executor {
     job_t *todo, *todo_tail;   /* under mutex */
     job_t *done;               /* under mutex */
     int stopping;              /* under mutex */
+    int abandoned;             /* under mutex: shut down without waiting */
+    unsigned refs;             /* under mutex, once abandoned: the workers
+                                * still running, plus the loop's side */
     int wake_read, wake_write; /* eventfd: the same descriptor twice */
     unsigned threads;
     pthread_t *tids;
 };
+
+static void close_wakeup(executor_t *ex);
+
+static void free_pool(executor_t *ex)
+{
+    close_wakeup(ex);
+    pthread_cond_destroy(&ex->cond);
+    pthread_mutex_destroy(&ex->mutex);
+    free(ex->tids);
+    free(ex);
+}
+
+/* After executor_shutdown(ex, 0), the pool belongs to whoever is still
+ * using it: the last worker to leave frees it. Before, it does nothing. */
+static void release(executor_t *ex)
+{
+    int last;
+
+    pthread_mutex_lock(&ex->mutex);
+    last = ex->abandoned && --ex->refs == 0;
+    pthread_mutex_unlock(&ex->mutex);
+    if (last)
+        free_pool(ex);
+}
 
 /* [executor-wake] */
 static void wake_loop(executor_t *ex)
@@ -67,11 +94,16 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&ex->mutex);
         job->result = job->fn(job->arg);        /* the blocking part */
         pthread_mutex_lock(&ex->mutex);
+        if (ex->abandoned) {         /* nobody will collect it */
+            free(job);
+            continue;
+        }
         job->next = ex->done;
         ex->done = job;
         wake_loop(ex);
     }
     pthread_mutex_unlock(&ex->mutex);
+    release(ex);
     return NULL;
 }
 /* [executor-wake] */
@@ -170,7 +202,7 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
     return ex;
 }
 
-void executor_destroy(executor_t *ex)
+void executor_shutdown(executor_t *ex, int wait)
 {
     job_t *todo;
 
@@ -180,10 +212,18 @@ void executor_destroy(executor_t *ex)
     ex->stopping = 1;
     todo = ex->todo;
     ex->todo = NULL;
+    if (!wait) {
+        ex->abandoned = 1;
+        ex->refs = ex->threads + 1;    /* each worker, and this function */
+    }
     pthread_cond_broadcast(&ex->cond);
     pthread_mutex_unlock(&ex->mutex);
-    for (unsigned i = 0; i < ex->threads; i++)
-        pthread_join(ex->tids[i], NULL);
+    for (unsigned i = 0; i < ex->threads; i++) {
+        if (wait)
+            pthread_join(ex->tids[i], NULL);
+        else
+            pthread_detach(ex->tids[i]);
+    }
     on_wake(ex->loop, ex);            /* finish what the workers did */
     for (job_t *next; todo; todo = next) {
         next = todo->next;
@@ -194,11 +234,15 @@ void executor_destroy(executor_t *ex)
         free(todo);
     }
     loop_remove_reader(ex->loop, ex->wake_read);
-    close_wakeup(ex);
-    pthread_cond_destroy(&ex->cond);
-    pthread_mutex_destroy(&ex->mutex);
-    free(ex->tids);
-    free(ex);
+    if (wait)
+        free_pool(ex);
+    else
+        release(ex);
+}
+
+void executor_destroy(executor_t *ex)
+{
+    executor_shutdown(ex, 1);
 }
 
 future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,

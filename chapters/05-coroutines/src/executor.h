@@ -45,6 +45,24 @@ executor_t *executor_create(loop_t *loop, unsigned threads);
 void executor_destroy(executor_t *ex);
 
 /**
+ * @brief Stop the pool, waiting for the running jobs or not:
+ *        ThreadPoolExecutor.shutdown(wait).
+ *
+ * Either way the Futures of jobs not started are cancelled, the Futures
+ * of jobs done are finished, the loop's reader is removed, and the pool
+ * may no longer be used. With @p wait, this is executor_destroy(). Without
+ * it, the workers still computing are detached rather than joined: each
+ * finishes its job, drops the result, and leaves; the last one frees the
+ * pool. Their jobs' arguments must therefore stay valid (or the process
+ * end, which ends the threads too): cancel the Futures of the running jobs
+ * first, so that nothing on the loop waits for them.
+ *
+ * @param ex a pool, or NULL.
+ * @param wait nonzero to wait for the running jobs.
+ */
+void executor_shutdown(executor_t *ex, int wait);
+
+/**
  * @brief Run @p fn(@p arg) on a worker: `AWAIT(co, executor_submit(ex,
  *        &f->job, fib_job, f))`.
  * @param ex the pool.

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "executor.h"
 #include "task.h"
@@ -97,5 +98,50 @@ Test(executor, a_cancelled_job_result_is_dropped_safely)
     pause_ms(100);                    /* the worker finishes meanwhile */
     loop_run_once(loop);
     executor_destroy(ex);
+    loop_destroy(loop);
+}
+
+/* A job that runs until the test lets it go: it reads one byte. */
+static void *blocked_until_released(void *arg)
+{
+    char byte;
+
+    return (void *)(intptr_t)read(*(int *)arg, &byte, 1);
+}
+
+Test(executor, shutdown_without_wait_leaves_a_running_job_behind)
+{
+    loop_t *loop = loop_create(NULL);
+    executor_t *ex = executor_create(loop, 1);
+    future_t running, queued;
+    static int fds[2];
+
+    cr_assert_not_null(ex);
+    cr_assert_eq(pipe(fds), 0);
+    executor_submit(ex, &running, blocked_until_released, &fds[0]);
+    executor_submit(ex, &queued, slow_double, (void *)3);
+    pause_ms(50);                      /* the only worker is busy now */
+    future_cancel(&running);           /* nothing waits for it any more */
+    executor_shutdown(ex, 0);          /* joining would hang here */
+    cr_assert_eq(future_state(&queued), FUTURE_CANCELLED); /* not started */
+    loop_destroy(loop);
+    cr_assert_eq(write(fds[1], "x", 1), 1);  /* the worker ends, frees it */
+    pause_ms(100);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+Test(executor, shutdown_with_wait_is_destroy)
+{
+    loop_t *loop = loop_create(NULL);
+    executor_t *ex = executor_create(loop, 1);
+    future_t job;
+    void *result = NULL;
+
+    executor_submit(ex, &job, slow_double, (void *)5);
+    pause_ms(10);
+    executor_shutdown(ex, 1);
+    cr_assert_eq(future_result(&job, &result, NULL), FUTURE_OK);
+    cr_assert_eq((intptr_t)result, 10);
     loop_destroy(loop);
 }
