@@ -184,6 +184,7 @@ typedef struct input_frame {
     queue_t *numbers;
     unsigned n;
     waiter_t put;
+    int said_exit;      /* ended by the line `exit`, not by end of input */
 } input_frame_t;
 
 typedef struct answer_frame {
@@ -238,8 +239,12 @@ static int input_body(coro_t *co)
                         strerror(co->err));
             CORO_FAIL(co, co->err);
         }
-        if (co->in == LINE_EOF || parse(f))
+        if (co->in == LINE_EOF)
             break;
+        if (parse(f)) {              /* `exit`: quit now, see main() */
+            f->said_exit = 1;
+            break;
+        }
         if (f->n == UINT32_MAX)
             continue;
         AWAIT(co, queue_put(f->numbers, &f->put, (void *)(uintptr_t)f->n));
@@ -310,8 +315,8 @@ static loop_t *make_loop(void)
     return loop;
 }
 
-/* On `exit` or the end of input, the answers to the lines read before
- * get this long to come; a fib still running then is abandoned. */
+/* On `exit`, the answers to the lines read before get this long to come;
+ * a fib still running then is abandoned. */
 static const double EXIT_GRACE_S = 0.1;
 
 int main(int argc, char **argv)
@@ -363,10 +368,13 @@ int main(int argc, char **argv)
         status = 1;
     task_cancel(input);                  /* stopped early: end it too */
     loop_run_until_complete(loop, task_future(input), NULL, NULL);
-    /* exit: the answers due get a moment, then the answer task (and the
-     * job it awaits) is cancelled, like asyncio.wait_for() */
-    if (status == 0 && !stdout_errno &&
-        wait_for_start(&grace, loop, task_future(answer), EXIT_GRACE_S))
+    /* End of input: every line read gets its answer, as in the earlier
+     * chapters. `exit`: the answers due get a moment, then the answer task
+     * (and the job it awaits) is cancelled, like asyncio.wait_for(). */
+    if (status == 0 && !stdout_errno && !inf->said_exit)
+        loop_run_until_complete(loop, task_future(answer), NULL, NULL);
+    else if (status == 0 && !stdout_errno &&
+             wait_for_start(&grace, loop, task_future(answer), EXIT_GRACE_S))
         loop_run_until_complete(loop, &grace.future, NULL, NULL);
     task_cancel(answer);
     loop_run_until_complete(loop, task_future(answer), NULL, NULL);
