@@ -14,6 +14,7 @@ import os
 import queue
 import re
 import selectors
+import resource
 import signal
 import socket
 import subprocess
@@ -332,3 +333,66 @@ def assert_hellos_between_answers(test, proc, n=42, lines=4, interval=0.05):
                      "hello fell due during each fib (output order: %s): "
                      "the loop answered a whole buffer of lines at once"
                      % order)
+
+
+def rss_kib(pid):
+    """A process's resident memory (VmRSS), in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/%d/status" % pid)
+
+
+def raise_nofile(want):
+    """Raise our soft RLIMIT_NOFILE towards @want (never past the hard
+    limit), so that a test can open that many sockets; return the limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def assert_never_reader_is_bounded(test, srv, bound_kib):
+    """A client sends and never reads. The server must push back (its
+    sends stop being taken within 30 s), keep serving another client,
+    grow by less than @bound_kib of RSS, and hand every byte back, in
+    order, once the client reads again."""
+    warm = connect(srv.port)      # the allocator's first growth is not ours
+    test.assertEqual(exchange(warm, pattern(1 << 20, seed=1)),
+                     pattern(1 << 20, seed=1))
+    warm.close()
+    time.sleep(0.2)
+    before = rss_kib(srv.proc.pid)
+    hog = connect(srv.port)
+    hog.setblocking(False)
+    chunk = pattern(65536, seed=2)
+    sent, stuck_since = bytearray(), None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            sent += chunk[:hog.send(chunk)]
+            stuck_since = None
+        except BlockingIOError:
+            stuck_since = stuck_since or time.monotonic()
+            if time.monotonic() - stuck_since > 1.0:
+                break
+            time.sleep(0.01)
+    test.assertIsNotNone(stuck_since, "the server took %d bytes and never "
+                         "pushed back" % len(sent))
+    other = connect(srv.port)
+    test.assertEqual(exchange(other, pattern(200000, seed=3)),
+                     pattern(200000, seed=3))
+    other.close()
+    grown = rss_kib(srv.proc.pid) - before
+    test.assertLess(grown, bound_kib, "server RSS grew by %d KiB while a "
+                    "client sent %d bytes without reading" % (grown, len(sent)))
+    hog.setblocking(True)
+    hog.settimeout(10)
+    got = bytearray()
+    while len(got) < len(sent):
+        data = hog.recv(1 << 20)
+        test.assertTrue(data, "connection closed early")
+        got += data
+    test.assertTrue(got == sent, "the bytes came back changed or out of order")
+    hog.close()

@@ -23,7 +23,7 @@ import time
 
 from harness import (HELLO_RE, Process, ProgramTest,
                      assert_hellos_between_answers, build, connect, exchange,
-                     for_each_build, pattern, program)
+                     for_each_build, pattern, program, rss_kib)
 
 BACKENDS = ("select", "poll", "epoll")
 
@@ -37,14 +37,6 @@ RSS_BOUND_MIB = 6
 def hellos_between(proc, start, end):
     return sum(1 for when, line in list(proc.out_lines)
                if start <= when <= end and HELLO_RE.match(line))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS in /proc/%d/status" % pid)
 
 
 def many_clients(port, n, size, timeout=60.0):
