@@ -11,6 +11,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 import unittest
 
@@ -357,7 +358,6 @@ class Coroutines(ProgramTest):
         # two threads, so the server's reads and writes never block and
         # its coroutine never has to wait. Fresh connections must still be
         # served, and SIGTERM obeyed, promptly.
-        import threading
         srv = self.start_server()
         greedy = connect(srv.port)
         stop = threading.Event()
@@ -392,9 +392,10 @@ class Coroutines(ProgramTest):
                 self.assertEqual(s.recv(16), b"ping")
                 worst = max(worst, time.monotonic() - start)
                 s.close()
-            # Unbudgeted, a ping waited up to seconds; budgeted, a few
-            # milliseconds. One second is a loaded machine's margin.
-            self.assertLess(worst, 1.0, "a ping waited %.2f s" % worst)
+            # Budgeted, a ping waits a few milliseconds. The bound is wide
+            # (a loaded 2-core machine, a sanitizer build): it catches a
+            # connection that holds the loop for seconds, not a slow one.
+            self.assertLess(worst, 2.0, "a ping waited %.2f s" % worst)
             start = time.monotonic()
             self.stop_server(srv)
             self.assertLess(time.monotonic() - start, 3.0)
