@@ -9,19 +9,26 @@
 #                    against libuv, asyncio, uvloop and Node (bench/c10k.py;
 #                    ARGS=--quick for a shorter run); results: docs/results.md
 #   make exercises   your exercise answers, chapter by chapter
+#   make fuzz        the input parser under clang's libFuzzer, every chapter's
+#                    copy (FUZZ_SECONDS=30 each; make test runs 1 s each)
 #   make all|clean
 #
 # Each target walks the chapters in order and stops at the first failure.
 # Every chapter also stands alone: make -C chapters/01-sync test
 
 # Quiet builds: one short line per compiled file; `make V=1` for full commands.
-ifneq ($(V),1)
+ifeq ($(V),1)
+  Q :=
+  say :=
+else
+  Q := @
+  say = @printf '  %-7s %s\n' '$(1)' '$(2)'
   MAKEFLAGS += --no-print-directory
 endif
 
 CHAPTERS := $(patsubst %/Makefile,%,$(sort $(wildcard chapters/[0-9][0-9]-*/Makefile)))
 
-.PHONY: all test tour bench c10k exercises clean docs deps snippets
+.PHONY: all test tour bench c10k exercises clean docs deps snippets fuzz
 
 all tour exercises: deps
 	@for ch in $(CHAPTERS); do \
@@ -42,17 +49,43 @@ c10k: deps
 clean:
 	@for ch in $(CHAPTERS); do $(MAKE) -C $$ch clean || exit 1; done
 	$(MAKE) -C bench clean
-	rm -rf docs/html docs/doxygen-warnings.log
+	rm -rf docs/html docs/doxygen-warnings.log tests/fuzz/build
 
 test: deps
 	@for ch in $(CHAPTERS); do \
 	  echo "==== $$ch: make test"; \
 	  $(MAKE) -C $$ch test || exit 1; \
 	done
+	@echo "==== fuzz: the input parser, 1 s per chapter"
+	@$(MAKE) fuzz FUZZ_SECONDS=1
 	@echo "==== snippets: code in the text matches the compiled files"
 	python3 tests/snippets.py --check
 	@echo "==== end-to-end tests"
 	python3 tests/run.py
+
+# The input parser (src/input.c, the same in every chapter) under libFuzzer,
+# with AddressSanitizer and UBSan. tests/fuzz/fuzz_input.c checks every
+# answer against a second model of the contract, so a wrong classification
+# fails as surely as a crash. One binary per chapter's copy; a failing input
+# is saved as tests/fuzz/build/<chapter>-crash-*, and the log is printed.
+FUZZ_SECONDS ?= 30
+FUZZ_CHAPTERS := $(patsubst %/src/input.c,%,$(wildcard chapters/[0-9][0-9]-*/src/input.c))
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+tests/fuzz/build/fuzz-input-%: tests/fuzz/fuzz_input.c chapters/%/src/input.c chapters/%/src/input.h chapters/%/src/fib.h
+	$(call say,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -Ichapters/$*/src tests/fuzz/fuzz_input.c chapters/$*/src/input.c -o $@
+
+fuzz: $(foreach ch,$(FUZZ_CHAPTERS),tests/fuzz/build/fuzz-input-$(notdir $(ch)))
+	@for ch in $(notdir $(FUZZ_CHAPTERS)); do \
+	  log=tests/fuzz/build/$$ch.log; \
+	  if tests/fuzz/build/fuzz-input-$$ch -max_total_time=$(FUZZ_SECONDS) -max_len=100 \
+	       -artifact_prefix=tests/fuzz/build/$$ch- > $$log 2>&1; then \
+	    echo "  FUZZ    $$ch/src/input.c: $$(grep -o 'Done [0-9]* runs' $$log | cut -d' ' -f2) inputs in $(FUZZ_SECONDS) s, all classified as the model says"; \
+	  else cat $$log; echo "fuzz: $$ch/src/input.c FAILED (log above; input saved in tests/fuzz/build/)"; exit 1; fi; \
+	done
 
 # Install (or on non-Debian systems, name) whatever is missing.
 deps:
