@@ -98,7 +98,8 @@ DOC_INPUT := README.md $(foreach ch,$(CHAPTERS),$(wildcard $(ch)/CHAPTER.md $(ch
              $(wildcard docs/*.md)
 docs: deps
 	@rm -rf docs/html
-	DOC_INPUT="$(DOC_INPUT)" doxygen docs/Doxyfile 2> docs/doxygen-warnings.log
+	$(call say,DOXYGEN,docs/html)
+	$(Q)DOC_INPUT="$(DOC_INPUT)" doxygen docs/Doxyfile 2> docs/doxygen-warnings.log
 	@if [ -s docs/doxygen-warnings.log ]; then \
 	  echo "Doxygen warnings (they fail the build):"; cat docs/doxygen-warnings.log; exit 1; fi
 	@echo "The book: docs/html/index.html"

@@ -11,9 +11,11 @@
  *
  * Build and run (from the top of the repository; `make fuzz` does this):
  *
+ *   mkdir -p tests/fuzz/build
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -Ichapters/01-sync/src tests/fuzz/fuzz_input.c \
- *       chapters/01-sync/src/input.c -o tests/fuzz/build/fuzz-input
+ *       -fno-sanitize-recover=all -Ichapters/01-sync/src \
+ *       tests/fuzz/fuzz_input.c chapters/01-sync/src/input.c \
+ *       -o tests/fuzz/build/fuzz-input
  *   tests/fuzz/build/fuzz-input -max_total_time=60 -max_len=100
  */
 #include "fib.h"
