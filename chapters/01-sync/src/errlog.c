@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* Room for the drop notice (under 64 bytes even for the largest count) and
+/* Room for the drop notice (under 80 bytes even for the largest count) and
  * one line. */
-#define BUF_MAX (64 + ERRLOG_LINE_MAX)
+#define BUF_MAX (80 + ERRLOG_LINE_MAX)
 
 static int can_write_now(int fd)
 {
@@ -38,9 +38,8 @@ int errlog_printf(errlog_t *log, const char *fmt, ...)
     size_t len = 0;
 
     if (log->dropped > 0)
-        len = (size_t)snprintf(buf, sizeof buf,
-                               "[%lu log lines dropped: stderr was full]\n",
-                               log->dropped);
+        len = (size_t)snprintf(buf, sizeof buf, "[%lu log lines dropped: "
+                               "stderr could not take them]\n", log->dropped);
     /* At most ERRLOG_LINE_MAX - 1 bytes of text, then the newline where
      * vsnprintf() put its NUL: a longer line is cut, not dropped. */
     va_list ap;

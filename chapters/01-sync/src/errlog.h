@@ -34,12 +34,15 @@ typedef struct errlog {
  *        now, without waiting; otherwise drop it and count it.
  *
  * The line is written with one write() call and a newline is added. If
- * lines were dropped before, a line `[N log lines dropped: stderr was
- * full]` goes out first, in the same write().
+ * lines were dropped before, a line `[N log lines dropped: stderr could
+ * not take them]` goes out first, in the same write().
  *
  * @param log the log; its descriptor is never made non-blocking, because
  *        that flag would be shared with every other process writing to
- *        the same terminal or pipe.
+ *        the same terminal or pipe. A pipe whose reader has gone is seen
+ *        by poll() and not written to; a socket in that state raises
+ *        SIGPIPE on write(), so a program logging to one ignores SIGPIPE
+ *        (the echo server does).
  * @param fmt printf() format, without the newline.
  * @return 1 if the line was written, 0 if it was dropped.
  */

@@ -76,7 +76,7 @@ Test(errlog, drops_and_counts_lines_a_full_pipe_cannot_take, .timeout = 10)
     cr_assert_eq(log.dropped, 0);
     size_t n = drain(p[0], buf, sizeof buf);
     static const char want[] =
-        "[3 log lines dropped: stderr was full]\nback\n";
+        "[3 log lines dropped: stderr could not take them]\nback\n";
     cr_assert_eq(n, sizeof want - 1);
     cr_assert_arr_eq(buf, want, n);
     close(p[0]);
