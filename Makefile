@@ -9,6 +9,9 @@
 #                    against libuv, asyncio, uvloop and Node (bench/c10k.py;
 #                    ARGS=--quick for a shorter run); results: docs/results.md
 #   make exercises   your exercise answers, chapter by chapter
+#   make snippets    rewrite the code shown in each CHAPTER.md from the sources
+#   make transcripts rewrite the sample runs shown in each CHAPTER.md from
+#                    real runs (make test checks both)
 #   make all|clean
 #
 # Each target walks the chapters in order and stops at the first failure.
@@ -16,7 +19,7 @@
 
 CHAPTERS := $(patsubst %/Makefile,%,$(sort $(wildcard chapters/[0-9][0-9]-*/Makefile)))
 
-.PHONY: all test tour bench c10k exercises clean docs deps snippets
+.PHONY: all test tour bench c10k exercises clean docs deps snippets transcripts
 
 all tour exercises: deps
 	@for ch in $(CHAPTERS); do \
@@ -46,6 +49,8 @@ test: deps
 	done
 	@echo "==== snippets: code in the text matches the compiled files"
 	python3 tests/snippets.py --check
+	@echo "==== transcripts: the sample runs in the text match real runs"
+	python3 tests/transcripts.py --check
 	@echo "==== end-to-end tests"
 	python3 tests/run.py
 
@@ -69,3 +74,8 @@ docs: deps
 # source files (make test checks that they are up to date).
 snippets:
 	python3 tests/snippets.py --update
+
+# Re-run the sample runs marked in every CHAPTER.md and rewrite those whose
+# output differs (see tests/transcripts.py for the format).
+transcripts:
+	python3 tests/transcripts.py --update
