@@ -3,7 +3,8 @@
 #   make tour        the guided tour: every chapter, narrated, in about a minute
 #   make test        every chapter's unit and exercise tests, then the
 #                    end-to-end tests in tests/ (plain and sanitizer builds)
-#   make docs        the HTML book under docs/html (Doxygen; a warning fails)
+#   make docs        the HTML book under docs/html (Doxygen; a warning or a
+#                    broken link fails)
 #   make bench       every chapter's benchmark, then the C10K comparison
 #   make c10k        the C10K comparison alone: every chapter's echo-server
 #                    against libuv, asyncio, uvloop and Node (bench/c10k.py;
@@ -49,6 +50,8 @@ test: deps
 	done
 	@echo "==== snippets: code in the text matches the compiled files"
 	python3 tests/snippets.py --check
+	@echo "==== links: every relative link and image in the Markdown exists"
+	python3 tests/links.py
 	@echo "==== transcripts: the sample runs in the text match real runs"
 	python3 tests/transcripts.py --check
 	@echo "==== end-to-end tests"
@@ -68,6 +71,7 @@ docs: deps
 	DOC_INPUT="$(DOC_INPUT)" doxygen docs/Doxyfile 2> docs/doxygen-warnings.log
 	@if [ -s docs/doxygen-warnings.log ]; then \
 	  echo "Doxygen warnings (they fail the build):"; cat docs/doxygen-warnings.log; exit 1; fi
+	@python3 tests/links.py --html
 	@echo "The book: docs/html/index.html"
 
 # Rewrite the code blocks of every CHAPTER.md from the marked regions of the
