@@ -50,6 +50,8 @@ test: deps
 	done
 	@echo "==== snippets: code in the text matches the compiled files"
 	python3 tests/snippets.py --check
+	@echo "==== copies: the files a chapter copies unchanged are identical"
+	python3 tests/copies.py
 	@echo "==== links: every relative link and image in the Markdown exists"
 	python3 tests/links.py
 	@echo "==== transcripts: the sample runs in the text match real runs"
