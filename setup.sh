@@ -8,9 +8,10 @@
 # On a system without apt-get it prints the install command to run instead.
 set -eu
 
-# command, pc/pkg-config-name or py/python-module : Debian package
-# (the last four are the peers and the plot of `make bench`: libuv, uvloop,
-# Node and gnuplot)
+# command, pc/pkg-config-name, py/python-module or f/absolute-file : Debian
+# package (nc.openbsd is the client the chapters' text uses, with -N; the
+# last four are the peers and the plot of `make bench`: libuv, uvloop, Node
+# and gnuplot)
 NEEDS="
 cc:build-essential
 make:make
@@ -18,7 +19,9 @@ pkg-config:pkg-config
 pc/criterion:libcriterion-dev
 doxygen:doxygen
 dot:graphviz
+f//usr/share/doxygen-awesome-css/doxygen-awesome.css:doxygen-awesome-css
 python3:python3
+nc.openbsd:netcat-openbsd
 pc/libuv:libuv1-dev
 py/uvloop:python3-uvloop
 node:nodejs
@@ -40,6 +43,7 @@ for need in $NEEDS; do
         py/*) for py in /usr/bin/python3 python3; do
                   "$py" -c "import ${what#py/}" >/dev/null 2>&1 && continue 2
               done ;;
+        f/*)  [ -e "${what#f/}" ] && continue ;;
         *)    command -v "$what" >/dev/null 2>&1 && continue ;;
     esac
     missing="$missing $pkg"
@@ -54,11 +58,14 @@ if ! command -v apt-get >/dev/null 2>&1; then
     echo "setup: this is not a Debian/Ubuntu system, so nothing was installed."
     echo "Install the equivalents of the packages above, for example:"
     echo "  Fedora:  sudo dnf install gcc make pkgconf criterion-devel doxygen graphviz python3 \\"
-    echo "                            libuv-devel python3-uvloop nodejs gnuplot"
+    echo "                            libuv-devel python3-uvloop nodejs gnuplot netcat"
     echo "  Arch:    sudo pacman -S gcc make pkgconf criterion doxygen graphviz python \\"
-    echo "                          libuv python-uvloop nodejs gnuplot"
+    echo "                          libuv python-uvloop nodejs gnuplot openbsd-netcat"
     echo "  macOS:   brew install criterion doxygen graphviz pkg-config python \\"
     echo "                        libuv node gnuplot && python3 -m pip install uvloop"
+    echo "  and, for the HTML book's theme, doxygen-awesome.css and"
+    echo "  doxygen-awesome-sidebar-only.css from"
+    echo "  https://github.com/jothepro/doxygen-awesome-css in /usr/share/doxygen-awesome-css/"
     echo "then run the command again."
     exit 1
 fi
