@@ -18,6 +18,11 @@
 # Each target walks the chapters in order and stops at the first failure.
 # Every chapter also stands alone: make -C chapters/01-sync test
 
+# Quiet builds: one short line per compiled file; `make V=1` for full commands.
+ifneq ($(V),1)
+  MAKEFLAGS += --no-print-directory
+endif
+
 CHAPTERS := $(patsubst %/Makefile,%,$(sort $(wildcard chapters/[0-9][0-9]-*/Makefile)))
 
 .PHONY: all test tour bench c10k exercises clean docs deps snippets transcripts
