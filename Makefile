@@ -9,13 +9,19 @@
 #   make c10k        the C10K comparison alone: every chapter's echo-server
 #                    against libuv, asyncio, uvloop and Node (bench/c10k.py;
 #                    ARGS=--quick for a shorter run); results: docs/results.md
-#   make exercises   your exercise answers, chapter by chapter
+#   make exercises   your exercise answers: one board of every chapter's
+#                    exercises (kind, solved or not); EX=NN-name runs one,
+#                    EX=01-sync/NN-name when several chapters have that name
+#   make hint EX=NN-name   the next hint for that exercise
+#   make grade       the autograder's view: build/grade/summary.json (a score
+#                    per exercise) and each chapter's TAP/XML reports
 #   make snippets    rewrite the code shown in each CHAPTER.md from the sources
 #   make transcripts rewrite the sample runs shown in each CHAPTER.md from
 #                    real runs (make test checks both)
 #   make all|clean
 #
-# Each target walks the chapters in order and stops at the first failure.
+# Each target walks the chapters in order and stops at the first failure
+# (exercises and grade go through every chapter and end with one board).
 # Every chapter also stands alone: make -C chapters/01-sync test
 
 # Quiet builds: one short line per compiled file; `make V=1` for full commands.
@@ -25,12 +31,35 @@ endif
 
 CHAPTERS := $(patsubst %/Makefile,%,$(sort $(wildcard chapters/[0-9][0-9]-*/Makefile)))
 
-.PHONY: all test tour bench c10k exercises clean docs deps snippets transcripts
+.PHONY: all test tour bench c10k exercises hint grade clean docs deps snippets \
+        transcripts
 
-all tour exercises: deps
+all tour: deps
 	@for ch in $(CHAPTERS); do \
 	  $(MAKE) -C $$ch $@ || exit 1; \
 	done
+
+# Exercises: each chapter writes its results as JSON into build/ here, and
+# one board of all of them ends the run. With EX=, the chapter that holds
+# the exercise runs it alone. The runner is the same file in every chapter.
+EX_RUNNER := python3 $(firstword $(CHAPTERS))/exercises/check.py
+
+exercises grade: deps
+ifneq ($(EX),)
+	@found=$$($(EX_RUNNER) find '$(EX)' $(CHAPTERS)) || exit 2; \
+	 $(MAKE) -C $${found%% *} $@ EX=$${found#* }
+else
+	@rm -rf build/$@ && mkdir -p build/$@
+	@for ch in $(CHAPTERS); do \
+	  $(MAKE) -C $$ch $@ EX_QUIET=1 EX_OUT=$(CURDIR)/build/$@/$$(basename $$ch).json || exit 1; \
+	done
+	@$(EX_RUNNER) combine --chapters-dir chapters $(if $(filter grade,$@),--out build/grade/summary.json) \
+	  $$(ls build/$@/*.json 2>/dev/null | grep -v summary.json)
+endif
+
+hint:
+	@found=$$($(EX_RUNNER) find '$(EX)' $(CHAPTERS)) || exit 2; \
+	 $(MAKE) -C $${found%% *} hint EX=$${found#* }
 
 # The chapters' own benchmarks, then the comparison across all of them.
 bench: deps
@@ -46,7 +75,7 @@ c10k: deps
 clean:
 	@for ch in $(CHAPTERS); do $(MAKE) -C $$ch clean || exit 1; done
 	$(MAKE) -C bench clean
-	rm -rf docs/html docs/doxygen-warnings.log
+	rm -rf docs/html docs/doxygen-warnings.log build
 
 test: deps
 	@for ch in $(CHAPTERS); do \
