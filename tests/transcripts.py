@@ -32,10 +32,10 @@ before the comparison (see NORMALISE below): unix timestamps (10 digits
 starting with 1), decimal durations before a unit (`0.002 s`, `1.5 ms`),
 rates (`12.3 MiB/s`, `4000 req/s`), ports after an address
 (`127.0.0.1:8888`) or after the word "port", pointers (`0x7ffd...`) and
-process and thread ids (`==1234==`, `pid=1234`, `tid=1234`,
-`[1] 1234`). Trailing blanks are
-ignored. In an expected line, `...` matches any text within the line, and a
-line holding only `...` matches any number of lines (zero or more).
+process and thread ids (`==1234==`, `pid=1234`, `tid=1234`, `[1] 1234`).
+Trailing blanks are ignored. In an expected line, `...` matches any text
+within the line, and a line holding only `...` matches any number of lines
+(zero or more).
 
 Options (key=value, separated by blanks; quote a value holding blanks
 with '...' as in a shell):
