@@ -6,7 +6,7 @@ from harness import HELLO_RE, ProgramTest, for_each_build, for_each_python
 
 FIB_LINE = r"^fib\((\d+)\) = (\d+)( \([0-9.]+ s\))?$"
 CAP = 45  # FIB_MAX_N; every chapter documents it in --help
-PYTHON_CAP = 35  # the Python versions' cap: CPython's fib is ~50x slower
+PYTHON_CAP = 35  # the Python versions' cap: CPython's fib is 50-100x slower
 
 
 def strip_time(line):
