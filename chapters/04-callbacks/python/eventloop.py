@@ -24,7 +24,6 @@ class Handle:
         self.cancelled = True
 
 
-# [loop]
 class EventLoop:
     def __init__(self, selector=None):
         self._selector = selector or selectors.DefaultSelector()
@@ -69,6 +68,7 @@ class EventLoop:
         while not self._stopping:
             self._run_once()
 
+    # [run-once]
     def _run_once(self):
         # 1. wait for the readers, at most until the earliest timer
         if self._ready or self._stopping:
@@ -88,4 +88,4 @@ class EventLoop:
             handle = self._ready.popleft()
             if not handle.cancelled:
                 handle.callback(*handle.args)
-# [loop]
+    # [run-once]
