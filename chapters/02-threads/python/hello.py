@@ -66,5 +66,8 @@ def lines(stdin):
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: no traceback
+    # Ctrl-C, or a closed stdout, ends the program as it ends the C one:
+    # by the signal, without a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())

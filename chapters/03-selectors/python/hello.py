@@ -45,7 +45,10 @@ def run(sel, interval_s):
         ready = sel.select(0 if lines_waiting else next_hello - now)
         if ready and not lines_waiting:
             # One os.read() per readiness; stdin stays blocking, as in C.
-            lines.feed(os.read(0, 4096))
+            try:
+                lines.feed(os.read(0, 4096))
+            except BlockingIOError:  # another reader made it non-blocking
+                continue             # and took the bytes: wait again
             lines_waiting = True
         if lines_waiting:
             # One line per turn: a due hello goes before the next line.
@@ -60,7 +63,10 @@ def run(sel, interval_s):
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: no traceback
+    # Ctrl-C, or a closed stdout, ends the program as it ends the C one:
+    # by the signal, without a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     interval_s = parse_args("Chapter 03 in Python (selectors): one thread "
                             "waits with a timeout; while fib runs, the "
                             "hellos wait.")

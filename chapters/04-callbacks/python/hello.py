@@ -26,7 +26,10 @@ class Hello:
         self.loop.call_later(self.interval_s, self.say_hello)  # re-arm
 
     def on_input(self):
-        self.lines.feed(os.read(0, 4096))  # one read() per readiness
+        try:
+            self.lines.feed(os.read(0, 4096))  # one read() per readiness
+        except BlockingIOError:  # someone else took the bytes: wait again
+            return
         self.loop.remove_reader(0)         # until this read is answered
         self.answer_next()
 
@@ -60,7 +63,10 @@ def stdin_loop():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: no traceback
+    # Ctrl-C, or a closed stdout, ends the program as it ends the C one:
+    # by the signal, without a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     interval_s = parse_args("Chapter 04 in Python (callbacks): the hello is "
                             "a timer that re-arms itself, input a reader.")
     loop = stdin_loop()
