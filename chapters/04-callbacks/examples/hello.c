@@ -114,7 +114,7 @@ static int answer_line(const char *line, size_t len)
 }
 
 /* [hello-state] */
-/* Everything the two callbacks share. */
+/* Everything the timer and reader callbacks share: their arg. */
 typedef struct hello {
     double interval_s;
     loop_timer_t tick; /* the hello timer, re-armed by say_hello() */
