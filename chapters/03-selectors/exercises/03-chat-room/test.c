@@ -116,13 +116,12 @@ static void take_input(client_t *c)
         if (got > 0) {
             c->len += (size_t)got;
             c->got[c->len] = '\0';
-        } else if (got == 0) {
-            c->eof = 1;
+        } else if (got == 0 || errno == ECONNRESET) {
+            c->eof = 1; /* the room closed its end */
             return;
         } else {
-            cr_assert(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
-                      || errno == ECONNRESET, "read() on %s's end: %s",
-                      c->name, strerror(errno));
+            cr_assert(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR,
+                      "read() on %s's end: %s", c->name, strerror(errno));
             if (errno != EINTR)
                 return;
         }
