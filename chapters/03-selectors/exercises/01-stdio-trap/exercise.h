@@ -30,7 +30,8 @@ msg_reader_t *msg_reader_create(int fd);
 
 /**
  * The selector reported the descriptor readable: make exactly one read()
- * call on it (so that a blocking descriptor cannot block), then call
+ * call on it (so that a blocking descriptor cannot block; only a read()
+ * that a signal interrupted, EINTR, is made again), then call
  * @p cb, in order, for every message whose last byte has now arrived.
  * Bytes of a message not yet complete are kept for the next call.
  *

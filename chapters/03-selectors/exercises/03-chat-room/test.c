@@ -282,7 +282,7 @@ Test(chat, a_client_joining_after_one_left_is_served, .timeout = 60)
     chat_destroy(chat);
 }
 
-/* The line ann sends as number i: 58 bytes with its newline. */
+/* The line ann sends as number i: 48 bytes with its newline. */
 static void line_of(char *out, size_t size, int i)
 {
     snprintf(out, size, "line %05d of a long conversation, bob reads it\n",
@@ -370,8 +370,8 @@ Test(chat, a_client_that_never_reads_stalls_nobody, .timeout = 120)
 Test(chat, a_client_a_little_behind_gets_everything_once_it_reads,
      .timeout = 60)
 {
-    enum { LINES = 600 }; /* about 35 KB: more than the kernel holds for
-                             bob, less than CHAT_OUTPUT_MAX */
+    enum { LINES = 600 }; /* about 32 KB for bob: more than the kernel
+                             holds for him, less than CHAT_OUTPUT_MAX */
     static char text[LINES * 80], want[LINES * 80];
     char line[80];
     size_t len = 0, want_len = 0;
@@ -388,13 +388,13 @@ Test(chat, a_client_a_little_behind_gets_everything_once_it_reads,
     cr_assert_eq(write(a->fd, text, len), (ssize_t)len);
     settle(chat, 300);
     long held = chat_backlog(chat, "bob");
-    cr_assert_neq(held, -1, "bob, who fell about 35 KB behind, is no longer "
+    cr_assert_neq(held, -1, "bob, who fell about 32 KB behind, is no longer "
                   "a member: a client may be dropped only when it falls "
                   "more than CHAT_OUTPUT_MAX (%d) bytes behind; until then "
                   "the room keeps what the kernel does not take",
                   CHAT_OUTPUT_MAX);
     cr_assert_gt(held, 0, "the room holds nothing for bob, who has not read "
-                 "35 KB: did the lines go anywhere?");
+                 "32 KB: did the lines go anywhere?");
     b->reads = 1;
     int all = arrived(chat, b, line);
     held = chat_backlog(chat, "bob");
@@ -506,10 +506,18 @@ Test(chat, chat_step_comes_back_when_nothing_happens, .timeout = 60)
 {
     chat_t *chat = room();
     join(chat, 0, "ann", 0);
-    cr_assert_eq(chat_join(chat, -1, ""), -1, "chat_join() accepted an empty "
-                 "name");
-    cr_assert_eq(errno, EINVAL, "an empty name: errno %d (%s), want EINVAL",
-                 errno, strerror(errno));
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    const char *bad[] = {"", "a-name-of-thirty-three-bytes-long", "two\nlines"};
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        cr_assert_eq(chat_join(chat, sv[1], bad[i]), -1, "chat_join() "
+                     "accepted the name \"%s\"", bad[i]);
+        cr_assert_eq(errno, EINVAL, "a bad name (\"%s\"): errno %d (%s), "
+                     "want EINVAL", bad[i], errno, strerror(errno));
+    }
+    close(sv[0]);
+    close(sv[1]); /* a failed join leaves the socket to the caller */
     double start = now_s();
     step(chat);
     step(chat);
