@@ -159,6 +159,16 @@ static void settle(chat_t *chat, int ms)
         step(chat);
 }
 
+/* How many descriptors this process has open (the test's process: each
+ * Criterion test runs in one of its own). */
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
 static void say(client_t *c, const char *text)
 {
     size_t len = strlen(text);
@@ -190,6 +200,14 @@ Test(chat, a_line_reaches_every_other_client_and_not_the_sender,
     expect_exactly(b, "* cyd joined\nann: hello\n");
     expect_exactly(c, "ann: hello\n");
     chat_destroy(chat);
+    for (int i = 0; i < 3; i++) {
+        char byte;
+        ssize_t got = read(clients[i].fd, &byte, 1);
+        cr_assert(got == 0 || (got < 0 && errno == ECONNRESET), "after "
+                  "chat_destroy(), %s's connection is still open: "
+                  "chat_destroy() closes every member's socket",
+                  clients[i].name);
+    }
 }
 
 Test(chat, lines_in_one_write_and_a_line_in_pieces_all_arrive,
@@ -221,6 +239,7 @@ Test(chat, joins_and_leaves_are_announced, .timeout = 60)
     chat_t *chat = room();
     client_t *a = join(chat, 0, "ann", 0);
     cr_assert_eq(chat_backlog(chat, "ann"), 0);
+    int fds = open_fds();
     client_t *b = join(chat, 1, "bob", 0);
     cr_assert(arrived(chat, a, "* bob joined\n"), "ann was not told that bob "
               "joined (she got: \"%s\")", a->got);
@@ -232,6 +251,10 @@ Test(chat, joins_and_leaves_are_announced, .timeout = 60)
               "closed its end", a->got);
     cr_assert_eq(chat_backlog(chat, "bob"), -1, "bob left, but "
                  "chat_backlog(\"bob\") still finds him");
+    cr_assert_eq(open_fds(), fds, "bob left, but the room did not close "
+                 "its end of his connection (%d descriptors open, %d before "
+                 "he joined): a member who leaves has its socket closed",
+                 open_fds(), fds);
     settle(chat, 100);
     expect_exactly(a, "* bob joined\nbob: bye\n* bob left\n");
     chat_destroy(chat);
