@@ -1,4 +1,4 @@
-/* Exercise 03-chat-room: reference solution. */
+/* Exercise 04-chat-room: reference solution. */
 #include "exercise.h"
 
 #include "selector.h"

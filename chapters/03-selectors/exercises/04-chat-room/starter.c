@@ -1,4 +1,4 @@
-/* Exercise 03-chat-room: your answer. See EXERCISE.md. */
+/* Exercise 04-chat-room: your answer. See EXERCISE.md. */
 #include "exercise.h"
 
 #include "selector.h"

@@ -1,4 +1,4 @@
-/* Tests for exercise 03-chat-room: clients on socketpairs and on TCP
+/* Tests for exercise 04-chat-room: clients on socketpairs and on TCP
  * loopback, driven from this one thread by calling chat_step(). */
 #include "exercise.h"
 #include "guard.h"

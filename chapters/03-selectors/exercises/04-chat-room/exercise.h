@@ -1,5 +1,5 @@
 /*
- * Exercise 03-chat-room: the entry points the tests call. Everything
+ * Exercise 04-chat-room: the entry points the tests call. Everything
  * behind them (the struct, the buffers, the loop) is yours to write, on
  * the chapter's selector (selector.h).
  */
