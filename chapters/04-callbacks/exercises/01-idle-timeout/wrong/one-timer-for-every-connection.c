@@ -1,7 +1,10 @@
-/* Exercise 02-idle-timeout: the reference solution. */
+/* wrong: one static timer serves every connection, so a new connection moves the deadline of the others | expect: one timer shared by all connections */
 #include "exercise.h"
 
 #include <stdlib.h>
+
+static loop_timer_t idle; /* the idle timer (loop_timer_init'ed once) */
+static int idle_ready;
 
 void *idle_echo_factory(void *arg)
 {
@@ -23,7 +26,11 @@ static void idle_connection_made(transport_t *transport, void *state)
 {
     idle_conn_t *c = state;
     c->transport = transport;
-    loop_call_later(transport_loop(transport), &c->idle, IDLE_TIMEOUT_S,
+    if (!idle_ready) {
+        loop_timer_init(&idle);
+        idle_ready = 1;
+    }
+    loop_call_later(transport_loop(transport), &idle, IDLE_TIMEOUT_S,
                     on_idle, c);
 }
 
@@ -32,7 +39,7 @@ static void idle_data_received(transport_t *transport, void *state,
 {
     idle_conn_t *c = state;
     transport_write(transport, data, len);
-    loop_call_later(transport_loop(transport), &c->idle, IDLE_TIMEOUT_S,
+    loop_call_later(transport_loop(transport), &idle, IDLE_TIMEOUT_S,
                     on_idle, c);
 }
 
@@ -40,7 +47,8 @@ static void idle_connection_lost(transport_t *transport, void *state, int err)
 {
     idle_conn_t *c = state;
     (void)err;
-    loop_cancel(transport_loop(transport), &c->idle);
+    if (idle.arg == c) /* only if it is armed for this one */
+        loop_cancel(transport_loop(transport), &idle);
     free(c);
 }
 

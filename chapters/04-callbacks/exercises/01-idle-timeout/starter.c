@@ -1,4 +1,7 @@
-/* Exercise 02-idle-timeout: your answer. See EXERCISE.md. */
+/*
+ * starter.c - exercise 01-idle-timeout: your answer starts here. An echo
+ * protocol without the timeout yet; see EXERCISE.md for what it must do.
+ */
 #include "exercise.h"
 
 #include <stdlib.h>
@@ -12,38 +15,21 @@ void *idle_echo_factory(void *arg)
     return c;
 }
 
-static void on_idle(loop_t *loop, void *arg)
-{
-    idle_conn_t *c = arg;
-    (void)loop;
-    transport_close(c->transport);
-}
-
 static void idle_connection_made(transport_t *transport, void *state)
 {
     idle_conn_t *c = state;
     c->transport = transport;
-    loop_call_later(transport_loop(transport), &c->idle, IDLE_TIMEOUT_S,
-                    on_idle, c);
 }
 
 static void idle_data_received(transport_t *transport, void *state,
                                const char *data, size_t len)
 {
-    /* ---- TODO(exercise): your code here --------------------------------
-     * Echo the bytes, and push the idle deadline back to IDLE_TIMEOUT_S
-     * from now.
-     * ------------------------------------------------------------------- */
     (void)state;
     transport_write(transport, data, len);
 }
 
 static void idle_connection_lost(transport_t *transport, void *state, int err)
 {
-    /* ---- TODO(exercise): your code here --------------------------------
-     * The state is about to be freed. What of it might the loop still
-     * hold on to?
-     * ------------------------------------------------------------------- */
     (void)transport;
     (void)err;
     free(state);
