@@ -3,7 +3,8 @@
 #   make tour        the guided tour: every chapter, narrated, in about a minute
 #   make test        every chapter's unit and exercise tests, then the
 #                    end-to-end tests in tests/ (plain and sanitizer builds)
-#   make docs        the HTML book under docs/html (Doxygen; a warning fails)
+#   make docs        the HTML book under docs/html (Doxygen; a warning or a
+#                    broken link fails)
 #   make bench       every chapter's benchmark, then the C10K comparison
 #   make c10k        the C10K comparison alone: every chapter's echo-server
 #                    against libuv, asyncio, uvloop and Node (bench/c10k.py;
@@ -16,6 +17,9 @@
 #                    per exercise) and each chapter's TAP/XML reports
 #   make fuzz        the input parser under clang's libFuzzer, every chapter's
 #                    copy (FUZZ_SECONDS=30 each; make test runs 1 s each)
+#   make snippets    rewrite the code shown in each CHAPTER.md from the sources
+#   make transcripts rewrite the sample runs shown in each CHAPTER.md from
+#                    real runs (make test checks both)
 #   make all|clean
 #
 # Each target walks the chapters in order and stops at the first failure
@@ -34,7 +38,8 @@ endif
 
 CHAPTERS := $(patsubst %/Makefile,%,$(sort $(wildcard chapters/[0-9][0-9]-*/Makefile)))
 
-.PHONY: all test tour bench c10k exercises hint grade clean docs deps snippets fuzz
+.PHONY: all test tour bench c10k exercises hint grade clean docs deps snippets \
+        transcripts fuzz
 
 all tour: deps
 	@for ch in $(CHAPTERS); do \
@@ -88,6 +93,12 @@ test: deps
 	@$(MAKE) fuzz FUZZ_SECONDS=1
 	@echo "==== snippets: code in the text matches the compiled files"
 	python3 tests/snippets.py --check
+	@echo "==== copies: the files a chapter copies unchanged are identical"
+	python3 tests/copies.py
+	@echo "==== links: every relative link and image in the Markdown exists"
+	python3 tests/links.py
+	@echo "==== transcripts: the sample runs in the text match real runs"
+	python3 tests/transcripts.py --check
 	@echo "==== end-to-end tests"
 	python3 tests/run.py
 
@@ -130,9 +141,15 @@ docs: deps
 	$(Q)DOC_INPUT="$(DOC_INPUT)" doxygen docs/Doxyfile 2> docs/doxygen-warnings.log
 	@if [ -s docs/doxygen-warnings.log ]; then \
 	  echo "Doxygen warnings (they fail the build):"; cat docs/doxygen-warnings.log; exit 1; fi
+	@python3 tests/links.py --html
 	@echo "The book: docs/html/index.html"
 
 # Rewrite the code blocks of every CHAPTER.md from the marked regions of the
 # source files (make test checks that they are up to date).
 snippets:
 	python3 tests/snippets.py --update
+
+# Re-run the sample runs marked in every CHAPTER.md and rewrite those whose
+# output differs (see tests/transcripts.py for the format).
+transcripts:
+	python3 tests/transcripts.py --update

@@ -57,6 +57,8 @@ def build(chapter, variant):
 
 
 def program(chapter, variant, name):
+    if variant == "python":  # a chapter's Python version: python/NAME.py
+        return os.path.join(CHAPTERS_DIR, chapter, "python", name + ".py")
     return os.path.join(build_dir(chapter, variant), name)
 
 
@@ -246,6 +248,20 @@ def for_each_build(base, namespace, chapter_filter=None):
                 "__module__": namespace["__name__"]})
     # The abstract base must not run on its own.
     namespace.pop(base.__name__, None)
+
+
+def for_each_python(base, namespace, name, **attributes):
+    """Like for_each_build, for the chapters that ship a Python version of
+    program @name (chapters/NN-x/python/NAME.py, run as it is): one
+    TestCase each, named like HelloContract_03_selectors_python, with
+    VARIANT "python" and @attributes set on the class."""
+    for chapter in chapters():
+        if not os.path.isfile(program(chapter, "python", name)):
+            continue
+        cls = "%s_%s_python" % (base.__name__, chapter.replace("-", "_"))
+        namespace[cls] = type(cls, (base,), dict(
+            attributes, CHAPTER=chapter, VARIANT="python",
+            __module__=namespace["__name__"]))
 
 
 def connect(port, host="127.0.0.1", timeout=10.0):

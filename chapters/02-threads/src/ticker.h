@@ -1,6 +1,5 @@
 /**
  * @file ticker.h
- * @ingroup ch02
  * @brief A thread that calls a function every interval until told to stop.
  *
  * This is what chapter 02 adds to `hello`: the periodic work moves to its
