@@ -11,7 +11,7 @@ student, a teacher or an autograder wants to know. Run from the chapter:
     check.py check             the project's own check: each exercise passes
                                on solution.c, fails on starter.c, and every
                                wrong/*.c fails with its `expect:` phrase shown
-    check.py grade             TAP, JUnit XML and JSON per exercise, plus
+    check.py grade             TAP and JUnit XML per exercise, plus
                                summary.json, under BUILD/grade/
     check.py combine FILE...   one board from several chapters' JSON results
     check.py find EX CHAPTER... which chapter holds EX (for the top Makefile)
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import xml.etree.ElementTree
 
 TIMEOUT_S = int(os.environ.get("EX_TIMEOUT", "120"))
 JOBS = int(os.environ.get("EX_JOBS", "2"))
@@ -146,25 +147,37 @@ def count_tests(path):
     return sum(int(n) for n in counts) if counts else None
 
 
+def count_passed(xmlfile, tapfile):
+    """Tests passed, from Criterion's JUnit XML report, else from its TAP
+    report. (Its JSON report does not escape quotes in messages.)"""
+    try:
+        tree = xml.etree.ElementTree.parse(xmlfile)
+        return sum(t.get("status") == "PASSED" for t in tree.iter("testcase"))
+    except (OSError, xml.etree.ElementTree.ParseError):
+        pass
+    try:
+        with open(tapfile) as f:
+            return sum(line.startswith("ok ") for line in f)
+    except OSError:
+        return 0
+
+
 def run_tests(path, reports=None, echo=False):
     """Run a Criterion binary, bounded by TIMEOUT_S; a Run.
 
-    reports: a path prefix; the run then also writes PREFIX.tap, .xml and
-    .json (Criterion's own reports). echo: copy the output to our stdout as
-    it comes."""
+    reports: a path prefix; the run then keeps Criterion's reports as
+    PREFIX.tap and PREFIX.xml. echo: copy the output to our stdout as it
+    comes."""
     r = Run()
     r.total = count_tests(path)
-    tmp = None
+    tmpdir = None
     if reports is None:
-        fd, tmp = tempfile.mkstemp(suffix=".json")
-        os.close(fd)
-        jsonfile, extra = tmp, []
-    else:
-        jsonfile = reports + ".json"
-        extra = ["--tap=" + reports + ".tap", "--xml=" + reports + ".xml"]
+        tmpdir = tempfile.mkdtemp(prefix="check-")
+        reports = os.path.join(tmpdir, "report")
+    xmlfile, tapfile = reports + ".xml", reports + ".tap"
     # Its own session, so that a timeout ends Criterion and every test
     # process it started, not only the parent.
-    p = subprocess.Popen([path, "--json=" + jsonfile] + extra,
+    p = subprocess.Popen([path, "--xml=" + xmlfile, "--tap=" + tapfile],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          start_new_session=True)
     chunks = []
@@ -192,13 +205,9 @@ def run_tests(path, reports=None, echo=False):
         r.output += note
         if echo:
             sys.stdout.write(note)
-    try:
-        with open(jsonfile) as f:
-            r.passed = json.load(f).get("passed", 0)
-    except (OSError, ValueError):
-        r.passed = 0
-    if tmp is not None:
-        os.unlink(tmp)
+    r.passed = count_passed(xmlfile, tapfile)
+    if tmpdir is not None:
+        shutil.rmtree(tmpdir)
     return r
 
 
@@ -463,7 +472,7 @@ def cmd_grade(args):
     results = []
     for ex in exercises():
         prefix = os.path.join(out, ex)
-        for suffix in (".tap", ".xml", ".json", ".log"):
+        for suffix in (".tap", ".xml", ".log"):
             if os.path.exists(prefix + suffix):
                 os.unlink(prefix + suffix)
         if not_started(ex):
@@ -491,7 +500,7 @@ def cmd_grade(args):
         res["score"] = round(res["passed"] / res["total"], 3) \
             if res["total"] and res["state"] != "not started" else 0.0
         res["reports"] = {s: prefix + "." + s for s in
-                          ("tap", "xml", "json", "log")
+                          ("tap", "xml", "log")
                           if os.path.exists(prefix + "." + s)}
         results.append(res)
     summary = os.path.join(out, "summary.json")
@@ -499,7 +508,7 @@ def cmd_grade(args):
     write_json(args.json, results, chapter=chapter_name())
     if not args.quiet:
         print_board(results, with_chapter=False)
-        print("Grades: %s (TAP, JUnit XML and JSON per exercise beside it)"
+        print("Grades: %s (TAP and JUnit XML per exercise beside it)"
               % summary)
     return 0
 
