@@ -288,14 +288,14 @@ def board_line(res, chapter=None):
         state += " (%s)" % res["detail"]
     cols = ([chapter] if chapter else []) + [res["exercise"], res["kind"],
                                               state]
-    widths = ([14] if chapter else []) + [28, 13]
+    widths = ([15] if chapter else []) + [28, 14]
     return "  " + "".join(c.ljust(w) for c, w in zip(cols, widths)) + cols[-1]
 
 
 def print_board(results, with_chapter):
     head = (["chapter"] if with_chapter else []) + ["exercise", "kind",
                                                      "state"]
-    widths = ([14] if with_chapter else []) + [28, 13]
+    widths = ([15] if with_chapter else []) + [28, 14]
     print("  " + "".join(c.ljust(w) for c, w in zip(head, widths)) + head[-1])
     for res in results:
         print(board_line(res, res.get("chapter") if with_chapter else None))
@@ -468,13 +468,11 @@ def cmd_check(args):
 
 def cmd_grade(args):
     out = os.path.join(args.build, "grade")
-    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # no report from an older run
+    os.makedirs(out)
     results = []
     for ex in exercises():
         prefix = os.path.join(out, ex)
-        for suffix in (".tap", ".xml", ".log"):
-            if os.path.exists(prefix + suffix):
-                os.unlink(prefix + suffix)
         if not_started(ex):
             # An untouched starter is no submission: it scores 0, whatever
             # its gap happens to pass.
