@@ -392,7 +392,7 @@ def cmd_hint(args):
 # ---- the project's check and the autograder ---------------------------------
 
 def check_one(args, ex, variant):
-    """Run one variant; (ok, one-line result)."""
+    """Run one variant: (as expected?, one-line result, the Run, log)."""
     r = run_tests(binary(args, ex, variant))
     log = save_log(args, ex, variant, r.output)
     what = "%s: %s" % (ex, variant)
@@ -434,6 +434,32 @@ def structure_problems(ex):
     return problems
 
 
+def converted():
+    """True when every exercise of the chapter follows the convention
+    (a **Kind:** line): the chapter-wide rules then apply."""
+    return bool(exercises()) and all(kind(ex) != "-" for ex in exercises())
+
+
+def chapter_problems():
+    """The chapter-wide rules of the convention, once it is converted."""
+    if not converted():
+        return []
+    problems = []
+    kinds = [kind(ex) for ex in exercises()]
+    if not 3 <= len(kinds) <= 5:
+        problems.append("%s: %d exercises; the convention asks for 3 to 5"
+                        % (chapter_name(), len(kinds)))
+    if "from scratch" not in kinds:
+        problems.append("%s: no exercise of kind \"from scratch\""
+                        % chapter_name())
+    unknown = sorted(set(kinds) - {"warm-up", "core", "from scratch"})
+    if unknown:
+        problems.append("%s: unknown kind(s) %s; the kinds are warm-up, core "
+                        "and from scratch" % (chapter_name(),
+                                              ", ".join(unknown)))
+    return problems
+
+
 def cmd_check(args):
     jobs, problems = [], []
     for ex in exercises():
@@ -445,18 +471,25 @@ def cmd_check(args):
                     wrong_header(ex, variant) is None:
                 continue
             jobs.append((ex, variant))
+    problems += chapter_problems()
     for p in problems:
         say("FAIL", p)
     failed = len(problems)
+    guarded = False
     with concurrent.futures.ThreadPoolExecutor(max(1, JOBS)) as pool:
         for ok, line, r, log in pool.map(lambda j: check_one(args, *j), jobs):
             say("ok" if ok else "FAIL", line)
+            guarded |= "wrong/" in line and "TIMED OUT after" in r.output
             if not ok:
                 failed += 1
                 tail = r.output.strip().splitlines()[-12:]
                 for t in tail:
                     print("          | " + t)
                 print("          (whole output: %s)" % log)
+    if converted() and not guarded:
+        say("FAIL", "%s: no wrong answer blocks for ever; one must, to prove "
+            "that guard.h stops it (\"TIMED OUT after\")" % chapter_name())
+        failed += 1
     if failed:
         print("exercises-check: %d problem(s) in %s, listed above"
               % (failed, chapter_name()))
