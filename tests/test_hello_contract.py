@@ -2,7 +2,7 @@
 import re
 import time
 
-from harness import HELLO_RE, ProgramTest, for_each_build
+from harness import HELLO_RE, ProgramTest, for_each_build, sanitizer_report
 
 FIB_LINE = r"^fib\((\d+)\) = (\d+)( \([0-9.]+ s\))?$"
 CAP = 45  # FIB_MAX_N; every chapter documents it in --help
@@ -97,6 +97,21 @@ class HelloContract(ProgramTest):
         p.close_stdin()
         self.assert_exits(p, 0, timeout=3)
         self.assertIn("fib(2) = 1", [strip_time(l) for _, l in p.out_lines])
+
+    def test_the_hello_at_start_survives_input_that_ends_at_once(self):
+        # `hello </dev/null`: end of input comes before anything else. The
+        # hello at start must still be printed, every time; a program that
+        # lets end of input race its first hello loses it in some runs, so
+        # one run proves little and 25 do.
+        runs = 25
+        for i in range(runs):
+            rc, out, err = self.run_quick("hello", "--interval", "60")
+            self.assertIsNone(sanitizer_report(err), err)
+            self.assertEqual(rc, 0, "exit status; stderr:\n" + err)
+            lines = out.splitlines()
+            self.assertTrue(lines and HELLO_RE.match(lines[0]),
+                            "run %d of %d: no hello at start, stdout was %r"
+                            % (i + 1, runs, out))
 
     def test_a_last_line_without_newline_is_answered(self):
         p = self.start("hello", "--interval", "60")

@@ -1,6 +1,5 @@
 /**
  * @file loop.h
- * @ingroup ch04
  * @brief A callback event loop: a ready queue, timers, descriptor
  *        callbacks on chapter 03's selector, and signals as callbacks.
  *

@@ -1,6 +1,5 @@
 /**
  * @file timers.h
- * @ingroup ch05
  * @brief The loop's armed timers, ordered by deadline: one small interface,
  *        two structures, one file each (timers_list.c, timers_heap.c).
  *
