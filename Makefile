@@ -65,7 +65,7 @@ else
 endif
 
 hint:
-	@found=$$($(EX_RUNNER) find '$(EX)' $(CHAPTERS)) || exit 2; \
+	@found=$$($(EX_RUNNER) find '$(if $(EX),$(EX),$(error make hint needs EX=NN-name))' $(CHAPTERS)) || exit 2; \
 	 $(MAKE) -C $${found%% *} hint EX=$${found#* }
 
 # The chapters' own benchmarks, then the comparison across all of them.

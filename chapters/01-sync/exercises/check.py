@@ -11,7 +11,7 @@ student, a teacher or an autograder wants to know. Run from the chapter:
     check.py check             the project's own check: each exercise passes
                                on solution.c, fails on starter.c, and every
                                wrong/*.c fails with its `expect:` phrase shown
-    check.py grade             TAP, JUnit XML and JSON per exercise, plus
+    check.py grade             TAP and JUnit XML per exercise, plus
                                summary.json, under BUILD/grade/
     check.py combine FILE...   one board from several chapters' JSON results
     check.py find EX CHAPTER... which chapter holds EX (for the top Makefile)
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import xml.etree.ElementTree
 
 TIMEOUT_S = int(os.environ.get("EX_TIMEOUT", "120"))
 JOBS = int(os.environ.get("EX_JOBS", "2"))
@@ -146,25 +147,37 @@ def count_tests(path):
     return sum(int(n) for n in counts) if counts else None
 
 
+def count_passed(xmlfile, tapfile):
+    """Tests passed, from Criterion's JUnit XML report, else from its TAP
+    report. (Its JSON report does not escape quotes in messages.)"""
+    try:
+        tree = xml.etree.ElementTree.parse(xmlfile)
+        return sum(t.get("status") == "PASSED" for t in tree.iter("testcase"))
+    except (OSError, xml.etree.ElementTree.ParseError):
+        pass
+    try:
+        with open(tapfile) as f:
+            return sum(line.startswith("ok ") for line in f)
+    except OSError:
+        return 0
+
+
 def run_tests(path, reports=None, echo=False):
     """Run a Criterion binary, bounded by TIMEOUT_S; a Run.
 
-    reports: a path prefix; the run then also writes PREFIX.tap, .xml and
-    .json (Criterion's own reports). echo: copy the output to our stdout as
-    it comes."""
+    reports: a path prefix; the run then keeps Criterion's reports as
+    PREFIX.tap and PREFIX.xml. echo: copy the output to our stdout as it
+    comes."""
     r = Run()
     r.total = count_tests(path)
-    tmp = None
+    tmpdir = None
     if reports is None:
-        fd, tmp = tempfile.mkstemp(suffix=".json")
-        os.close(fd)
-        jsonfile, extra = tmp, []
-    else:
-        jsonfile = reports + ".json"
-        extra = ["--tap=" + reports + ".tap", "--xml=" + reports + ".xml"]
+        tmpdir = tempfile.mkdtemp(prefix="check-")
+        reports = os.path.join(tmpdir, "report")
+    xmlfile, tapfile = reports + ".xml", reports + ".tap"
     # Its own session, so that a timeout ends Criterion and every test
     # process it started, not only the parent.
-    p = subprocess.Popen([path, "--json=" + jsonfile] + extra,
+    p = subprocess.Popen([path, "--xml=" + xmlfile, "--tap=" + tapfile],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          start_new_session=True)
     chunks = []
@@ -192,13 +205,9 @@ def run_tests(path, reports=None, echo=False):
         r.output += note
         if echo:
             sys.stdout.write(note)
-    try:
-        with open(jsonfile) as f:
-            r.passed = json.load(f).get("passed", 0)
-    except (OSError, ValueError):
-        r.passed = 0
-    if tmp is not None:
-        os.unlink(tmp)
+    r.passed = count_passed(xmlfile, tapfile)
+    if tmpdir is not None:
+        shutil.rmtree(tmpdir)
     return r
 
 
@@ -279,14 +288,14 @@ def board_line(res, chapter=None):
         state += " (%s)" % res["detail"]
     cols = ([chapter] if chapter else []) + [res["exercise"], res["kind"],
                                               state]
-    widths = ([14] if chapter else []) + [28, 13]
+    widths = ([15] if chapter else []) + [28, 14]
     return "  " + "".join(c.ljust(w) for c, w in zip(cols, widths)) + cols[-1]
 
 
 def print_board(results, with_chapter):
     head = (["chapter"] if with_chapter else []) + ["exercise", "kind",
                                                      "state"]
-    widths = ([14] if with_chapter else []) + [28, 13]
+    widths = ([15] if with_chapter else []) + [28, 14]
     print("  " + "".join(c.ljust(w) for c, w in zip(head, widths)) + head[-1])
     for res in results:
         print(board_line(res, res.get("chapter") if with_chapter else None))
@@ -383,7 +392,7 @@ def cmd_hint(args):
 # ---- the project's check and the autograder ---------------------------------
 
 def check_one(args, ex, variant):
-    """Run one variant; (ok, one-line result)."""
+    """Run one variant: (as expected?, one-line result, the Run, log)."""
     r = run_tests(binary(args, ex, variant))
     log = save_log(args, ex, variant, r.output)
     what = "%s: %s" % (ex, variant)
@@ -425,6 +434,32 @@ def structure_problems(ex):
     return problems
 
 
+def converted():
+    """True when every exercise of the chapter follows the convention
+    (a **Kind:** line): the chapter-wide rules then apply."""
+    return bool(exercises()) and all(kind(ex) != "-" for ex in exercises())
+
+
+def chapter_problems():
+    """The chapter-wide rules of the convention, once it is converted."""
+    if not converted():
+        return []
+    problems = []
+    kinds = [kind(ex) for ex in exercises()]
+    if not 3 <= len(kinds) <= 5:
+        problems.append("%s: %d exercises; the convention asks for 3 to 5"
+                        % (chapter_name(), len(kinds)))
+    if "from scratch" not in kinds:
+        problems.append("%s: no exercise of kind \"from scratch\""
+                        % chapter_name())
+    unknown = sorted(set(kinds) - {"warm-up", "core", "from scratch"})
+    if unknown:
+        problems.append("%s: unknown kind(s) %s; the kinds are warm-up, core "
+                        "and from scratch" % (chapter_name(),
+                                              ", ".join(unknown)))
+    return problems
+
+
 def cmd_check(args):
     jobs, problems = [], []
     for ex in exercises():
@@ -436,18 +471,25 @@ def cmd_check(args):
                     wrong_header(ex, variant) is None:
                 continue
             jobs.append((ex, variant))
+    problems += chapter_problems()
     for p in problems:
         say("FAIL", p)
     failed = len(problems)
+    guarded = False
     with concurrent.futures.ThreadPoolExecutor(max(1, JOBS)) as pool:
         for ok, line, r, log in pool.map(lambda j: check_one(args, *j), jobs):
             say("ok" if ok else "FAIL", line)
+            guarded |= "wrong/" in line and "TIMED OUT after" in r.output
             if not ok:
                 failed += 1
                 tail = r.output.strip().splitlines()[-12:]
                 for t in tail:
                     print("          | " + t)
                 print("          (whole output: %s)" % log)
+    if converted() and not guarded:
+        say("FAIL", "%s: no wrong answer blocks for ever; one must, to prove "
+            "that guard.h stops it (\"TIMED OUT after\")" % chapter_name())
+        failed += 1
     if failed:
         print("exercises-check: %d problem(s) in %s, listed above"
               % (failed, chapter_name()))
@@ -459,13 +501,11 @@ def cmd_check(args):
 
 def cmd_grade(args):
     out = os.path.join(args.build, "grade")
-    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # no report from an older run
+    os.makedirs(out)
     results = []
     for ex in exercises():
         prefix = os.path.join(out, ex)
-        for suffix in (".tap", ".xml", ".json", ".log"):
-            if os.path.exists(prefix + suffix):
-                os.unlink(prefix + suffix)
         if not_started(ex):
             # An untouched starter is no submission: it scores 0, whatever
             # its gap happens to pass.
@@ -491,7 +531,7 @@ def cmd_grade(args):
         res["score"] = round(res["passed"] / res["total"], 3) \
             if res["total"] and res["state"] != "not started" else 0.0
         res["reports"] = {s: prefix + "." + s for s in
-                          ("tap", "xml", "json", "log")
+                          ("tap", "xml", "log")
                           if os.path.exists(prefix + "." + s)}
         results.append(res)
     summary = os.path.join(out, "summary.json")
@@ -499,7 +539,7 @@ def cmd_grade(args):
     write_json(args.json, results, chapter=chapter_name())
     if not args.quiet:
         print_board(results, with_chapter=False)
-        print("Grades: %s (TAP, JUnit XML and JSON per exercise beside it)"
+        print("Grades: %s (TAP and JUnit XML per exercise beside it)"
               % summary)
     return 0
 
@@ -585,4 +625,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Piped into head or a pager that quits early: end quietly, as cat does.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
