@@ -1,5 +1,5 @@
 /*
- * test.c - the tests of exercise 03-worker-pool.
+ * test.c - the tests of exercise 04-worker-pool.
  *
  * Jobs report what they did through atomics and one mutex of the test's;
  * only the test's own thread asserts. Every wait that a wrong answer could

@@ -1,5 +1,5 @@
 /*
- * solution.c - exercise 03-worker-pool: the reference answer.
+ * solution.c - exercise 04-worker-pool: the reference answer.
  *
  * A ring of jobs under one mutex, two condition variables (room, work),
  * and a flag. Workers run each job with the lock released, so jobs run in

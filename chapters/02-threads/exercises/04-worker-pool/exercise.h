@@ -1,5 +1,5 @@
 /*
- * exercise.h - exercise 03-worker-pool: the entry points the tests call.
+ * exercise.h - exercise 04-worker-pool: the entry points the tests call.
  * Everything else, including what a pool_t holds, is yours to design.
  */
 #ifndef EXERCISE_H

@@ -1,5 +1,5 @@
 /*
- * answer.c - exercise 03-worker-pool: your answer (see EXERCISE.md).
+ * answer.c - exercise 04-worker-pool: your answer (see EXERCISE.md).
  *
  * From scratch: define struct pool and write the four functions of
  * exercise.h. These stubs only compile.
