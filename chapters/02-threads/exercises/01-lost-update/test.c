@@ -50,7 +50,7 @@ static void start_adders(struct adder *a, int count)
 
 static void join_adders(struct adder *a, int count)
 {
-    guard_arm(60, "the adding threads never finished: does every "
+    guard_arm(30, "the adding threads never finished: does every "
                    "tally_add() unlock the mutex it locked?");
     for (int i = 0; i < count; i++)
         pthread_join(a[i].thread, NULL);
@@ -63,7 +63,7 @@ Test(lost_update, one_thread_counts_right)
     long total = -1, adds = -1;
 
     tally_init(&tally);
-    guard_arm(20, "tally_add() or tally_read() never returned, with one "
+    guard_arm(10, "tally_add() or tally_read() never returned, with one "
                   "thread and no one else holding anything: does every "
                   "call unlock the mutex it locked?");
     for (long i = 1; i <= 1000; i++)
@@ -125,7 +125,7 @@ Test(lost_update, a_reader_never_sees_half_an_update)
     start_adders(a, THREADS - 1);
     /* This thread reads while the others add; the assertion waits until
      * they are joined (Criterion asserts only in the test's own thread). */
-    guard_arm(60, "tally_read() never returned while other threads were "
+    guard_arm(30, "tally_read() never returned while other threads were "
                    "adding: does every call unlock the mutex it locked?");
     while (atomic_load(&adders_done) < THREADS - 1) {
         long total, adds;

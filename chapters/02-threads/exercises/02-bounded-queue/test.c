@@ -83,10 +83,11 @@ static void get_now(long want)
                   "wait while the queue is empty");
     int r = bq_get(&q, &got);
     guard_disarm();
-    cr_assert_eq(r, 1, "bq_get() returned %d while the queue held items; it "
-                 "must hand out the oldest one and return 1 (bq_get() "
-                 "returned 0 with items still queued after bq_close()? "
-                 "closing stops new puts, not gets)", r);
+    cr_assert_eq(r, 1, "bq_get() returned %d while the queue still held "
+                 "items; it must hand out the oldest one and return 1. If "
+                 "the queue was closed: it returned 0 with items still "
+                 "queued after bq_close(), which drops them; closing stops "
+                 "new puts, not gets", r);
     cr_assert_eq(got, want, "bq_get() gave %ld, expected %ld: items must come "
                  "out in the order they went in, also after the ring wraps "
                  "around the end of the array", got, want);
@@ -371,7 +372,7 @@ Test(bounded_queue, a_waiting_worker_sleeps_instead_of_spinning)
     double cpu_s = (double)used.tv_sec + (double)used.tv_nsec / 1e9;
     /* A condition variable wait costs microseconds of CPU; a polling loop
      * takes a large share of a core even on a busy machine. */
-    cr_assert_lt(cpu_s, 0.05, "the worker waiting in bq_get() on an empty "
+    cr_assert_lt(cpu_s, 0.02, "the worker waiting in bq_get() on an empty "
                  "queue used %.3f s of CPU in 1 s: it spins instead of "
                  "sleeping in pthread_cond_wait()", cpu_s);
     bq_destroy(&q);
