@@ -1,4 +1,4 @@
-/* wrong: each call locks a mutex of its own (a local variable), so nothing is shared and updates are lost | expect: do all threads lock the same mutex */
+/* wrong: each call locks a mutex of its own (a local variable), so nothing is shared and updates are lost | expect: the same mutex for every thread */
 #include "exercise.h"
 
 void tally_init(tally_t *t)

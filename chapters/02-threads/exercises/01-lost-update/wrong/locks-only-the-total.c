@@ -1,4 +1,4 @@
-/* wrong: only the total is updated under the lock; adds is still a bare load-add-store | expect: updates to adds were lost */
+/* wrong: only the total is updated under the lock; adds is still a bare load-add-store | expect: Are both fields changed in one critical section */
 #include "exercise.h"
 
 void tally_init(tally_t *t)
