@@ -70,7 +70,6 @@ void bq_close(bq_t *q)
 {
     pthread_mutex_lock(&q->lock);
     q->closed = 1;
-    /* Every waiter must see the change, not just one of each kind. */
     pthread_cond_signal(&q->not_full);
     pthread_cond_signal(&q->not_empty);
     pthread_mutex_unlock(&q->lock);

@@ -34,8 +34,6 @@ void bq_destroy(bq_t *q)
 int bq_put(bq_t *q, long item)
 {
     pthread_mutex_lock(&q->lock);
-    /* A loop, not an if: the wait may end spuriously, or another producer
-     * may have taken the slot between the signal and our waking. */
     if (q->count == q->capacity && !q->closed)
         pthread_cond_wait(&q->not_full, &q->lock);
     if (q->closed) {
