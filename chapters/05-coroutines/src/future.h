@@ -39,6 +39,8 @@ typedef enum future_status {
     FUTURE_E_ERROR,     /**< the Future finished with an error */
     FUTURE_E_CANCELLED, /**< the Future was cancelled */
     FUTURE_E_NOMEM,     /**< the loop could not queue a callback */
+    FUTURE_E_TASK,      /**< a Task's outcome was set from outside: only
+                             its coroutine may finish it */
 } future_status_t;
 
 /** @brief A Future; see struct future. */
@@ -81,6 +83,8 @@ struct future {
     future_callback_t *head;    /**< pending callbacks, oldest first */
     future_callback_t *tail;    /**< newest pending callback */
     future_cancel_fn *cancel;   /**< NULL: cancel finishes it at once */
+    int sealed;                 /**< a Task's: only the Task may finish it
+                                     (future_set_* refuse: FUTURE_E_TASK) */
 };
 
 /**
@@ -95,7 +99,8 @@ void future_init(future_t *future, loop_t *loop);
  * @param future a Future.
  * @param result the result (any pointer; integers via intptr_t).
  * @return FUTURE_OK, or FUTURE_E_FINISHED if it had finished already
- *         (nothing changes then).
+ *         (nothing changes then), or FUTURE_E_TASK if it is a Task's (a
+ *         Task's outcome is its coroutine's; asyncio raises here too).
  */
 future_status_t future_set_result(future_t *future, void *result);
 
@@ -104,7 +109,7 @@ future_status_t future_set_result(future_t *future, void *result);
  * @param future a Future.
  * @param error an errno-style code, not 0 (ECANCELED is taken as a
  *        cancellation).
- * @return FUTURE_OK or FUTURE_E_FINISHED.
+ * @return FUTURE_OK, FUTURE_E_FINISHED or FUTURE_E_TASK.
  */
 future_status_t future_set_error(future_t *future, int error);
 
@@ -121,7 +126,8 @@ int future_cancel(future_t *future);
  * @brief Finish as cancelled, whatever the subclass: what its cancel hook
  *        calls once the cancellation has gone through.
  * @param future a Future.
- * @return FUTURE_OK or FUTURE_E_FINISHED.
+ * @return FUTURE_OK, FUTURE_E_FINISHED or FUTURE_E_TASK (a Task is
+ *         cancelled with task_cancel()).
  */
 future_status_t future_set_cancelled(future_t *future);
 
@@ -173,7 +179,9 @@ future_status_t future_add_done_callback(future_t *future,
  * @brief Take back a callback that has not run yet.
  * @param future the Future it was added to.
  * @param record the record; a record already queued on the loop (added
- *        after completion) cannot be taken back.
+ *        after completion) cannot be taken back. It may be taken back
+ *        while the Future is running its callbacks (one of them may do
+ *        it), if its own turn has not come yet.
  * @return 1 if removed, 0 if it was not waiting on @p future.
  */
 int future_remove_done_callback(future_t *future, future_callback_t *record);

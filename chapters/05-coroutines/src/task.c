@@ -41,6 +41,7 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
         return NULL;
     future_init(&t->future, loop);
     t->future.cancel = task_cancel_hook;
+    t->future.sealed = 1;                 /* finished by task_finish only */
     t->coro = (coro_t *)((char *)t + FRAME_OFFSET);
     coro_init(t->coro, fn);
     t->refs = 2;                          /* the caller's and the loop's */
@@ -109,7 +110,11 @@ static void task_finish(task_t *t)
 
     if (future_trace())
         trace(t, co->err ? "finished with an error" : "finished");
-    if (co->err == ECANCELED)
+    t->future.sealed = 0;
+    /* A cancel that came while the coroutine ran and found no await to
+     * interrupt still wins over a plain return (asyncio's _must_cancel):
+     * whoever cancelled is told the Task was cancelled. */
+    if (co->err == ECANCELED || (co->err == 0 && t->cancel_requested))
         future_set_cancelled(&t->future);
     else if (co->err)
         future_set_error(&t->future, co->err);
@@ -148,13 +153,19 @@ static void task_step(loop_t *loop, void *arg)
             return;
         }
         awaited = t->coro->out;           /* 2. it yielded a Future */
-        if (!awaited) {                   /* sleep(0): just go round */
+        if (awaited == &t->future) {
+            /* Awaiting itself would wait for ever (and a cancel would
+             * chase its own tail): refuse at the await, as asyncio does. */
+            if (future_trace())
+                trace(t, "awaits itself: EDEADLK");
+            in = NULL;
+            err = EDEADLK;
+        } else if (!awaited) {            /* sleep(0): just go round */
             t->in = NULL;
             t->in_err = 0;
             schedule_step(t);
             return;
-        }
-        if (!future_done(awaited)) {
+        } else if (!future_done(awaited)) {
             /* 3. hang the wake-up on the Future; 4-5 happen elsewhere */
             t->waiting = awaited;
             future_add_done_callback(awaited, &t->wakeup, task_wakeup, t);
@@ -168,10 +179,11 @@ static void task_step(loop_t *loop, void *arg)
                     t->cancel_requested = 1;
             }
             return;
+        } else {
+            in = NULL;                    /* finished already: go on */
+            err = 0;
+            future_result(awaited, &in, &err);
         }
-        in = NULL;                        /* finished already: go on */
-        err = 0;
-        future_result(awaited, &in, &err);
         if (steps == TASK_STEP_BUDGET) {
             /* Fair share used up: carry the outcome over to a fresh step
              * at the back of the ready queue, as a wake-up would, so the

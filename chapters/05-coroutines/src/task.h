@@ -20,6 +20,11 @@
  *   the loop" (asyncio.sleep(0)).
  * - `CORO_AWAIT_CORO(co, &f->sub)`: run a sub-coroutine in the same Task.
  *
+ * A Task may not await its own Future (directly or from a sub-coroutine):
+ * that would never end, so the await fails at once with EDEADLK (asyncio:
+ * "Task cannot await on itself"). Its outcome is its coroutine's:
+ * future_set_result() and the like on it are refused (FUTURE_E_TASK).
+ *
  * Cancellation (task_cancel(), or future_cancel() on the Task): the Future
  * the Task awaits is cancelled, so the coroutine sees ECANCELED at its
  * current await point (in the innermost sub-coroutine). It may clean up,
@@ -28,7 +33,8 @@
  * the coroutine gets its result at this await and ECANCELED at the next
  * await that suspends, i.e. whose Future is still pending (so a Lock
  * handed over just before is not lost; an await of a finished Future has
- * nothing to cancel and does not suspend). A Task cancelled
+ * nothing to cancel and does not suspend). If the coroutine returns
+ * before any such await, the Task still ends cancelled. A Task cancelled
  * before its first step never runs its body.
  *
  * Memory: task_create() makes one allocation holding the Task and the
@@ -49,6 +55,7 @@
  *        let the loop run once). Python's `await future`.
  */
 #define AWAIT(co, future) CORO_YIELD(co, (future))
+#define AWAIT_CATCH(co, future) CORO_YIELD(co, (future))
 
 /**
  * @brief The most steps a Task takes in a row before it lets the loop run.

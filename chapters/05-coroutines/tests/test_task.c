@@ -401,3 +401,125 @@ Test(task, a_task_that_never_suspends_still_lets_the_loop_run)
     cr_assert_lt(f->i, 100000);
     task_release(t);
 }
+
+/* ---- defects found by restating CPython's own tests (issue 11) -------- */
+
+/* test_cancel_at_end: the coroutine cancels its own Task, then returns a
+ * value without awaiting again: the Task still ends cancelled. */
+typedef struct self_cancel {
+    coro_t co;
+    task_t *self;
+} self_cancel_t;
+
+static int self_cancel_body(coro_t *co)
+{
+    self_cancel_t *f = (self_cancel_t *)co;
+
+    CORO_BEGIN(co);
+    task_cancel(f->self);
+    CORO_RETURN(co, (void *)12);
+    CORO_END(co);
+}
+
+Test(task, a_cancel_requested_while_running_wins_over_the_return_value)
+{
+    self_cancel_t *f;
+    task_t *t = task_create(fx.loop, self_cancel_body, sizeof *f,
+                            (void **)&f);
+
+    f->self = t;
+    fixture_settle(&fx);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    task_release(t);
+}
+
+/* A Task awaiting its own Future, directly or from a sub-coroutine: asyncio
+ * refuses at the await ("Task cannot await on itself"). Here the await
+ * fails with EDEADLK, which then propagates like any error. */
+typedef struct narcissus {
+    coro_t co;
+    task_t *self;
+    int err;
+} narcissus_t;
+
+static int narcissus_body(coro_t *co)
+{
+    narcissus_t *f = (narcissus_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT_CATCH(co, task_future(f->self));
+    f->err = co->err;
+    CORO_FAIL(co, co->err);
+    CORO_END(co);
+}
+
+typedef struct narcissus_outer {
+    coro_t co;
+    narcissus_t sub;
+} narcissus_outer_t;
+
+static int narcissus_outer_body(coro_t *co)
+{
+    narcissus_outer_t *f = (narcissus_outer_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO(co, &f->sub.co);
+    if (co->err)
+        CORO_FAIL(co, co->err);
+    CORO_RETURN(co, (void *)1);
+    CORO_END(co);
+}
+
+Test(task, a_task_awaiting_itself_fails_at_the_await_with_edeadlk)
+{
+    narcissus_t *f;
+    task_t *t = task_create(fx.loop, narcissus_body, sizeof *f, (void **)&f);
+    int err = 0;
+
+    f->self = t;
+    fixture_settle(&fx);
+    cr_assert_eq(f->err, EDEADLK);
+    cr_assert_eq(future_result(task_future(t), NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, EDEADLK);
+    cr_assert_eq(task_cancel(t), 0, "finished: nothing to cancel");
+    task_release(t);
+}
+
+Test(task, a_task_awaiting_itself_from_a_sub_coroutine_fails_too)
+{
+    narcissus_outer_t *f;
+    task_t *t = task_create(fx.loop, narcissus_outer_body, sizeof *f,
+                            (void **)&f);
+    int err = 0;
+
+    coro_init(&f->sub.co, narcissus_body);
+    f->sub.self = t;
+    fixture_settle(&fx);
+    cr_assert_eq(future_result(task_future(t), NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, EDEADLK, "the error propagated up through the outer");
+    task_release(t);
+}
+
+/* A Task's outcome is its coroutine's: setting it from outside is refused
+ * (asyncio: "Task does not support set_result operation"). */
+Test(task, its_outcome_cannot_be_set_from_outside)
+{
+    future_t fut;
+    waiter_co_t *f;
+    task_t *t = task_create(fx.loop, waiter_body, sizeof *f, (void **)&f);
+    void *r = NULL;
+
+    future_init(&fut, fx.loop);
+    f->on = &fut;
+    fixture_settle(&fx);
+    cr_assert_eq(future_set_result(task_future(t), (void *)5), FUTURE_E_TASK);
+    cr_assert_eq(future_set_error(task_future(t), EIO), FUTURE_E_TASK);
+    cr_assert_eq(future_set_cancelled(task_future(t)), FUTURE_E_TASK);
+    cr_assert(!future_done(task_future(t)));
+    future_set_result(&fut, (void *)9);
+    cr_assert_eq(loop_run_until_complete(fx.loop, task_future(t), &r, NULL),
+                 FUTURE_OK);
+    cr_assert_eq((intptr_t)r, 9, "the coroutine's own result");
+    cr_assert_str_neq(future_strerror(FUTURE_E_TASK), "unknown future status");
+    task_release(t);
+}
