@@ -8,8 +8,8 @@
  * awaits them like anything else:
  * @code
  * AWAIT(co, gather_start(&f->all, loop, f->children, 3, f->results));
- * AWAIT(co, wait_for_start(&f->limit, loop, task_future(f->job), 2.0));
- * if (co->err == ETIMEDOUT) ...
+ * AWAIT_CATCH(co, wait_for_start(&f->limit, loop, task_future(f->job), 2.0));
+ * if (co->err == ETIMEDOUT) ...       // caught; any other error: re-raise
  * @endcode
  *
  * Lifetime rule, the same for both: they finish only once nothing they

@@ -96,8 +96,9 @@ typedef struct lock {
 void lock_init(lock_t *lock, loop_t *loop);
 
 /**
- * @brief Acquire: `AWAIT(co, lock_acquire(&l, &f->w))`; afterwards
- *        co->err is 0 (the Lock is yours) or ECANCELED (it is not).
+ * @brief Acquire: `AWAIT(co, lock_acquire(&l, &f->w))`; once past it,
+ *        the Lock is yours (a cancelled wait raises ECANCELED, and then
+ *        it is not).
  * @param lock a Lock.
  * @param w caller storage, not in use.
  * @return the waiter's Future.

@@ -14,11 +14,16 @@
  *
  * Inside a coroutine body run by a Task:
  * - `AWAIT(co, future)`: suspend until @p future finishes. Afterwards
- *   `co->in` is its result and `co->err` 0, or `co->err` is its error
- *   (ECANCELED when it, or this Task, was cancelled). A Future that is
- *   already finished does not suspend. A NULL future means "yield once to
- *   the loop" (asyncio.sleep(0)).
- * - `CORO_AWAIT_CORO(co, &f->sub)`: run a sub-coroutine in the same Task.
+ *   `co->in` is its result. If it failed, or was cancelled, or this Task
+ *   was cancelled meanwhile, the coroutine fails there with that error
+ *   (ECANCELED for a cancellation), and so does every frame above it, up
+ *   to the Task: `await` raising, as in Python (coro.h, ground rule 6). A
+ *   Future that is already finished does not suspend. A NULL future means
+ *   "yield once to the loop" (asyncio.sleep(0)).
+ * - `AWAIT_CATCH(co, future)`: the same, but an error is left in
+ *   `co->err` for the body to handle (`try: await ... except`).
+ * - `CORO_AWAIT_CORO(co, &f->sub)` / `CORO_AWAIT_CORO_CATCH`: run a
+ *   sub-coroutine in the same Task.
  *
  * A Task may not await its own Future (directly or from a sub-coroutine):
  * that would never end, so the await fails at once with EDEADLK (asyncio:
@@ -26,10 +31,11 @@
  * future_set_result() and the like on it are refused (FUTURE_E_TASK).
  *
  * Cancellation (task_cancel(), or future_cancel() on the Task): the Future
- * the Task awaits is cancelled, so the coroutine sees ECANCELED at its
- * current await point (in the innermost sub-coroutine). It may clean up,
- * even await more, and should then CORO_FAIL(co, ECANCELED): whoever awaits
- * the Task then sees it cancelled. If that Future had already finished,
+ * the Task awaits is cancelled, so ECANCELED arrives at its current await
+ * point (in the innermost sub-coroutine) and, through plain AWAITs,
+ * unwinds the whole coroutine: the Task ends cancelled with no code at any
+ * level. A level that must clean up catches it (AWAIT_CATCH), may even
+ * await more, and then re-raises with CORO_FAIL(co, co->err). If that Future had already finished,
  * the coroutine gets its result at this await and ECANCELED at the next
  * await that suspends, i.e. whose Future is still pending (so a Lock
  * handed over just before is not lost; an await of a finished Future has
@@ -55,7 +61,13 @@
  *        let the loop run once). Python's `await future`.
  */
 #define AWAIT(co, future) CORO_YIELD(co, (future))
-#define AWAIT_CATCH(co, future) CORO_YIELD(co, (future))
+
+/**
+ * @brief AWAIT that catches: the Future's error (ECANCELED when it or this
+ *        Task was cancelled) is left in `co->err` instead of failing the
+ *        coroutine. `try: await future` / `except`.
+ */
+#define AWAIT_CATCH(co, future) CORO_YIELD_CATCH(co, (future))
 
 /**
  * @brief The most steps a Task takes in a row before it lets the loop run.

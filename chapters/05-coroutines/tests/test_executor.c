@@ -35,8 +35,6 @@ static int offload_body(coro_t *co)
 
     CORO_BEGIN(co);
     AWAIT(co, executor_submit(f->ex, &f->job, slow_double, (void *)21));
-    if (co->err)
-        CORO_FAIL(co, co->err);
     f->got = (intptr_t)co->in;
     CORO_END(co);
 }

@@ -28,7 +28,7 @@ static int job_body(coro_t *co)
     job_t *f = (job_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, f->delay));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->delay));
     if (co->err) {
         f->cleaned_up = 1;
         CORO_FAIL(co, co->err);
@@ -192,7 +192,7 @@ static int limited_body(coro_t *co)
     limited_t *f = (limited_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, wait_for_start(&f->w, fx.loop, task_future(f->inner), 10));
+    AWAIT_CATCH(co, wait_for_start(&f->w, fx.loop, task_future(f->inner), 10));
     f->err = co->err;
     CORO_FAIL(co, co->err);
     CORO_END(co);

@@ -43,13 +43,17 @@ static int locker_body(coro_t *co)
     locker_t *f = (locker_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, lock_acquire(&the_lock, &f->w));
+    AWAIT_CATCH(co, lock_acquire(&the_lock, &f->w));
     if ((f->err = co->err))
         CORO_FAIL(co, co->err);            /* not ours: nothing to undo */
     note(f->tag);
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, f->hold));
-    note((char)(f->tag - 'a' + 'A'));
+    /* Holding the Lock across an await: catch, so that a cancellation
+     * releases it on the way out (Python's `async with lock`). */
+    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->hold));
     lock_release(&the_lock);
+    if (co->err)
+        CORO_FAIL(co, co->err);
+    note((char)(f->tag - 'a' + 'A'));
     CORO_END(co);
 }
 
@@ -176,9 +180,11 @@ static int limited_body(coro_t *co)
     AWAIT(co, semaphore_acquire(&the_sem, &f->w));
     if (++inside > most_inside)
         most_inside = inside;
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, 0.1));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, 0.1));
     inside--;
-    semaphore_release(&the_sem);
+    semaphore_release(&the_sem);         /* whatever happened: finally */
+    if (co->err)
+        CORO_FAIL(co, co->err);
     CORO_END(co);
 }
 
@@ -220,8 +226,6 @@ static int producer_body(coro_t *co)
     CORO_BEGIN(co);
     for (f->i = 1; f->i <= f->n; f->i++) {
         AWAIT(co, queue_put(&the_queue, &f->w, (void *)(intptr_t)f->i));
-        if (co->err)
-            CORO_FAIL(co, co->err);
         f->puts_done++;
     }
     CORO_END(co);
@@ -242,7 +246,7 @@ static int consumer_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (f->i = 0; f->i < f->n; f->i++) {
-        AWAIT(co, queue_get(&the_queue, &f->w));
+        AWAIT_CATCH(co, queue_get(&the_queue, &f->w));
         if ((f->err = co->err))
             CORO_FAIL(co, co->err);
         f->got[f->i] = (intptr_t)co->in;

@@ -35,7 +35,7 @@ static int napper_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (f->i = 0; f->i < f->times; f->i++) {
-        AWAIT(co, sleep_start(&f->sleep, fx.loop, f->delay));
+        AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->delay));
         if (co->err) {
             f->cleaned_up = 1;                 /* the clean-up part */
             note("!");
@@ -174,7 +174,7 @@ static int waiter_body(coro_t *co)
 
     CORO_BEGIN(co);
     f->steps++;
-    AWAIT(co, f->on);
+    AWAIT_CATCH(co, f->on);
     f->steps++;
     f->got = co->in;
     f->err = co->err;
@@ -259,7 +259,7 @@ static int boss_body(coro_t *co)
     boss_t *f = (boss_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, task_future(f->worker));
+    AWAIT_CATCH(co, task_future(f->worker));
     f->got = co->in;
     f->err = co->err;
     CORO_FAIL(co, co->err);
@@ -316,7 +316,7 @@ static int nest_body(coro_t *co)
     f->sub.tag = "s";
     f->sub.times = 1;
     coro_init(&f->sub.co, napper_body);
-    CORO_AWAIT_CORO(co, &f->sub.co);
+    CORO_AWAIT_CORO_CATCH(co, &f->sub.co);
     if (co->err) {
         f->outer_cleanup = 1;
         CORO_FAIL(co, co->err);
@@ -463,9 +463,7 @@ static int narcissus_outer_body(coro_t *co)
     narcissus_outer_t *f = (narcissus_outer_t *)co;
 
     CORO_BEGIN(co);
-    CORO_AWAIT_CORO(co, &f->sub.co);
-    if (co->err)
-        CORO_FAIL(co, co->err);
+    CORO_AWAIT_CORO(co, &f->sub.co);     /* its EDEADLK raises here */
     CORO_RETURN(co, (void *)1);
     CORO_END(co);
 }
@@ -521,5 +519,173 @@ Test(task, its_outcome_cannot_be_set_from_outside)
                  FUTURE_OK);
     cr_assert_eq((intptr_t)r, 9, "the coroutine's own result");
     cr_assert_str_neq(future_strerror(FUTURE_E_TASK), "unknown future status");
+    task_release(t);
+}
+
+/* ---- errors travel through await (coro.h, ground rule 6) -------------- */
+
+/* Three levels: outer awaits middle awaits inner, inner awaits a Future.
+ * Each level notes when its code after the await runs. `catching` makes
+ * the middle level use the catching form and swallow the error. */
+typedef struct inner_lvl {
+    coro_t co;
+    future_t *on;
+    int after;
+} inner_lvl_t;
+
+typedef struct middle_lvl {
+    coro_t co;
+    inner_lvl_t inner;
+    int catching, caught, after;
+} middle_lvl_t;
+
+typedef struct outer_lvl {
+    coro_t co;
+    middle_lvl_t middle;
+    int after;
+} outer_lvl_t;
+
+static int inner_lvl_body(coro_t *co)
+{
+    inner_lvl_t *f = (inner_lvl_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT(co, f->on);
+    f->after = 1;
+    CORO_RETURN(co, co->in);
+    CORO_END(co);
+}
+
+static int middle_lvl_body(coro_t *co)
+{
+    middle_lvl_t *f = (middle_lvl_t *)co;
+
+    CORO_BEGIN(co);
+    coro_init(&f->inner.co, inner_lvl_body);
+    if (f->catching) {
+        CORO_AWAIT_CORO_CATCH(co, &f->inner.co);
+        f->caught = co->err;
+    } else {
+        CORO_AWAIT_CORO(co, &f->inner.co);
+    }
+    f->after = 1;
+    CORO_RETURN(co, (void *)41);
+    CORO_END(co);
+}
+
+static int outer_lvl_body(coro_t *co)
+{
+    outer_lvl_t *f = (outer_lvl_t *)co;
+
+    CORO_BEGIN(co);
+    coro_init(&f->middle.co, middle_lvl_body);
+    CORO_AWAIT_CORO(co, &f->middle.co);
+    f->after = 1;
+    CORO_RETURN(co, (void *)((intptr_t)co->in + 1));
+    CORO_END(co);
+}
+
+static task_t *levels(future_t *on, int catching, outer_lvl_t **frame)
+{
+    task_t *t = task_create(fx.loop, outer_lvl_body, sizeof **frame,
+                            (void **)frame);
+
+    cr_assert_not_null(t);
+    (*frame)->middle.inner.on = on;
+    (*frame)->middle.catching = catching;
+    return t;
+}
+
+Test(task, an_error_ignored_by_every_level_reaches_the_task)
+{
+    future_t fut;
+    outer_lvl_t *f;
+    task_t *t;
+    int err = 0;
+
+    future_init(&fut, fx.loop);
+    t = levels(&fut, 0, &f);
+    fixture_settle(&fx);
+    future_set_error(&fut, EPIPE);
+    fixture_settle(&fx);
+    cr_assert(!f->middle.inner.after && !f->middle.after && !f->after,
+              "code after a failed await ran");
+    cr_assert_eq(future_result(task_future(t), NULL, &err), FUTURE_E_ERROR,
+                 "the Task reported success with the error dropped");
+    cr_assert_eq(err, EPIPE);
+    task_release(t);
+}
+
+Test(task, the_catching_form_stops_the_error_where_it_is_handled)
+{
+    future_t fut;
+    outer_lvl_t *f;
+    task_t *t;
+    void *r = NULL;
+
+    future_init(&fut, fx.loop);
+    t = levels(&fut, 1, &f);
+    fixture_settle(&fx);
+    future_set_error(&fut, EPIPE);
+    fixture_settle(&fx);
+    cr_assert(!f->middle.inner.after);
+    cr_assert_eq(f->middle.caught, EPIPE);
+    cr_assert(f->middle.after && f->after);
+    cr_assert_eq(future_result(task_future(t), &r, NULL), FUTURE_OK);
+    cr_assert_eq((intptr_t)r, 42);
+    task_release(t);
+}
+
+Test(task, a_result_goes_up_through_every_level)
+{
+    future_t fut;
+    outer_lvl_t *f;
+    task_t *t;
+    void *r = NULL;
+
+    future_init(&fut, fx.loop);
+    t = levels(&fut, 0, &f);
+    fixture_settle(&fx);
+    future_set_result(&fut, (void *)1);
+    fixture_settle(&fx);
+    cr_assert(f->middle.inner.after && f->middle.after && f->after);
+    cr_assert_eq(future_result(task_future(t), &r, NULL), FUTURE_OK);
+    cr_assert_eq((intptr_t)r, 42);
+    task_release(t);
+}
+
+Test(task, a_cancelled_task_unwinds_every_level_with_no_code_in_them)
+{
+    future_t fut;
+    outer_lvl_t *f;
+    task_t *t;
+
+    future_init(&fut, fx.loop);
+    t = levels(&fut, 0, &f);
+    fixture_settle(&fx);
+    cr_assert_eq(task_cancel(t), 1);
+    fixture_settle(&fx);
+    cr_assert_eq(future_state(&fut), FUTURE_CANCELLED);
+    cr_assert(!f->middle.inner.after && !f->middle.after && !f->after);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    task_release(t);
+}
+
+Test(task, a_caught_cancellation_can_be_swallowed)
+{
+    future_t fut;
+    outer_lvl_t *f;
+    task_t *t;
+    void *r = NULL;
+
+    future_init(&fut, fx.loop);
+    t = levels(&fut, 1, &f);
+    fixture_settle(&fx);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert_eq(f->middle.caught, ECANCELED);
+    cr_assert_eq(future_result(task_future(t), &r, NULL), FUTURE_OK,
+                 "handled like `except CancelledError: return 41`");
+    cr_assert_eq((intptr_t)r, 42);
     task_release(t);
 }
