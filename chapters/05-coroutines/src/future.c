@@ -30,6 +30,7 @@ void future_init(future_t *future, loop_t *loop)
     future->head = future->tail = NULL;
     future->cancel = NULL;
     future->sealed = 0;
+    future->retrieved = 0;
 }
 
 static void unlink_record(future_t *f, future_callback_t *r)
@@ -111,9 +112,11 @@ future_state_t future_state(const future_t *future)
     return future->state;
 }
 
-future_status_t future_result(const future_t *future, void **result,
+future_status_t future_result(future_t *future, void **result,
                               int *error)
 {
+    if (future->state != FUTURE_PENDING)
+        future->retrieved = 1;
     switch (future->state) {
     case FUTURE_PENDING:
         return FUTURE_E_PENDING;

@@ -85,6 +85,8 @@ struct future {
     future_cancel_fn *cancel;   /**< NULL: cancel finishes it at once */
     int sealed;                 /**< a Task's: only the Task may finish it
                                      (future_set_* refuse: FUTURE_E_TASK) */
+    int retrieved;              /**< future_result() has read the outcome
+                                     (for "exception never retrieved") */
 };
 
 /**
@@ -146,7 +148,8 @@ int future_done(const future_t *future);
 future_state_t future_state(const future_t *future);
 
 /**
- * @brief Read the outcome.
+ * @brief Read the outcome; once it has finished, this marks it retrieved
+ *        (a Task freed with an error never read says so on stderr).
  * @param future a Future.
  * @param result receives the result when FUTURE_OK (may be NULL).
  * @param error receives the error when FUTURE_E_ERROR, ECANCELED when
@@ -154,7 +157,7 @@ future_state_t future_state(const future_t *future);
  * @return FUTURE_OK, FUTURE_E_ERROR, FUTURE_E_CANCELLED, or
  *         FUTURE_E_PENDING when there is nothing to read yet.
  */
-future_status_t future_result(const future_t *future, void **result,
+future_status_t future_result(future_t *future, void **result,
                               int *error);
 
 /**

@@ -27,16 +27,73 @@ static void trace(const task_t *t, const char *what)
             loop_time(t->future.loop), t->name, t->id, what);
 }
 
+/* The loop's pending Tasks, found again through its destroy hook: what
+ * "Task was destroyed but it is pending" needs (asyncio keeps a weak set
+ * of all tasks for the same purpose). */
+typedef struct registry {
+    loop_hook_t hook;                   /* first: the hook is the registry */
+    task_t *head;
+} registry_t;
+
+static void destroy_pending(loop_t *loop, loop_hook_t *hook)
+{
+    registry_t *reg = (registry_t *)hook;
+
+    (void)loop;
+    /* Unhook every wake-up first: a Task may await another one's Future,
+     * and both are freed below. */
+    for (task_t *t = reg->head; t; t = t->next) {
+        fprintf(stderr, "Task was destroyed but it is pending: %s#%u\n",
+                t->name, t->id);
+        if (t->waiting)
+            future_remove_done_callback(t->waiting, &t->wakeup);
+        t->waiting = NULL;
+    }
+    while (reg->head) {
+        task_t *t = reg->head;
+
+        reg->head = t->next;
+        t->next = t->prev = NULL;
+        task_release(t);                  /* the loop's reference */
+    }
+    free(reg);
+}
+
+static registry_t *registry_of(loop_t *loop)
+{
+    registry_t *reg = (registry_t *)loop_find_destroy_hook(loop,
+                                                           destroy_pending);
+
+    if (!reg && (reg = calloc(1, sizeof *reg)) != NULL)
+        loop_add_destroy_hook(loop, &reg->hook, destroy_pending);
+    return reg;
+}
+
+static void registry_remove(task_t *t)
+{
+    registry_t *reg = registry_of(t->future.loop);
+
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        reg->head = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+}
+
 task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
                     void **frame)
 {
     task_t *t;
+    registry_t *reg;
 
     if (frame_size < sizeof(coro_t)) {
         errno = EINVAL;
         return NULL;
     }
-    t = calloc(1, FRAME_OFFSET + frame_size);
+    reg = registry_of(loop);
+    t = reg ? calloc(1, FRAME_OFFSET + frame_size) : NULL;
     if (!t)
         return NULL;
     future_init(&t->future, loop);
@@ -52,6 +109,10 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
         free(t);
         return NULL;
     }
+    t->next = reg->head;                  /* pending until it finishes */
+    if (reg->head)
+        reg->head->prev = t;
+    reg->head = t;
     *frame = t->coro;
     return t;
 }
@@ -74,8 +135,16 @@ task_t *task_retain(task_t *task)
 
 void task_release(task_t *task)
 {
-    if (task && --task->refs == 0)
+    if (task && --task->refs == 0) {
+        /* The last chance to say that an error went unseen, which would
+         * otherwise vanish without a trace (asyncio says it from the
+         * Future's finaliser). */
+        if (task->future.state == FUTURE_ERROR && !task->future.retrieved)
+            fprintf(stderr, "Task exception was never retrieved: %s#%u: "
+                    "%s\n", task->name, task->id,
+                    strerror(task->future.error));
         free(task);
+    }
 }
 
 /* Queue the Task's next step. The ready queue grows by doubling, so this
@@ -111,6 +180,7 @@ static void task_finish(task_t *t)
     if (future_trace())
         trace(t, co->err ? "finished with an error" : "finished");
     t->future.sealed = 0;
+    registry_remove(t);
     /* A cancel that came while the coroutine ran and found no await to
      * interrupt still wins over a plain return (asyncio's _must_cancel):
      * whoever cancelled is told the Task was cancelled. */

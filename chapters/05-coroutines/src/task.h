@@ -46,7 +46,17 @@
  * Memory: task_create() makes one allocation holding the Task and the
  * coroutine's frame. It is reference-counted: the creator holds one
  * reference (task_release() when done with it) and the loop holds one
- * until the coroutine finishes and the done callbacks have run. No
+ * until the coroutine finishes and the done callbacks have run.
+ *
+ * Two warnings on stderr, as asyncio prints them, for what would otherwise
+ * be lost without a trace:
+ * - `Task exception was never retrieved: NAME#ID: ERROR` when a Task that
+ *   failed is freed and nobody read its outcome (future_result(), an
+ *   await, a gather);
+ * - `Task was destroyed but it is pending: NAME#ID` for each Task still
+ *   pending when its loop is destroyed. The loop's reference is then
+ *   dropped (the frame is freed once the creator's is too); its coroutine
+ *   never runs again. No
  * allocation happens per step: the wake-up record lives in the Task, and
  * the only call per step is loop_call_soon().
  */
@@ -93,6 +103,8 @@ typedef struct task {
     int refs;                 /**< references: creator + loop */
     unsigned id;              /**< for the trace */
     const char *name;         /**< for the trace; static string */
+    struct task *next;        /**< the loop's pending Tasks (private) */
+    struct task *prev;        /**< the loop's pending Tasks (private) */
 } task_t;
 
 /**

@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -688,4 +689,102 @@ Test(task, a_caught_cancellation_can_be_swallowed)
                  "handled like `except CancelledError: return 41`");
     cr_assert_eq((intptr_t)r, 42);
     task_release(t);
+}
+
+/* ---- the two warnings asyncio prints ---------------------------------- */
+
+/* Each test runs in a process of its own (Criterion), so Task ids start
+ * at 1 and the lines are known exactly. */
+typedef struct failer {
+    coro_t co;
+} failer_t;
+
+static int failer_body(coro_t *co)
+{
+    CORO_BEGIN(co);
+    CORO_FAIL(co, EPIPE);
+    CORO_END(co);
+}
+
+Test(task, an_error_nobody_retrieved_is_reported_when_the_task_is_freed,
+     .init = cr_redirect_stderr)
+{
+    failer_t *f;
+    task_t *t;
+
+    fixture_start(&fx);
+    t = task_create(fx.loop, failer_body, sizeof *f, (void **)&f);
+    task_set_name(t, "doomed");
+    fixture_settle(&fx);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_ERROR);
+    task_release(t);                     /* the last reference */
+    fflush(stderr);
+    cr_assert_stderr_eq_str("Task exception was never retrieved: doomed#1: "
+                            "Broken pipe\n");
+}
+
+Test(task, an_error_retrieved_is_not_reported, .init = cr_redirect_stderr)
+{
+    failer_t *f;
+    task_t *t;
+    int err = 0;
+
+    fixture_start(&fx);
+    t = task_create(fx.loop, failer_body, sizeof *f, (void **)&f);
+    fixture_settle(&fx);
+    cr_assert_eq(future_result(task_future(t), NULL, &err), FUTURE_E_ERROR);
+    task_release(t);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("");
+}
+
+Test(task, an_error_awaited_by_another_task_is_retrieved,
+     .init = cr_redirect_stderr)
+{
+    failer_t *f;
+    boss_t *b;
+    task_t *w, *t;
+
+    fixture_start(&fx);
+    w = task_create(fx.loop, failer_body, sizeof *f, (void **)&f);
+    t = task_create(fx.loop, boss_body, sizeof *b, (void **)&b);
+    b->worker = w;
+    task_set_name(w, "worker");
+    task_set_name(t, "boss");
+    fixture_settle(&fx);
+    cr_assert_eq(b->err, EPIPE);
+    task_release(w);
+    task_release(t);                     /* failed too: awaited by nobody */
+    fflush(stderr);
+    cr_assert_stderr_eq_str("Task exception was never retrieved: boss#2: "
+                            "Broken pipe\n",
+                            "the worker's error was read by its awaiter");
+}
+
+Test(task, destroying_a_loop_with_pending_tasks_reports_each_one,
+     .init = cr_redirect_stderr)
+{
+    loop_t *loop = loop_create(NULL);
+    future_t never, other;
+    waiter_co_t *f;
+    task_t *t[2];
+
+    fixture_start(&fx);                  /* for the suite's teardown */
+    cr_assert_not_null(loop);
+    future_init(&never, loop);
+    future_init(&other, loop);
+    for (int i = 0; i < 2; i++) {
+        t[i] = task_create(loop, waiter_body, sizeof *f, (void **)&f);
+        f->on = i ? &other : &never;
+        task_set_name(t[i], i ? "second" : "first");
+    }
+    loop_run_once(loop);                 /* both now wait */
+    for (int i = 0; i < 2; i++)
+        task_release(t[i]);              /* the loop's reference is left */
+    loop_destroy(loop);                  /* ... and dropped here (ASan) */
+    cr_assert_null(never.head, "a wake-up record was left on the Future");
+    cr_assert_null(other.head);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("Task was destroyed but it is pending: second#2\n"
+                            "Task was destroyed but it is pending: first#1\n");
 }
