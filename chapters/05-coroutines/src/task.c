@@ -16,10 +16,12 @@ static unsigned next_id;
 static int task_cancel_hook(future_t *future);
 static void task_step(loop_t *loop, void *arg);
 
-/* The frame follows the Task in the same block, aligned for anything. */
+/* The frame follows the Task in the same block, aligned for anything;
+ * its coro_t is at a fixed offset, so the Task keeps no pointer to it. */
 #define FRAME_OFFSET \
     ((sizeof(task_t) + alignof(max_align_t) - 1) & \
      ~(alignof(max_align_t) - 1))
+#define CORO_OF(t) ((coro_t *)((char *)(t) + FRAME_OFFSET))
 
 static void trace(const task_t *t, const char *what)
 {
@@ -96,9 +98,8 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
     future_init(&t->future, loop);
     t->future.cancel = task_cancel_hook;
     t->future.sealed = 1;                 /* finished by task_finish only */
-    t->coro = (coro_t *)((char *)t + FRAME_OFFSET);
-    memset(t->coro, 0, frame_size);
-    coro_init(t->coro, fn);
+    memset(CORO_OF(t), 0, frame_size);
+    coro_init(CORO_OF(t), fn);
     t->waiting = NULL;
     t->wakeup.future = NULL;
     t->in = NULL;
@@ -117,7 +118,7 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
     t->pending.prev = &reg->all;
     reg->all.next->prev = &t->pending;
     reg->all.next = &t->pending;
-    *frame = t->coro;
+    *frame = CORO_OF(t);
     return t;
 }
 
@@ -179,7 +180,7 @@ static void task_wakeup(future_t *f, void *arg)
 
 static void task_finish(task_t *t)
 {
-    coro_t *co = t->coro;
+    coro_t *co = CORO_OF(t);
 
     if (future_trace())
         trace(t, co->err ? "finished with an error" : "finished");
@@ -208,8 +209,8 @@ static void task_step(loop_t *loop, void *arg)
     (void)loop;
     if (t->cancel_requested && !t->woken) {
         t->cancel_requested = 0;
-        if (t->coro->resume == 0) {       /* never started: never will */
-            t->coro->err = ECANCELED;
+        if (CORO_OF(t)->resume == 0) {    /* never started: never will */
+            CORO_OF(t)->err = ECANCELED;
             task_finish(t);
             return;
         }
@@ -223,11 +224,11 @@ static void task_step(loop_t *loop, void *arg)
         if (future_trace())
             trace(t, "step");
         /* 1, 7. send the value in; the coroutine runs to its next await */
-        if (coro_resume(t->coro, in, err) == CORO_RETURNED) {
+        if (coro_resume(CORO_OF(t), in, err) == CORO_RETURNED) {
             task_finish(t);
             return;
         }
-        awaited = t->coro->out;           /* 2. it yielded a Future */
+        awaited = CORO_OF(t)->out;        /* 2. it yielded a Future */
         if (!awaited) {                   /* sleep(0): just go round */
             t->in = NULL;
             t->in_err = 0;
