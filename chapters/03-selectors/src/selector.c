@@ -197,6 +197,15 @@ int selector_register(selector_t *sel, int fd, unsigned events, void *data)
     return 0;
 }
 
+static void drop(selector_t *sel, int fd, slot_t *key)
+{
+    sel->ops->remove(sel->state, fd, key->events);
+    key->events = 0;
+    key->data = NULL;
+    key->gen++; /* a pending ready entry for fd is now stale */
+    sel->count--;
+}
+
 int selector_modify(selector_t *sel, int fd, unsigned events, void *data)
 {
     slot_t *key = find(sel, fd);
@@ -209,8 +218,17 @@ int selector_modify(selector_t *sel, int fd, unsigned events, void *data)
         return -1;
     }
     if (events != key->events &&
-        sel->ops->modify(sel->state, fd, key->events, events) == -1)
+        sel->ops->modify(sel->state, fd, key->events, events) == -1) {
+        /* The kernel refused (typically ENOENT or EBADF: fd was closed, and
+         * perhaps its number reused, while registered). Keeping the key
+         * would leave a registration that exists only here: "not
+         * registered" from this call, EEXIST from the next register. Drop
+         * it, as Python's selectors do, so the error tells the truth. */
+        int err = errno;
+        drop(sel, fd, key);
+        errno = err;
         return -1;
+    }
     key->events = events;
     key->data = data;
     return 0;
@@ -223,11 +241,7 @@ int selector_unregister(selector_t *sel, int fd)
         errno = ENOENT;
         return -1;
     }
-    sel->ops->remove(sel->state, fd, key->events);
-    key->events = 0;
-    key->data = NULL;
-    key->gen++; /* a pending ready entry for fd is now stale */
-    sel->count--;
+    drop(sel, fd, key);
     return 0;
 }
 

@@ -167,10 +167,12 @@ static int client_body(coro_t *co)
     CORO_BEGIN(co);
     f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (f->fd < 0) {
-        client_done(f, errno);
-        CORO_FAIL(co, errno);
+        client_done(f, errno);           /* counted and said: handled */
+        CORO_RETURN(co, NULL);
     }
-    AWAIT(co, sock_connect(&f->op, f->loop, f->fd,
+    /* Catching forms throughout: any error ends the loop below, and the
+     * socket is closed and the error counted either way. */
+    AWAIT_CATCH(co, sock_connect(&f->op, f->loop, f->fd,
                            (const struct sockaddr *)&f->cfg->addr,
                            sizeof f->cfg->addr));
     while (!co->err && f->sent < f->cfg->bytes) {
@@ -179,10 +181,11 @@ static int client_body(coro_t *co)
             f->chunk = CHUNK;
         for (size_t i = 0; i < f->chunk; i++)
             f->out[i] = (char)pattern(f->k, f->sent + (long)i);
-        AWAIT(co, sock_sendall(&f->op, f->loop, f->fd, f->out, f->chunk));
+        AWAIT_CATCH(co, sock_sendall(&f->op, f->loop, f->fd, f->out,
+                                     f->chunk));
         for (f->got = 0; !co->err && f->got < f->chunk;) {
-            AWAIT(co, sock_recv(&f->op, f->loop, f->fd, f->in + f->got,
-                                f->chunk - f->got));
+            AWAIT_CATCH(co, sock_recv(&f->op, f->loop, f->fd,
+                                      f->in + f->got, f->chunk - f->got));
             if (!co->err && co->in == 0)
                 co->err = ECONNRESET;  /* closed before echoing it all */
             if (!co->err)
@@ -194,9 +197,7 @@ static int client_body(coro_t *co)
             f->sent += (long)f->chunk;
     }
     close(f->fd);
-    client_done(f, co->err);
-    if (co->err)
-        CORO_FAIL(co, co->err);
+    client_done(f, co->err);             /* an error is handled here */
     CORO_RETURN(co, (void *)(intptr_t)f->sent);
     CORO_END(co);
 }

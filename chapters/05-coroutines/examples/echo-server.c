@@ -244,7 +244,9 @@ static int conn_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (;;) {
-        AWAIT(co, sock_readable(&c->sock));  /* idle: no buffer held */
+        /* Catching forms: whatever happens, the socket is closed and the
+         * server told (below the loop), as Python's try/finally would. */
+        AWAIT_CATCH(co, sock_readable(&c->sock)); /* idle: no buffer held */
         if (co->err) {                       /* cancelled, or refused */
             if (co->err != ECANCELED)
                 conn_refused(c->server, co->err);
@@ -255,7 +257,7 @@ static int conn_body(coro_t *co)
             break;                           /* end of input, or reset */
         if (n < 0)
             continue;                        /* nothing after all */
-        AWAIT(co, echo_back(c, (size_t)n));
+        AWAIT_CATCH(co, echo_back(c, (size_t)n));
         free(c->unsent);
         c->unsent = NULL;
         if (co->err)                 /* the client vanished, or cancelled */
@@ -305,7 +307,7 @@ static int accept_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (;;) {
-        AWAIT(co, sock_accept(&f->op, s->loop, s->fd));
+        AWAIT_CATCH(co, sock_accept(&f->op, s->loop, s->fd));
         if (co->err == ECANCELED)
             break;
         if (co->err) {
@@ -316,7 +318,7 @@ static int accept_body(coro_t *co)
                 fprintf(stderr, "echo-server: accept: %s (pausing 0.1 s)\n",
                         strerror(co->err));
             f->backing_off = 1;
-            AWAIT(co, sleep_start(&f->pause, s->loop, 0.1));
+            AWAIT_CATCH(co, sleep_start(&f->pause, s->loop, 0.1));
             if (co->err == ECANCELED)
                 break;
             continue;

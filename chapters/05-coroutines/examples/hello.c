@@ -101,10 +101,14 @@ static double parse_args(int argc, char **argv)
     return interval_s;
 }
 
-/* Standard output failed (a full disk, a closed pipe): the error, 0 while
- * it works. Nothing printed from then on can be seen, so the program stops
- * at once instead of running on until its input ends. Called right after
- * each printf(), before any other call can change errno. */
+/* Standard output failed (a full disk: ENOSPC, an I/O error): the error, 0
+ * while it works. Nothing printed from then on can be seen, so the program
+ * stops at once instead of running on until its input ends. Called right
+ * after each printf(), before any other call can change errno. A pipe
+ * whose reader has gone never gets here: the write raises SIGPIPE, whose
+ * default action ends the program at once (exit status 141 in the shell),
+ * which is the normal Unix behaviour of a filter, as in `hello | head -1`;
+ * SIGPIPE is left at its default on purpose. */
 static int stdout_errno;
 
 static int stdout_failed(loop_t *loop)
@@ -141,10 +145,8 @@ static int hello_body(coro_t *co)
         f->next_s += f->interval_s;
         if (f->next_s < loop_time(f->loop))   /* we were held up: */
             f->next_s = loop_time(f->loop);   /* no burst to catch up */
-        AWAIT(co, sleep_start(&f->sleep, f->loop,
+        AWAIT(co, sleep_start(&f->sleep, f->loop,   /* cancelled: ends */
                               f->next_s - loop_time(f->loop)));
-        if (co->err)                          /* cancelled: we are done */
-            CORO_FAIL(co, co->err);
     }
     CORO_END(co);
 }
@@ -232,8 +234,8 @@ static int input_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (;;) {
-        CORO_AWAIT_CORO(co, line_reader_next(&f->lines));  /* yield from */
-        if (co->err) {
+        CORO_AWAIT_CORO_CATCH(co, line_reader_next(&f->lines));
+        if (co->err) {                /* say what failed, then re-raise */
             if (co->err != ECANCELED)
                 fprintf(stderr, "hello: reading standard input: %s\n",
                         strerror(co->err));
@@ -248,8 +250,6 @@ static int input_body(coro_t *co)
         if (f->n == UINT32_MAX)
             continue;
         AWAIT(co, queue_put(f->numbers, &f->put, (void *)(uintptr_t)f->n));
-        if (co->err)
-            CORO_FAIL(co, co->err);
     }
     AWAIT(co, queue_put(f->numbers, &f->put, NO_MORE_LINES));
     CORO_END(co);
@@ -262,8 +262,6 @@ static int answer_body(coro_t *co)
     CORO_BEGIN(co);
     for (;;) {
         AWAIT(co, queue_get(f->numbers, &f->get));
-        if (co->err)
-            CORO_FAIL(co, co->err);
         if (co->in == NO_MORE_LINES)
             break;
         job.n = (unsigned)(uintptr_t)co->in;
@@ -274,8 +272,6 @@ static int answer_body(coro_t *co)
             fib_on_worker(&job);      /* the loop stops while this runs */
         } else {
             AWAIT(co, f->pending);    /* cancelled at exit: we end here */
-            if (co->err)
-                CORO_FAIL(co, co->err);
         }
         printf("fib(%u) = %" PRIu64 " (%.3f s)\n", job.n, job.value,
                job.seconds);
@@ -288,8 +284,6 @@ static int answer_body(coro_t *co)
              * a turn first, like asyncio.sleep(0), but sleep until the
              * real "now" so that a hello due goes first. */
             AWAIT(co, sleep_start(&f->pause, f->loop, loop_lag_s(f->loop)));
-            if (co->err)
-                CORO_FAIL(co, co->err);
         }
     }
     CORO_END(co);

@@ -47,6 +47,18 @@
  *    does in Python).
  * 5. **Leave through CORO_RETURN, CORO_FAIL or CORO_END**, never a bare
  *    `return`.
+ * 6. **Errors travel up by themselves.** An error that arrives at a
+ *    suspension point (a failed or cancelled Future, a failed
+ *    sub-coroutine, ECANCELED when the Task is cancelled) fails the
+ *    coroutine right there with the same code, and its caller with it, up
+ *    to the Task, which ends with that error (cancelled, for ECANCELED):
+ *    Python's exception propagation. Code that must act on an error (undo,
+ *    release, retry, or look at which one it was) uses the `_CATCH` form
+ *    of that suspension (CORO_YIELD_CATCH, CORO_AWAIT_CORO_CATCH,
+ *    AWAIT_CATCH), tests `co->err`, and re-raises with CORO_FAIL(co,
+ *    co->err) what it does not handle. Holding something across a plain
+ *    await (a Lock, a buffer) leaks it when the await raises: that await
+ *    wants the `_CATCH` form.
  *
  * Stackful coroutines (greenlet, swapcontext, minicoro) give each coroutine
  * its own stack and lift rules 1, 3 and 4, at the price of kilobytes per
@@ -119,8 +131,9 @@ void coro_init(coro_t *co, coro_fn *fn);
  * The value goes to the innermost suspended frame, as `yield from` passes
  * send() through to the sub-generator. When a sub-coroutine finishes, its
  * caller resumes at once with the return value in coro_t::in and the error
- * in coro_t::err, without coming back out here. What the innermost frame
- * yields comes out in @p co->out.
+ * in coro_t::err, without coming back out here (and a caller suspended in
+ * a plain, non-catching form fails in turn with that error: ground rule
+ * 6). What the innermost frame yields comes out in @p co->out.
  *
  * @param co the outermost frame, initialised and not finished.
  * @param in the value the pending CORO_YIELD evaluates to (ignored on the
@@ -144,34 +157,66 @@ int coro_finished(const coro_t *co);
 #define CORO_BEGIN(co) switch ((co)->resume) { case 0:
 
 /* [coro-macros] */
+/*
+ * Every suspension point comes in two forms. The plain one raises: if an
+ * error arrives there (thrown in, or the awaited sub-coroutine failed), the
+ * coroutine fails with that same error at once, and so do the frames that
+ * await it, up to the Task. The _CATCH one hands the error to the body in
+ * `co->err`: it is Python's `try: ... except`, for code that cleans up,
+ * retries or inspects the error.
+ */
+#define CORO_SUSPEND_(co, value, step)                                      \
+        (co)->out = (value);                                                \
+        (co)->resume = __LINE__;                                            \
+        return (step);                                                      \
+    case __LINE__:;
+
+/** @brief Re-raise the error that arrived at a suspension point. */
+#define CORO_RAISE_(co)                                                     \
+        if ((co)->err)                                                      \
+            CORO_FAIL(co, (co)->err)
+
 /**
  * @brief Suspend, handing @p value out (`x = yield value`). When resumed,
- *        the value sent in is in `co->in` and an error thrown in is in
- *        `co->err`.
+ *        the value sent in is in `co->in`; an error thrown in fails this
+ *        coroutine with that error (like an exception raised at `yield`).
  */
 #define CORO_YIELD(co, value)                                               \
     do {                                                                    \
-        (co)->out = (value);                                                \
-        (co)->resume = __LINE__;                                            \
-        return CORO_STEP_YIELD;                                             \
-    case __LINE__:;                                                         \
+        CORO_SUSPEND_(co, value, CORO_STEP_YIELD);                          \
+        CORO_RAISE_(co);                                                    \
+    } while (0)
+
+/**
+ * @brief CORO_YIELD that catches: an error thrown in is left in `co->err`
+ *        for the body to handle (0 when none came).
+ */
+#define CORO_YIELD_CATCH(co, value)                                         \
+    do {                                                                    \
+        CORO_SUSPEND_(co, value, CORO_STEP_YIELD);                          \
     } while (0)
 
 /**
  * @brief Run the sub-coroutine @p sub (an initialised frame, usually a
  *        member of this frame) to its end: Python's `yield from sub` /
  *        `await sub`. What it yields goes straight out to whoever resumes
- *        the outermost frame; when it returns, its value is in `co->in`
- *        and its error in `co->err`.
+ *        the outermost frame; when it returns, its value is in `co->in`.
+ *        If it failed, this coroutine fails with the same error.
  */
 #define CORO_AWAIT_CORO(co, sub)                                            \
     do {                                                                    \
-        (co)->out = (sub);                                                  \
-        (co)->resume = __LINE__;                                            \
-        return CORO_STEP_CALL;                                              \
-    case __LINE__:;                                                         \
+        CORO_SUSPEND_(co, sub, CORO_STEP_CALL);                             \
+        CORO_RAISE_(co);                                                    \
     } while (0)
 
+/**
+ * @brief CORO_AWAIT_CORO that catches: the sub-coroutine's error is left
+ *        in `co->err` (0 if it returned a value, then in `co->in`).
+ */
+#define CORO_AWAIT_CORO_CATCH(co, sub)                                      \
+    do {                                                                    \
+        CORO_SUSPEND_(co, sub, CORO_STEP_CALL);                             \
+    } while (0)
 /* [coro-macros] */
 
 /** @brief Finish with a value and no error (`return value`). */

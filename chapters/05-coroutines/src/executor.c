@@ -22,6 +22,8 @@ typedef struct job {
     void *arg;
     void *result;
     future_t *future;          /* NULL once cancelled (loop thread only) */
+    executor_t *ex;            /* its pool */
+    int cancelled;             /* under ex->mutex: do not start it */
     future_callback_t record;  /* on *future: notices a cancellation */
     struct job *next;
 } job_t;
@@ -91,6 +93,10 @@ static void *worker(void *arg)
             break;
         job = ex->todo;
         ex->todo = job->next;
+        if (job->cancelled) {        /* its Future was cancelled: skip */
+            free(job);
+            continue;
+        }
         pthread_mutex_unlock(&ex->mutex);
         job->result = job->fn(job->arg);        /* the blocking part */
         pthread_mutex_lock(&ex->mutex);
@@ -138,6 +144,11 @@ static void on_cancel(future_t *future, void *arg)
 
     (void)future;
     job->future = NULL;   /* the result, when it comes, goes nowhere */
+    /* And if no worker has taken it yet, none will: asyncio's
+     * run_in_executor does not start a job cancelled before it began. */
+    pthread_mutex_lock(&job->ex->mutex);
+    job->cancelled = 1;
+    pthread_mutex_unlock(&job->ex->mutex);
 }
 
 static int make_wakeup(executor_t *ex)
@@ -259,6 +270,8 @@ future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,
     job->arg = arg;
     job->result = NULL;
     job->future = future;
+    job->ex = ex;
+    job->cancelled = 0;
     job->next = NULL;
     future_add_done_callback(future, &job->record, on_cancel, job);
     pthread_mutex_lock(&ex->mutex);

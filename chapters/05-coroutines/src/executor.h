@@ -10,8 +10,9 @@
  * loop's reader for that descriptor finishes the Futures, on the loop's
  * thread, where their done callbacks can safely run.
  *
- * Cancelling the Future of a job does not stop the job (a thread cannot be
- * interrupted safely); its result is thrown away when it finishes.
+ * Cancelling the Future of a job that a worker has started does not stop
+ * it (a thread cannot be interrupted safely); its result is thrown away
+ * when it finishes. A job cancelled before a worker took it never starts.
  */
 #ifndef EXECUTOR_H
 #define EXECUTOR_H

@@ -29,6 +29,8 @@ void future_init(future_t *future, loop_t *loop)
     future->loop = loop;
     future->head = future->tail = NULL;
     future->cancel = NULL;
+    future->sealed = 0;
+    future->retrieved = 0;
 }
 
 static void unlink_record(future_t *f, future_callback_t *r)
@@ -51,6 +53,8 @@ static future_status_t finish(future_t *f, future_state_t state,
 {
     if (f->state != FUTURE_PENDING)
         return FUTURE_E_FINISHED;
+    if (f->sealed)
+        return FUTURE_E_TASK;
     f->state = state;
     f->result = result;
     f->error = error;
@@ -105,26 +109,29 @@ int future_done(const future_t *future)
 
 future_state_t future_state(const future_t *future)
 {
-    return future->state;
+    return (future_state_t)future->state;
 }
 
-future_status_t future_result(const future_t *future, void **result,
+future_status_t future_result(future_t *future, void **result,
                               int *error)
 {
     switch (future->state) {
     case FUTURE_PENDING:
         return FUTURE_E_PENDING;
     case FUTURE_RESULT:
+        future->retrieved = 1;
         if (result)
             *result = future->result;
         return FUTURE_OK;
     case FUTURE_ERROR:
+        future->retrieved = 1;
         if (error)
             *error = future->error;
         return FUTURE_E_ERROR;
     case FUTURE_CANCELLED:
         break;
     }
+    future->retrieved = 1;
     if (error)
         *error = ECANCELED;
     return FUTURE_E_CANCELLED;
@@ -165,7 +172,12 @@ future_status_t future_add_done_callback(future_t *future,
 
 int future_remove_done_callback(future_t *future, future_callback_t *record)
 {
-    if (future->state != FUTURE_PENDING || record->future != future)
+    /* "Still in the list", not "still pending": finish() walks the list
+     * after the state has changed, and a callback it runs may take back
+     * a record further down (gather does, on its first error). A record
+     * queued by run_late() names the Future but is in no list. */
+    if (record->future != future ||
+        (record->prev == NULL && future->head != record))
         return 0;
     unlink_record(future, record);
     return 1;
@@ -186,6 +198,9 @@ const char *future_strerror(future_status_t status)
         return "the future was cancelled";
     case FUTURE_E_NOMEM:
         return "out of memory queueing a callback";
+    case FUTURE_E_TASK:
+        return "a Task finishes only by its coroutine: its outcome cannot "
+               "be set from outside";
     }
     return "unknown future status";
 }

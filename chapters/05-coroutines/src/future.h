@@ -38,6 +38,8 @@ typedef enum future_status {
     FUTURE_E_ERROR,     /**< the Future finished with an error */
     FUTURE_E_CANCELLED, /**< the Future was cancelled */
     FUTURE_E_NOMEM,     /**< the loop could not queue a callback */
+    FUTURE_E_TASK,      /**< a Task's outcome was set from outside: only
+                             its coroutine may finish it */
 } future_status_t;
 
 /** @brief A Future; see struct future. */
@@ -73,7 +75,12 @@ typedef struct future_callback {
 
 /** @brief A Future; fields are private, use the functions. */
 struct future {
-    future_state_t state;       /**< see ::future_state_t */
+    unsigned char state;        /**< a ::future_state_t (one byte: a Task
+                                     holds several Futures) */
+    unsigned char sealed;       /**< a Task's: only the Task may finish it
+                                     (future_set_* refuse: FUTURE_E_TASK) */
+    unsigned char retrieved;    /**< future_result() has read the outcome
+                                     (for "exception never retrieved") */
     int error;                  /**< the error, when FUTURE_ERROR */
     void *result;               /**< the result, when FUTURE_RESULT */
     loop_t *loop;               /**< where late callbacks are queued */
@@ -94,7 +101,8 @@ void future_init(future_t *future, loop_t *loop);
  * @param future a Future.
  * @param result the result (any pointer; integers via intptr_t).
  * @return FUTURE_OK, or FUTURE_E_FINISHED if it had finished already
- *         (nothing changes then).
+ *         (nothing changes then), or FUTURE_E_TASK if it is a Task's (a
+ *         Task's outcome is its coroutine's; asyncio raises here too).
  */
 future_status_t future_set_result(future_t *future, void *result);
 
@@ -103,7 +111,7 @@ future_status_t future_set_result(future_t *future, void *result);
  * @param future a Future.
  * @param error an errno-style code, not 0 (ECANCELED is taken as a
  *        cancellation).
- * @return FUTURE_OK or FUTURE_E_FINISHED.
+ * @return FUTURE_OK, FUTURE_E_FINISHED or FUTURE_E_TASK.
  */
 future_status_t future_set_error(future_t *future, int error);
 
@@ -120,7 +128,8 @@ int future_cancel(future_t *future);
  * @brief Finish as cancelled, whatever the subclass: what its cancel hook
  *        calls once the cancellation has gone through.
  * @param future a Future.
- * @return FUTURE_OK or FUTURE_E_FINISHED.
+ * @return FUTURE_OK, FUTURE_E_FINISHED or FUTURE_E_TASK (a Task is
+ *         cancelled with task_cancel()).
  */
 future_status_t future_set_cancelled(future_t *future);
 
@@ -139,7 +148,8 @@ int future_done(const future_t *future);
 future_state_t future_state(const future_t *future);
 
 /**
- * @brief Read the outcome.
+ * @brief Read the outcome; once it has finished, this marks it retrieved
+ *        (a Task freed with an error never read says so on stderr).
  * @param future a Future.
  * @param result receives the result when FUTURE_OK (may be NULL).
  * @param error receives the error when FUTURE_E_ERROR, ECANCELED when
@@ -147,7 +157,7 @@ future_state_t future_state(const future_t *future);
  * @return FUTURE_OK, FUTURE_E_ERROR, FUTURE_E_CANCELLED, or
  *         FUTURE_E_PENDING when there is nothing to read yet.
  */
-future_status_t future_result(const future_t *future, void **result,
+future_status_t future_result(future_t *future, void **result,
                               int *error);
 
 /**
@@ -172,7 +182,9 @@ future_status_t future_add_done_callback(future_t *future,
  * @brief Take back a callback that has not run yet.
  * @param future the Future it was added to.
  * @param record the record; a record already queued on the loop (added
- *        after completion) cannot be taken back.
+ *        after completion) cannot be taken back. It may be taken back
+ *        while the Future is running its callbacks (one of them may do
+ *        it), if its own turn has not come yet.
  * @return 1 if removed, 0 if it was not waiting on @p future.
  */
 int future_remove_done_callback(future_t *future, future_callback_t *record);

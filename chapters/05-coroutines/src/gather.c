@@ -50,14 +50,21 @@ static void gather_child_done(future_t *child, void *arg)
 }
 /* [gather-child-done] */
 
+/* Like asyncio (bpo-26923): cancelling succeeds only if some child took
+ * the cancellation. When every child has finished but the gather has not
+ * heard yet (its callback comes later in a child's list), there is
+ * nothing to cancel: refuse, and let the results arrive. */
 static int gather_cancel(future_t *future)
 {
     gather_t *g = (gather_t *)future;
+    int any = 0;
 
     g->cancelling = 1;
     for (size_t k = 0; k < g->n; k++)
-        future_cancel(g->children[k]);
-    return 1;
+        any |= future_cancel(g->children[k]);
+    if (!any)
+        g->cancelling = 0;
+    return any;
 }
 
 future_t *gather_start(gather_t *g, loop_t *loop, future_t **children,
@@ -103,7 +110,10 @@ static void timeout_inner_done(future_t *inner, void *arg)
     int err = 0;
 
     loop_cancel(w->future.loop, &w->timer);
-    if (w->timed_out) {
+    /* Timed out and cancelled: ETIMEDOUT. Work that finished anyway (it
+     * swallowed the cancellation, or failed another way) gives its own
+     * outcome, as in asyncio. */
+    if (w->timed_out && future_state(inner) == FUTURE_CANCELLED) {
         future_set_error(&w->future, ETIMEDOUT);
         return;
     }
@@ -143,6 +153,19 @@ future_t *wait_for_start(timeout_t *w, loop_t *loop, future_t *inner,
     w->inner = inner;
     w->timed_out = 0;
     loop_timer_init(&w->timer);
+    if (timeout_s <= 0) {
+        /* No time at all: asyncio gives what is there or cancels now, so
+         * a Task that has not started never runs a step (a timer would
+         * fire only after the steps already queued). */
+        if (future_done(inner)) {
+            timeout_inner_done(inner, w);
+            return &w->future;
+        }
+        w->timed_out = 1;
+        future_add_done_callback(inner, &w->record, timeout_inner_done, w);
+        future_cancel(inner);
+        return &w->future;
+    }
     if (loop_call_later(loop, &w->timer, timeout_s, timeout_expired, w)) {
         errno = ENOMEM;
         return NULL;

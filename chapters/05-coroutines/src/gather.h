@@ -7,8 +7,8 @@
  * awaits them like anything else:
  * @code
  * AWAIT(co, gather_start(&f->all, loop, f->children, 3, f->results));
- * AWAIT(co, wait_for_start(&f->limit, loop, task_future(f->job), 2.0));
- * if (co->err == ETIMEDOUT) ...
+ * AWAIT_CATCH(co, wait_for_start(&f->limit, loop, task_future(f->job), 2.0));
+ * if (co->err == ETIMEDOUT) ...       // caught; any other error: re-raise
  * @endcode
  *
  * Lifetime rule, the same for both: they finish only once nothing they
@@ -39,7 +39,10 @@ typedef struct gather {
  * Finishes with @p results (result i of child i) when all have results;
  * with the first error (or ECANCELED) as soon as a child fails or is
  * cancelled. Cancelling the gather cancels every child still pending and
- * finishes it, cancelled, when they all have finished.
+ * finishes it, cancelled, when they all have finished; if no child took
+ * the cancellation (all had finished), future_cancel() returns 0 and the
+ * results stand (asyncio, bpo-26923). The same Future may appear more than
+ * once.
  *
  * @param g caller storage, not in use.
  * @param loop the loop.
@@ -67,7 +70,11 @@ typedef struct timeout {
  *
  * If @p inner finishes in time, this finishes the same way. If the
  * deadline passes first, @p inner is cancelled and, once it has finished
- * (a Task may run clean-up code first), this fails with ETIMEDOUT.
+ * (a Task may run clean-up code first), this fails with ETIMEDOUT; if
+ * @p inner ended another way after all (its clean-up returned a value or
+ * failed), that outcome is passed on instead, as asyncio does. A timeout
+ * of 0 or less decides at once: the outcome of a finished @p inner, else
+ * @p inner is cancelled now (a Task that has not started never will).
  * Cancelling this cancels @p inner.
  *
  * @param w caller storage, not in use.

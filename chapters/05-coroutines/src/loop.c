@@ -76,6 +76,7 @@ struct loop {
     uint64_t iteration;
     int wake[2];           /* the self-pipe; -1 until a signal handler */
     struct signal_entry signals[SIGNALS_MAX];
+    loop_hook_t *hooks;    /* run last by loop_destroy(), newest first */
 };
 
 /* What the C signal handler touches, and nothing else: the flags and the
@@ -647,6 +648,30 @@ void loop_destroy(loop_t *loop)
     ready_deinit(&loop->ready);
     timers_deinit(&loop->timers);
     selector_destroy(loop->sel);
+    /* The layers built on the loop clean up last, once nothing the loop
+     * holds can point into what they free (a Task's frame holds timers). */
+    while (loop->hooks) {
+        loop_hook_t *hook = loop->hooks;
+
+        loop->hooks = hook->next;
+        hook->fn(loop, hook);
+    }
     free(loop->fds);
     free(loop);
+}
+
+void loop_add_destroy_hook(loop_t *loop, loop_hook_t *hook, loop_hook_fn *fn)
+{
+    hook->fn = fn;
+    hook->next = loop->hooks;
+    loop->hooks = hook;
+}
+
+loop_hook_t *loop_find_destroy_hook(const loop_t *loop, loop_hook_fn *fn)
+{
+    for (loop_hook_t *hook = loop->hooks; hook; hook = hook->next) {
+        if (hook->fn == fn)
+            return hook;
+    }
+    return NULL;
 }

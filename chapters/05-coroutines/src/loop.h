@@ -114,9 +114,50 @@ loop_t *loop_create(const loop_options_t *options);
  *        run), descriptor registrations (the descriptors stay open: they
  *        are the caller's), signal handlers (restored to what they were).
  *        Armed timers are disarmed; their storage is the caller's.
+ *        Last, the destroy hooks run (see loop_add_destroy_hook()).
  * @param loop a loop that is not running, or NULL.
  */
 void loop_destroy(loop_t *loop);
+
+/** @brief A destroy hook; see struct loop_hook. */
+typedef struct loop_hook loop_hook_t;
+
+/**
+ * @brief What a destroy hook calls.
+ * @param loop the loop being destroyed: its callbacks are dropped and its
+ *        timers disarmed already; only loop_time() may still be called.
+ * @param hook the hook (it may free it).
+ */
+typedef void loop_hook_fn(loop_t *loop, loop_hook_t *hook);
+
+/**
+ * @brief Clean-up that loop_destroy() runs for a layer built on the loop
+ *        (chapter 05's Tasks report and free the ones still pending):
+ *        caller storage, usually the first member of that layer's own
+ *        per-loop struct.
+ */
+struct loop_hook {
+    loop_hook_fn *fn;  /**< what to call */
+    loop_hook_t *next; /**< list link (private) */
+};
+
+/**
+ * @brief Have loop_destroy() call @p fn(loop, hook), after everything
+ *        else and before the loop is freed; hooks run newest first.
+ * @param loop a loop.
+ * @param hook caller storage, not in use; valid until it is called.
+ * @param fn the function.
+ */
+void loop_add_destroy_hook(loop_t *loop, loop_hook_t *hook, loop_hook_fn *fn);
+
+/**
+ * @brief The hook added with @p fn, so that a layer finds its per-loop
+ *        state again.
+ * @param loop a loop.
+ * @param fn the function it was added with.
+ * @return the hook, or NULL.
+ */
+loop_hook_t *loop_find_destroy_hook(const loop_t *loop, loop_hook_fn *fn);
 
 /**
  * @brief Which selector backend the loop uses (never SELECTOR_DEFAULT).

@@ -231,8 +231,6 @@ static int read_line_body(coro_t *co)
         if (r->eof)
             CORO_RETURN(co, LINE_EOF);
         AWAIT(co, fd_wait_readable(&r->op, r->loop, r->fd));
-        if (co->err)
-            CORO_FAIL(co, co->err);
         got = linebuf_read(&r->buf, r->fd);    /* one read(): no block */
         if (got == 0)
             r->eof = 1;

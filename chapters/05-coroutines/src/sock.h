@@ -178,7 +178,8 @@ void line_reader_init(line_reader_t *r, loop_t *loop, int fd);
  *
  * Then `co->in` is the line's length, with the line in the reader's
  * @c line (see linebuf_next() for what is kept of a very long line), or
- * ::LINE_EOF at end of input; or `co->err` is the read's error.
+ * ::LINE_EOF at end of input. A read error fails it, and so the awaiting
+ * coroutine too (use CORO_AWAIT_CORO_CATCH to handle it).
  *
  * @param r a reader.
  * @return the frame to await.

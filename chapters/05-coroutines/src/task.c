@@ -16,10 +16,12 @@ static unsigned next_id;
 static int task_cancel_hook(future_t *future);
 static void task_step(loop_t *loop, void *arg);
 
-/* The frame follows the Task in the same block, aligned for anything. */
+/* The frame follows the Task in the same block, aligned for anything;
+ * its coro_t is at a fixed offset, so the Task keeps no pointer to it. */
 #define FRAME_OFFSET \
     ((sizeof(task_t) + alignof(max_align_t) - 1) & \
      ~(alignof(max_align_t) - 1))
+#define CORO_OF(t) ((coro_t *)((char *)(t) + FRAME_OFFSET))
 
 static void trace(const task_t *t, const char *what)
 {
@@ -27,22 +29,83 @@ static void trace(const task_t *t, const char *what)
             loop_time(t->future.loop), t->name, t->id, what);
 }
 
+/* The loop's pending Tasks, found again through its destroy hook: what
+ * "Task was destroyed but it is pending" needs (asyncio keeps a weak set
+ * of all tasks for the same purpose). A circular list around a sentinel,
+ * so that a finishing Task unlinks itself without looking the list up. */
+typedef struct registry {
+    loop_hook_t hook;                   /* first: the hook is the registry */
+    struct task_link all;               /* the sentinel */
+} registry_t;
+
+#define TASK_OF(link) \
+    ((task_t *)((char *)(link) - offsetof(task_t, pending)))
+
+static void destroy_pending(loop_t *loop, loop_hook_t *hook)
+{
+    registry_t *reg = (registry_t *)hook;
+
+    (void)loop;
+    /* Unhook every wake-up first: a Task may await another one's Future,
+     * and both are freed below. */
+    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next) {
+        task_t *t = TASK_OF(l);
+
+        fprintf(stderr, "Task was destroyed but it is pending: %s#%u\n",
+                t->name, t->id);
+        if (t->waiting)
+            future_remove_done_callback(t->waiting, &t->wakeup);
+        t->waiting = NULL;
+    }
+    while (reg->all.next != &reg->all) {
+        struct task_link *l = reg->all.next;
+
+        reg->all.next = l->next;
+        l->next = l->prev = l;
+        task_release(TASK_OF(l));         /* the loop's reference */
+    }
+    free(reg);
+}
+
+static registry_t *registry_of(loop_t *loop)
+{
+    registry_t *reg = (registry_t *)loop_find_destroy_hook(loop,
+                                                           destroy_pending);
+
+    if (!reg && (reg = malloc(sizeof *reg)) != NULL) {
+        reg->all.next = reg->all.prev = &reg->all;
+        loop_add_destroy_hook(loop, &reg->hook, destroy_pending);
+    }
+    return reg;
+}
+
 task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
                     void **frame)
 {
     task_t *t;
+    registry_t *reg;
 
     if (frame_size < sizeof(coro_t)) {
         errno = EINVAL;
         return NULL;
     }
-    t = calloc(1, FRAME_OFFSET + frame_size);
+    reg = registry_of(loop);
+    t = reg ? malloc(FRAME_OFFSET + frame_size) : NULL;
     if (!t)
         return NULL;
+    /* Every field set by hand and only the frame zero-filled: calloc()
+     * would clear the whole block, a third of the cost of a small Task. */
     future_init(&t->future, loop);
     t->future.cancel = task_cancel_hook;
-    t->coro = (coro_t *)((char *)t + FRAME_OFFSET);
-    coro_init(t->coro, fn);
+    t->future.sealed = 1;                 /* finished by task_finish only */
+    memset(CORO_OF(t), 0, frame_size);
+    coro_init(CORO_OF(t), fn);
+    t->waiting = NULL;
+    t->wakeup.future = NULL;
+    t->in = NULL;
+    t->in_err = 0;
+    t->cancel_requested = 0;
+    t->woken = 0;
     t->refs = 2;                          /* the caller's and the loop's */
     t->id = ++next_id;
     t->name = "task";
@@ -51,7 +114,11 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
         free(t);
         return NULL;
     }
-    *frame = t->coro;
+    t->pending.next = reg->all.next;      /* pending until it finishes */
+    t->pending.prev = &reg->all;
+    reg->all.next->prev = &t->pending;
+    reg->all.next = &t->pending;
+    *frame = CORO_OF(t);
     return t;
 }
 
@@ -73,8 +140,16 @@ task_t *task_retain(task_t *task)
 
 void task_release(task_t *task)
 {
-    if (task && --task->refs == 0)
+    if (task && --task->refs == 0) {
+        /* The last chance to say that an error went unseen, which would
+         * otherwise vanish without a trace (asyncio says it from the
+         * Future's finaliser). */
+        if (task->future.state == FUTURE_ERROR && !task->future.retrieved)
+            fprintf(stderr, "Task exception was never retrieved: %s#%u: "
+                    "%s\n", task->name, task->id,
+                    strerror(task->future.error));
         free(task);
+    }
 }
 
 /* Queue the Task's next step. The ready queue grows by doubling, so this
@@ -105,11 +180,17 @@ static void task_wakeup(future_t *f, void *arg)
 
 static void task_finish(task_t *t)
 {
-    coro_t *co = t->coro;
+    coro_t *co = CORO_OF(t);
 
     if (future_trace())
         trace(t, co->err ? "finished with an error" : "finished");
-    if (co->err == ECANCELED)
+    t->future.sealed = 0;
+    t->pending.prev->next = t->pending.next;      /* no longer pending */
+    t->pending.next->prev = t->pending.prev;
+    /* A cancel that came while the coroutine ran and found no await to
+     * interrupt still wins over a plain return (asyncio's _must_cancel):
+     * whoever cancelled is told the Task was cancelled. */
+    if (co->err == ECANCELED || (co->err == 0 && t->cancel_requested))
         future_set_cancelled(&t->future);
     else if (co->err)
         future_set_error(&t->future, co->err);
@@ -128,8 +209,8 @@ static void task_step(loop_t *loop, void *arg)
     (void)loop;
     if (t->cancel_requested && !t->woken) {
         t->cancel_requested = 0;
-        if (t->coro->resume == 0) {       /* never started: never will */
-            t->coro->err = ECANCELED;
+        if (CORO_OF(t)->resume == 0) {    /* never started: never will */
+            CORO_OF(t)->err = ECANCELED;
             task_finish(t);
             return;
         }
@@ -143,18 +224,25 @@ static void task_step(loop_t *loop, void *arg)
         if (future_trace())
             trace(t, "step");
         /* 1, 7. send the value in; the coroutine runs to its next await */
-        if (coro_resume(t->coro, in, err) == CORO_RETURNED) {
+        if (coro_resume(CORO_OF(t), in, err) == CORO_RETURNED) {
             task_finish(t);
             return;
         }
-        awaited = t->coro->out;           /* 2. it yielded a Future */
+        awaited = CORO_OF(t)->out;        /* 2. it yielded a Future */
         if (!awaited) {                   /* sleep(0): just go round */
             t->in = NULL;
             t->in_err = 0;
             schedule_step(t);
             return;
-        }
-        if (!future_done(awaited)) {
+        } else if (awaited == &t->future) {
+            /* Awaiting itself (pending, since it runs) would wait for ever
+             * and a cancel would chase its own tail: refuse at the await,
+             * as asyncio does. */
+            if (future_trace())
+                trace(t, "awaits itself: EDEADLK");
+            in = NULL;
+            err = EDEADLK;
+        } else if (!future_done(awaited)) {
             /* 3. hang the wake-up on the Future; 4-5 happen elsewhere */
             t->waiting = awaited;
             future_add_done_callback(awaited, &t->wakeup, task_wakeup, t);
@@ -168,10 +256,11 @@ static void task_step(loop_t *loop, void *arg)
                     t->cancel_requested = 1;
             }
             return;
+        } else {
+            in = NULL;                    /* finished already: go on */
+            err = 0;
+            future_result(awaited, &in, &err);
         }
-        in = NULL;                        /* finished already: go on */
-        err = 0;
-        future_result(awaited, &in, &err);
         if (steps == TASK_STEP_BUDGET) {
             /* Fair share used up: carry the outcome over to a fresh step
              * at the back of the ready queue, as a wake-up would, so the

@@ -13,27 +13,50 @@
  *
  * Inside a coroutine body run by a Task:
  * - `AWAIT(co, future)`: suspend until @p future finishes. Afterwards
- *   `co->in` is its result and `co->err` 0, or `co->err` is its error
- *   (ECANCELED when it, or this Task, was cancelled). A Future that is
- *   already finished does not suspend. A NULL future means "yield once to
- *   the loop" (asyncio.sleep(0)).
- * - `CORO_AWAIT_CORO(co, &f->sub)`: run a sub-coroutine in the same Task.
+ *   `co->in` is its result. If it failed, or was cancelled, or this Task
+ *   was cancelled meanwhile, the coroutine fails there with that error
+ *   (ECANCELED for a cancellation), and so does every frame above it, up
+ *   to the Task: `await` raising, as in Python (coro.h, ground rule 6). A
+ *   Future that is already finished does not suspend. A NULL future means
+ *   "yield once to the loop" (asyncio.sleep(0)).
+ * - `AWAIT_CATCH(co, future)`: the same, but an error is left in
+ *   `co->err` for the body to handle (`try: await ... except`).
+ * - `CORO_AWAIT_CORO(co, &f->sub)` / `CORO_AWAIT_CORO_CATCH`: run a
+ *   sub-coroutine in the same Task.
+ *
+ * A Task may not await its own Future (directly or from a sub-coroutine):
+ * that would never end, so the await fails at once with EDEADLK (asyncio:
+ * "Task cannot await on itself"). Its outcome is its coroutine's:
+ * future_set_result() and the like on it are refused (FUTURE_E_TASK).
  *
  * Cancellation (task_cancel(), or future_cancel() on the Task): the Future
- * the Task awaits is cancelled, so the coroutine sees ECANCELED at its
- * current await point (in the innermost sub-coroutine). It may clean up,
- * even await more, and should then CORO_FAIL(co, ECANCELED): whoever awaits
- * the Task then sees it cancelled. If that Future had already finished,
- * the coroutine gets its result at this await and ECANCELED at the next
- * await that suspends, i.e. whose Future is still pending (so a Lock
- * handed over just before is not lost; an await of a finished Future has
- * nothing to cancel and does not suspend). A Task cancelled
+ * the Task awaits is cancelled, so ECANCELED arrives at its current await
+ * point (in the innermost sub-coroutine) and, through plain AWAITs,
+ * unwinds the whole coroutine: the Task ends cancelled with no code at any
+ * level. A level that must clean up catches it (AWAIT_CATCH), may even
+ * await more, and then re-raises with CORO_FAIL(co, co->err). If that
+ * Future had already finished, the coroutine gets its result at this
+ * await and ECANCELED at the next await that suspends, i.e. whose Future
+ * is still pending (so a Lock handed over just before is not lost; an
+ * await of a finished Future has nothing to cancel and does not
+ * suspend). If the coroutine returns
+ * before any such await, the Task still ends cancelled. A Task cancelled
  * before its first step never runs its body.
  *
  * Memory: task_create() makes one allocation holding the Task and the
  * coroutine's frame. It is reference-counted: the creator holds one
  * reference (task_release() when done with it) and the loop holds one
- * until the coroutine finishes and the done callbacks have run. No
+ * until the coroutine finishes and the done callbacks have run.
+ *
+ * Two warnings on stderr, as asyncio prints them, for what would otherwise
+ * be lost without a trace:
+ * - `Task exception was never retrieved: NAME#ID: ERROR` when a Task that
+ *   failed is freed and nobody read its outcome (future_result(), an
+ *   await, a gather);
+ * - `Task was destroyed but it is pending: NAME#ID` for each Task still
+ *   pending when its loop is destroyed. The loop's reference is then
+ *   dropped (the frame is freed once the creator's is too); its coroutine
+ *   never runs again. No
  * allocation happens per step: the wake-up record lives in the Task, and
  * the only call per step is loop_call_soon().
  */
@@ -50,6 +73,13 @@
 #define AWAIT(co, future) CORO_YIELD(co, (future))
 
 /**
+ * @brief AWAIT that catches: the Future's error (ECANCELED when it or this
+ *        Task was cancelled) is left in `co->err` instead of failing the
+ *        coroutine. `try: await future` / `except`.
+ */
+#define AWAIT_CATCH(co, future) CORO_YIELD_CATCH(co, (future))
+
+/**
  * @brief The most steps a Task takes in a row before it lets the loop run.
  *
  * An await of a Future that has already finished does not suspend, so a
@@ -63,16 +93,19 @@
 /** @brief A Task; the fields are private. */
 typedef struct task {
     future_t future;          /**< the Task is-a Future: its outcome */
-    coro_t *coro;             /**< the outermost frame, in this block */
     future_t *waiting;        /**< the Future it awaits, or NULL */
     future_callback_t wakeup; /**< hung on *waiting */
     void *in;                 /**< value for the next step */
     int in_err;               /**< error for the next step */
-    int cancel_requested;     /**< deliver ECANCELED at the next await */
-    int woken;                /**< the queued step carries an outcome */
     int refs;                 /**< references: creator + loop */
     unsigned id;              /**< for the trace */
+    unsigned char cancel_requested; /**< deliver ECANCELED at the next
+                                         await */
+    unsigned char woken;      /**< the queued step carries an outcome */
     const char *name;         /**< for the trace; static string */
+    struct task_link {        /**< in the loop's list of pending Tasks */
+        struct task_link *next, *prev;
+    } pending;                /**< (private) */
 } task_t;
 
 /**

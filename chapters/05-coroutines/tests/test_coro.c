@@ -17,8 +17,6 @@ static int adder_body(coro_t *co)
     CORO_BEGIN(co);
     while (f->total < 100) {
         CORO_YIELD(co, (void *)f->total);
-        if (co->err)
-            CORO_FAIL(co, co->err);
         f->total += (intptr_t)co->in;
     }
     CORO_RETURN(co, (void *)(f->total * 2));
@@ -103,14 +101,12 @@ static int deep_body(coro_t *co)
     CORO_BEGIN(co);
     if (f->child) {
         coro_init(&f->child->co, deep_body);
-        CORO_AWAIT_CORO(co, &f->child->co);
+        CORO_AWAIT_CORO_CATCH(co, &f->child->co);
         if (co->err)
             CORO_FAIL(co, co->err + 1);
         CORO_RETURN(co, (void *)((intptr_t)co->in + 1));
     }
     CORO_YIELD(co, (void *)(intptr_t)f->level);
-    if (co->err)
-        CORO_FAIL(co, co->err);
     CORO_RETURN(co, co->in);
     CORO_END(co);
 }
@@ -131,4 +127,37 @@ Test(coro, nested_sub_coroutines_return_values_and_errors_through_each_level)
     coro_resume(&d[0].co, NULL, 0);
     cr_assert_eq(coro_resume(&d[0].co, NULL, 100), CORO_RETURNED);
     cr_assert_eq(d[0].co.err, 102);
+}
+
+/* A yield that catches: the body sees the thrown error and carries on. */
+typedef struct catcher {
+    coro_t co;
+    int seen;
+} catcher_t;
+
+static int catcher_body(coro_t *co)
+{
+    catcher_t *f = (catcher_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_YIELD_CATCH(co, NULL);
+    f->seen = co->err;
+    CORO_YIELD(co, NULL);
+    CORO_RETURN(co, (void *)1);
+    CORO_END(co);
+}
+
+Test(coro, a_catching_yield_hands_the_error_to_the_body)
+{
+    catcher_t c = {0};
+
+    coro_init(&c.co, catcher_body);
+    coro_resume(&c.co, NULL, 0);
+    cr_assert_eq(coro_resume(&c.co, NULL, EIO), CORO_YIELDED,
+                 "caught: it goes on to its second yield");
+    cr_assert_eq(c.seen, EIO);
+    cr_assert_eq(coro_resume(&c.co, NULL, EPIPE), CORO_RETURNED,
+                 "a plain yield raises");
+    cr_assert_eq(c.co.err, EPIPE);
+    cr_assert_null(c.co.out);
 }

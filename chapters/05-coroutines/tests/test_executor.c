@@ -35,8 +35,6 @@ static int offload_body(coro_t *co)
 
     CORO_BEGIN(co);
     AWAIT(co, executor_submit(f->ex, &f->job, slow_double, (void *)21));
-    if (co->err)
-        CORO_FAIL(co, co->err);
     f->got = (intptr_t)co->in;
     CORO_END(co);
 }
@@ -96,8 +94,7 @@ Test(executor, a_cancelled_job_result_is_dropped_safely)
     cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
     task_release(t);                   /* frees the frame and its future */
     pause_ms(100);                    /* the worker finishes meanwhile */
-    loop_run_once(loop);
-    executor_destroy(ex);
+    executor_destroy(ex);              /* joins, then collects its result */
     loop_destroy(loop);
 }
 
@@ -131,6 +128,14 @@ Test(executor, shutdown_without_wait_leaves_a_running_job_behind)
     close(fds[1]);
 }
 
+static int job_started;
+
+static void *flag_then_double(void *arg)
+{
+    __atomic_store_n(&job_started, 1, __ATOMIC_SEQ_CST);
+    return slow_double(arg);
+}
+
 Test(executor, shutdown_with_wait_is_destroy)
 {
     loop_t *loop = loop_create(NULL);
@@ -138,10 +143,49 @@ Test(executor, shutdown_with_wait_is_destroy)
     future_t job;
     void *result = NULL;
 
-    executor_submit(ex, &job, slow_double, (void *)5);
-    pause_ms(10);
+    job_started = 0;
+    executor_submit(ex, &job, flag_then_double, (void *)5);
+    for (int i = 0; i < 1000 && !__atomic_load_n(&job_started,
+                                                 __ATOMIC_SEQ_CST); i++)
+        pause_ms(5);                   /* until the worker has it */
     executor_shutdown(ex, 1);
     cr_assert_eq(future_result(&job, &result, NULL), FUTURE_OK);
     cr_assert_eq((intptr_t)result, 10);
     loop_destroy(loop);
+}
+
+/* Counts its runs. */
+static int counted_runs;
+
+static void *count_run(void *arg)
+{
+    __atomic_add_fetch(&counted_runs, 1, __ATOMIC_SEQ_CST);
+    return arg;
+}
+
+/* run_in_executor never starts a job whose Future was cancelled first. */
+Test(executor, a_job_cancelled_before_a_worker_takes_it_never_runs)
+{
+    loop_t *loop = loop_create(NULL);
+    executor_t *ex = executor_create(loop, 1);
+    future_t running, queued;
+    int fds[2];
+
+    cr_assert_not_null(ex);
+    cr_assert_eq(pipe(fds), 0);
+    counted_runs = 0;
+    executor_submit(ex, &running, blocked_until_released, &fds[0]);
+    executor_submit(ex, &queued, count_run, NULL);
+    pause_ms(50);                      /* the only worker is busy now */
+    cr_assert_eq(future_cancel(&queued), 1);
+    cr_assert_eq(write(fds[1], "x", 1), 1);  /* let the worker go on */
+    cr_assert_eq(loop_run_until_complete(loop, &running, NULL, NULL),
+                 FUTURE_OK);
+    pause_ms(50);                      /* time to take the next job */
+    executor_destroy(ex);
+    cr_assert_eq(__atomic_load_n(&counted_runs, __ATOMIC_SEQ_CST), 0,
+                 "the cancelled job ran");
+    loop_destroy(loop);
+    close(fds[0]);
+    close(fds[1]);
 }

@@ -28,7 +28,7 @@ static int job_body(coro_t *co)
     job_t *f = (job_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, f->delay));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->delay));
     if (co->err) {
         f->cleaned_up = 1;
         CORO_FAIL(co, co->err);
@@ -192,7 +192,7 @@ static int limited_body(coro_t *co)
     limited_t *f = (limited_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, wait_for_start(&f->w, fx.loop, task_future(f->inner), 10));
+    AWAIT_CATCH(co, wait_for_start(&f->w, fx.loop, task_future(f->inner), 10));
     f->err = co->err;
     CORO_FAIL(co, co->err);
     CORO_END(co);
@@ -215,4 +215,141 @@ Test(wait_for, cancelling_the_waiter_cancels_the_work)
     cr_assert_eq(loop_timer_count(fx.loop), 0);
     task_release(t);
     task_release(inner);
+}
+
+/* ---- defects found by restating CPython's own tests (issue 11) -------- */
+
+/* test_duplicate_coroutines / test_one_exception: the same Future twice,
+ * then failed. Its callback list is being walked when the gather takes its
+ * records back; under ASan a record freed too early is a use after free. */
+Test(gather, the_same_future_twice_then_failed_fails_it_once_and_safely)
+{
+    future_t f;
+    future_t *kids[3];
+    void *results[3];
+    gather_t g;
+    future_t *all;
+    int err = 0;
+
+    future_init(&f, fx.loop);
+    kids[0] = kids[1] = kids[2] = &f;
+    all = gather_start(&g, fx.loop, kids, 3, results);
+    cr_assert_eq(future_set_error(&f, EPIPE), FUTURE_OK);
+    cr_assert_eq(future_result(all, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, EPIPE);
+    fixture_settle(&fx);
+}
+
+Test(gather, the_same_future_twice_with_a_result_gives_it_twice)
+{
+    future_t f;
+    future_t *kids[2];
+    void *results[2] = {NULL, NULL};
+    gather_t g;
+    future_t *all;
+
+    future_init(&f, fx.loop);
+    kids[0] = kids[1] = &f;
+    all = gather_start(&g, fx.loop, kids, 2, results);
+    future_set_result(&f, (void *)7);
+    cr_assert_eq(future_state(all), FUTURE_RESULT);
+    cr_assert_eq((intptr_t)results[0], 7);
+    cr_assert_eq((intptr_t)results[1], 7);
+}
+
+static void fail_other(future_t *done, void *arg)
+{
+    (void)done;
+    future_set_error(arg, ECONNRESET);
+}
+
+/* One child's done callback fails the other child while the first one's
+ * own callbacks (the gather's among them) are still being run. */
+Test(gather, a_child_failed_from_another_child_callback_is_safe)
+{
+    future_t a, b;
+    future_callback_t rec;
+    future_t *kids[2] = {&a, &b};
+    void *results[2];
+    gather_t g;
+    future_t *all;
+    int err = 0;
+
+    future_init(&a, fx.loop);
+    future_init(&b, fx.loop);
+    future_add_done_callback(&b, &rec, fail_other, &a);
+    all = gather_start(&g, fx.loop, kids, 2, results);
+    future_set_error(&b, EPIPE);
+    cr_assert_eq(future_result(all, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, ECONNRESET, "a failed first, from inside b's callbacks");
+    fixture_settle(&fx);
+}
+
+/* bpo-26923 / test_cancel_gather_1: the last child has finished but the
+ * gather has not heard yet (a callback added before its own runs first):
+ * cancelling it now cancels nothing, so it reports 0 and keeps the
+ * result. */
+typedef struct late_cancel {
+    future_t *gather;
+    int answer;
+} late_cancel_t;
+
+static void cancel_gather(future_t *done, void *arg)
+{
+    late_cancel_t *lc = arg;
+
+    (void)done;
+    lc->answer = future_cancel(lc->gather);
+}
+
+Test(gather, cancel_after_every_child_finished_is_refused_and_keeps_result)
+{
+    future_t f;
+    future_callback_t rec;
+    future_t *kids[1] = {&f};
+    void *results[1] = {NULL};
+    gather_t g;
+    late_cancel_t lc = {NULL, -1};
+
+    future_init(&f, fx.loop);
+    future_add_done_callback(&f, &rec, cancel_gather, &lc);
+    lc.gather = gather_start(&g, fx.loop, kids, 1, results);
+    future_set_result(&f, (void *)42);
+    cr_assert_eq(lc.answer, 0, "nothing was left to cancel");
+    cr_assert_eq(future_state(lc.gather), FUTURE_RESULT);
+    cr_assert_eq((intptr_t)results[0], 42);
+}
+
+/* asyncio.wait_for(coro, 0): times out at once; the coroutine never
+ * starts. */
+Test(wait_for, a_zero_timeout_never_starts_a_task_that_has_not_started)
+{
+    job_t *jf;
+    task_t *t = job(0, 5, 0, &jf);
+    timeout_t w;
+    int err = 0;
+    future_t *f = wait_for_start(&w, fx.loop, task_future(t), 0);
+
+    fixture_settle(&fx);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED,
+                 "the task ran instead of being cancelled");
+    cr_assert(!jf->cleaned_up, "its body ran");
+    cr_assert_eq(future_result(f, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, ETIMEDOUT);
+    task_release(t);
+}
+
+Test(wait_for, a_zero_timeout_on_a_finished_future_gives_its_result)
+{
+    future_t inner;
+    timeout_t w;
+    void *r = NULL;
+    future_t *f;
+
+    future_init(&inner, fx.loop);
+    future_set_result(&inner, (void *)3);
+    f = wait_for_start(&w, fx.loop, &inner, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(future_result(f, &r, NULL), FUTURE_OK);
+    cr_assert_eq((intptr_t)r, 3);
 }

@@ -158,6 +158,34 @@ BACKEND_TEST(refuses_closed_descriptors, .timeout = 10)
     close(p[1]);
 }
 
+/* The kernel refuses a modify: here the descriptor was closed and its
+ * number reused, so epoll has forgotten it (ENOENT). The selector then
+ * drops its key, as Python's selectors module does, so that its state is
+ * the one the error describes: not registered, free to register again. */
+Test(selector_epoll, a_modify_the_kernel_refuses_leaves_it_unregistered,
+     .timeout = 10)
+{
+    selector_t *sel = make(SELECTOR_EPOLL);
+    int p[2], q[2];
+    make_pipe(p);
+    make_pipe(q);
+    cr_assert_eq(selector_register(sel, p[0], SELECTOR_READ, NULL), 0);
+    cr_assert_eq(dup2(q[0], p[0]), p[0]); /* the old pipe end is closed */
+    expect_error(selector_modify(sel, p[0], SELECTOR_WRITE, NULL), ENOENT);
+    expect_error(selector_get(sel, p[0], NULL, NULL), ENOENT);
+    cr_assert_eq(selector_count(sel), 0);
+    cr_assert_eq(selector_register(sel, p[0], SELECTOR_READ, NULL), 0,
+                 "registering again: %s", strerror(errno));
+    cr_assert_eq(write(q[1], "x", 1), 1);
+    selector_event_t ev = one_event(sel, 1000);
+    cr_assert_eq(ev.fd, p[0]);
+    selector_destroy(sel);
+    for (int i = 0; i < 2; i++) {
+        close(p[i]);
+        close(q[i]);
+    }
+}
+
 /* A descriptor numbered above FD_SETSIZE: select() refuses it (ERANGE)
  * instead of writing past its fd_set; the others watch it fine. */
 BACKEND_TEST(handles_descriptors_above_fd_setsize, .timeout = 10)

@@ -44,7 +44,7 @@ static int reader_body(coro_t *co)
     reader_t *f = (reader_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sock_recv(&f->op, fx.loop, sv[0], f->buf, sizeof f->buf));
+    AWAIT_CATCH(co, sock_recv(&f->op, fx.loop, sv[0], f->buf, sizeof f->buf));
     f->err = co->err;
     f->got = (intptr_t)co->in;
     CORO_FAIL(co, co->err);
@@ -108,7 +108,7 @@ static int sender_body(coro_t *co)
     sender_t *f = (sender_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sock_sendall(&f->op, fx.loop, sv[0], f->data, f->len));
+    AWAIT_CATCH(co, sock_sendall(&f->op, fx.loop, sv[0], f->data, f->len));
     f->err = co->err;
     f->done = 1;
     CORO_END(co);
@@ -173,8 +173,6 @@ static int liner_body(coro_t *co)
     line_reader_init(&f->lines, fx.loop, sv[0]);
     for (;;) {
         CORO_AWAIT_CORO(co, line_reader_next(&f->lines));
-        if (co->err)
-            CORO_FAIL(co, co->err);
         if (co->in == LINE_EOF)
             break;
         memcpy(f->seen[f->n], f->lines.line, (size_t)(intptr_t)co->in);
@@ -221,11 +219,11 @@ static int acceptor_body(coro_t *co)
     meet_t *f = (meet_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sock_accept(&f->op, fx.loop, f->listen_fd));
+    AWAIT_CATCH(co, sock_accept(&f->op, fx.loop, f->listen_fd));
     if ((f->err = co->err))
         CORO_FAIL(co, co->err);
     f->fd = (int)(intptr_t)co->in;
-    AWAIT(co, sock_recv(&f->op, fx.loop, f->fd, &f->c, 1));
+    AWAIT_CATCH(co, sock_recv(&f->op, fx.loop, f->fd, &f->c, 1));
     f->err = co->err;
     CORO_END(co);
 }
@@ -236,11 +234,11 @@ static int connector_body(coro_t *co)
 
     CORO_BEGIN(co);
     f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    AWAIT(co, sock_connect(&f->op, fx.loop, f->fd,
+    AWAIT_CATCH(co, sock_connect(&f->op, fx.loop, f->fd,
                            (struct sockaddr *)&f->addr, sizeof f->addr));
     if ((f->err = co->err))
         CORO_FAIL(co, co->err);
-    AWAIT(co, sock_sendall(&f->op, fx.loop, f->fd, "!", 1));
+    AWAIT_CATCH(co, sock_sendall(&f->op, fx.loop, f->fd, "!", 1));
     f->err = co->err;
     CORO_END(co);
 }
@@ -293,6 +291,8 @@ Test(sock, connect_to_a_closed_port_fails_with_econnrefused)
     for (int i = 0; i < 200 && !future_done(task_future(tc)); i++)
         fixture_settle(&fx);
     cr_assert_eq(c->err, ECONNREFUSED);
+    cr_assert_eq(future_result(task_future(tc), NULL, NULL), FUTURE_E_ERROR,
+                 "the Task fails with it too");
     close(c->fd);
     task_release(tc);
 }
@@ -313,7 +313,7 @@ static int watcher_body(coro_t *co)
 
     CORO_BEGIN(co);
     while (f->reads < f->want) {
-        AWAIT(co, sock_readable(&f->w));
+        AWAIT_CATCH(co, sock_readable(&f->w));
         if (co->err) {
             f->err = co->err;
             break;

@@ -30,8 +30,6 @@ static int job_body(coro_t *co)
 
     CORO_BEGIN(co);
     AWAIT(co, sleep_start(&f->sleep, fx.loop, f->delay));
-    if (co->err)
-        CORO_FAIL(co, co->err);
     if (f->error)
         CORO_FAIL(co, f->error);
     CORO_RETURN(co, (void *)f->value);

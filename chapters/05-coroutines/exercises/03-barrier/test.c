@@ -31,7 +31,7 @@ static int member_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (f->i = 0; f->i < f->rounds; f->i++) {
-        AWAIT(co, barrier_wait(&bar, &f->w));
+        AWAIT_CATCH(co, barrier_wait(&bar, &f->w));
         if ((f->err = co->err))
             CORO_FAIL(co, co->err);
         f->index[f->i] = (intptr_t)co->in;

@@ -10,13 +10,16 @@ int idle_echo_body(coro_t *co)
     idle_echo_t *f = (idle_echo_t *)co;
 
     CORO_BEGIN(co);
+    /* Catching forms: the socket must be closed whatever ends the loop
+     * (try/finally); the error is then re-raised below. */
     for (;;) {
         /* ---- YOUR CODE HERE: give up after f->idle_s of silence ---- */
-        AWAIT(co, sock_recv(&f->op, f->loop, f->fd, f->buf, sizeof f->buf));
+        AWAIT_CATCH(co, sock_recv(&f->op, f->loop, f->fd, f->buf,
+                                  sizeof f->buf));
         if (co->err || co->in == 0)
             break;
         f->n = (size_t)(intptr_t)co->in;
-        AWAIT(co, sock_sendall(&f->op, f->loop, f->fd, f->buf, f->n));
+        AWAIT_CATCH(co, sock_sendall(&f->op, f->loop, f->fd, f->buf, f->n));
         if (co->err)
             break;
     }
