@@ -1,6 +1,5 @@
 /**
  * @file echo.h
- * @ingroup ch03
  * @brief The echo protocol on a non-blocking socket, one event at a time.
  *
  * Chapters 01-02 served a client with a loop that blocked in recv() and

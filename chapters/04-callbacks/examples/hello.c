@@ -5,8 +5,8 @@
  * hello, wait that long for stdin, then see which of the two it was. Here
  * the event loop (loop.c) owns that loop, and the program is two callbacks:
  *
- *  - say_hello(), a timer callback that prints and re-arms itself, exactly
- *    like the notes' print_hello() calling loop.add_timer(3, print_hello);
+ *  - say_hello(), a timer callback that prints and re-arms itself, as a
+ *    Python print_hello() would call loop.call_later(3, print_hello);
  *  - on_input(), the reader of standard input: one read() into the line
  *    buffer, then an answer for every complete line; `exit` or end of
  *    input stops the loop.
@@ -141,10 +141,10 @@ static void say_hello(loop_t *loop, void *arg)
 }
 /* [say-hello] */
 
-/* How far the loop's clock lags behind the real one: the loop reads the
+/* [on-input] */
+/* How far the loop's clock lags behind the real one. The loop reads the
  * clock once per iteration (CLOCK_MONOTONIC, its default), so after a long
- * fib its "now" is the time before the fib. A timer armed this far ahead
- * is due "now, really", which sorts it after any hello already due. */
+ * fib, loop_time() is still the time before the fib. */
 static double loop_lag_s(const loop_t *loop)
 {
     struct timespec ts;
@@ -153,7 +153,6 @@ static double loop_lag_s(const loop_t *loop)
     return lag > 0 ? lag : 0;
 }
 
-/* [on-input] */
 static void answer_next(loop_t *loop, void *arg);
 
 static void on_input(loop_t *loop, void *arg)
@@ -176,11 +175,8 @@ static void on_input(loop_t *loop, void *arg)
     answer_next(loop, h);
 }
 
-/* Answer one buffered line and queue ourselves for the next one; when no
- * complete line is left, watch stdin again (or stop at end of input). The
- * next line goes through a timer due now, not loop_call_soon(): what is
- * queued soon runs before the timers that fall due meanwhile, so a hello
- * due during this fib would come only after the next fib. */
+/* Answer one buffered line, then schedule the next one; when no complete
+ * line is left, watch stdin again (or stop at end of input). */
 static void answer_next(loop_t *loop, void *arg)
 {
     hello_t *h = arg;
@@ -188,10 +184,14 @@ static void answer_next(loop_t *loop, void *arg)
     size_t len;
 
     if (linebuf_next(&h->input, &line, &len)) {
-        if (answer_line(line, len))
+        if (answer_line(line, len)) {
             loop_stop(loop); /* `exit` */
-        else if (loop_call_later(loop, &h->next_line, loop_lag_s(loop),
-                                 answer_next, h) < 0)
+            return;
+        }
+        /* The next line is a timer due at the real "now": it sorts after
+         * a hello that fell due during this fib. */
+        if (loop_call_later(loop, &h->next_line, loop_lag_s(loop),
+                            answer_next, h) < 0)
             fail(loop, h, "hello: queueing the next line");
         return;
     }

@@ -1,6 +1,5 @@
 /**
  * @file gather.h
- * @ingroup ch05
  * @brief Combining Futures: gather (all of them, results in argument
  *        order) and wait_for (one of them, with a timeout that cancels it).
  *
