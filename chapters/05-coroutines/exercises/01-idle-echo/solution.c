@@ -1,4 +1,4 @@
-/* Exercise 04-idle-timeout: a reference solution. */
+/* Exercise 01-idle-echo: a reference solution. */
 #include "exercise.h"
 
 #include <errno.h>

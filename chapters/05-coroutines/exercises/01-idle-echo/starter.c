@@ -1,4 +1,4 @@
-/* Exercise 04-idle-timeout: your answer. See EXERCISE.md. */
+/* Exercise 01-idle-echo: your answer. See EXERCISE.md. */
 #include "exercise.h"
 
 #include <errno.h>

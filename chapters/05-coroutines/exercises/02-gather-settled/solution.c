@@ -1,4 +1,4 @@
-/* Exercise 01-gather-settled: a reference solution. */
+/* Exercise 02-gather-settled: a reference solution. */
 #include "exercise.h"
 
 #include <errno.h>

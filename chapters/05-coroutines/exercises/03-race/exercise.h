@@ -1,4 +1,4 @@
-/* Exercise 02-race: the interface your answer implements. */
+/* Exercise 03-race: the interface your answer implements. */
 #ifndef EXERCISE_H
 #define EXERCISE_H
 

@@ -1,4 +1,4 @@
-/* Exercise 02-race: a reference solution. */
+/* Exercise 03-race: a reference solution. */
 #include "exercise.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Exercise 02-race: your answer. See EXERCISE.md. */
+/* Exercise 03-race: your answer. See EXERCISE.md. */
 #include "exercise.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Tests for exercise 02-race, on a fake clock. */
+/* Tests for exercise 03-race, on a fake clock. */
 #include "exercise.h"
 
 #include <criterion/criterion.h>
