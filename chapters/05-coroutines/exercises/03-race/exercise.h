@@ -20,7 +20,21 @@ typedef struct race {
 future_t *race_start(race_t *r, loop_t *loop, future_t **children, size_t n,
                      future_callback_t *records);
 
-/** The done callback on each child: YOUR PART. @p arg is the race_t. */
+/**
+ * @brief The done callback race_start() hangs on each child: YOUR PART.
+ *
+ * The first child to finish is the winner, and the race finishes as it
+ * did: its result, or its error (ECANCELED if it was cancelled). A child
+ * that finishes later changes nothing. As soon as the winner is known,
+ * every other child is cancelled (a Task may take a while to clean up);
+ * the race itself finishes only once every child has finished, so that
+ * its storage may be freed as soon as it is done. Cancelling a plain
+ * Future runs its callbacks at once, inside future_cancel(): this
+ * callback may be entered again while it runs.
+ *
+ * @param child a child that has finished.
+ * @param arg the race_t.
+ */
 void race_child_done(future_t *child, void *arg);
 
 #endif

@@ -38,7 +38,7 @@ void race_child_done(future_t *child, void *arg)
 {
     race_t *r = arg;
 
-    if (!r->winner) {
+    if (r->winner == NULL) {
         r->winner = child;              /* before any cancel re-enters us */
         for (size_t i = 0; i < r->n; i++)
             if (r->children[i] != child)

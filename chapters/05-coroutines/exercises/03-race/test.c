@@ -8,13 +8,29 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "guard.h"
 #include "task.h"
 
-static fixture_t fx;
-static void setup(void) { fixture_start(&fx); }
-static void teardown(void) { fixture_stop(&fx); }
+#define GUARD_S 20
+#define GUARD_WHAT "a race test never returned: does the done callback " \
+    "loop, waiting for something?"
 
-TestSuite(race, .init = setup, .fini = teardown, .timeout = 10);
+static fixture_t fx;
+/* Every test runs under the guard: armed before the loop is made,
+ * disarmed after it is gone. */
+static void setup(void)
+{
+    guard_arm(GUARD_S, GUARD_WHAT);
+    fixture_start(&fx);
+}
+
+static void teardown(void)
+{
+    fixture_stop(&fx);
+    guard_disarm();
+}
+
+TestSuite(race, .init = setup, .fini = teardown, .timeout = 60);
 
 typedef struct mirror {
     coro_t co;
@@ -70,12 +86,19 @@ Test(race, the_fastest_result_wins_and_the_others_are_cancelled)
     won = race_start(&r, fx.loop, kids, 3, records);
     fixture_advance(&fx, 0.3);
     cr_assert_eq(future_state(kids[1]), FUTURE_RESULT);
-    cr_assert(!future_done(won), "it must wait for the losers' clean-up");
+    cr_assert(!future_done(won), "the race finished as soon as the winner "
+              "did, while the losers still cleaned up (0.5 s): it must "
+              "finish only once every child has finished");
     fixture_advance(&fx, 0.6);
-    cr_assert(f[0]->cleaned_up && f[2]->cleaned_up,
-              "the losers were not cancelled");
-    cr_assert_eq(future_result(won, &result, NULL), FUTURE_OK);
-    cr_assert_eq((intptr_t)result, 2);
+    cr_assert(f[0]->cleaned_up && f[2]->cleaned_up, "the losers were not "
+              "cancelled when the winner finished");
+    cr_assert_eq(future_result(won, &result, NULL), FUTURE_OK, "the winner "
+                 "returned a value, but the race did not finish with a "
+                 "result (state %d): is the outcome taken from the first "
+                 "child to finish, and from no later one?",
+                 future_state(won));
+    cr_assert_eq((intptr_t)result, 2, "the race's result is %ld, not the "
+                 "winner's 2", (long)(intptr_t)result);
     for (int i = 0; i < 3; i++)
         task_release(t[i]);
 }
@@ -92,9 +115,13 @@ Test(race, a_first_error_wins_too)
     future_t *won = race_start(&r, fx.loop, kids, 2, records);
 
     fixture_advance(&fx, 1.0);
-    cr_assert_eq(future_result(won, NULL, &err), FUTURE_E_ERROR);
-    cr_assert_eq(err, EHOSTUNREACH);
-    cr_assert(f[0]->cleaned_up);
+    cr_assert_eq(future_result(won, NULL, &err), FUTURE_E_ERROR, "the first "
+                 "child to finish failed, so the race must fail with its "
+                 "error (state %d)", future_state(won));
+    cr_assert_eq(err, EHOSTUNREACH, "the race failed with %d, not the "
+                 "winner's EHOSTUNREACH", err);
+    cr_assert(f[0]->cleaned_up, "the loser was not cancelled when the "
+              "winner failed");
     for (int i = 0; i < 2; i++)
         task_release(t[i]);
 }
@@ -113,10 +140,17 @@ Test(race, plain_futures_cancelled_from_inside_the_callback)
     future_init(&c, fx.loop);
     won = race_start(&r, fx.loop, kids, 3, records);
     future_set_result(&b, (void *)42);
-    cr_assert_eq(future_state(&a), FUTURE_CANCELLED);
-    cr_assert_eq(future_state(&c), FUTURE_CANCELLED);
-    cr_assert_eq(future_result(won, &result, NULL), FUTURE_OK);
-    cr_assert_eq((intptr_t)result, 42);
+    cr_assert_eq(future_state(&a), FUTURE_CANCELLED, "a was not cancelled "
+                 "when b won");
+    cr_assert_eq(future_state(&c), FUTURE_CANCELLED, "c was not cancelled "
+                 "when b won");
+    cr_assert_eq(future_result(won, &result, NULL), FUTURE_OK, "b finished "
+                 "first with 42, but the race ended in state %d: was the "
+                 "winner recorded before the losers were cancelled? "
+                 "(cancelling a plain Future runs its callbacks at once, "
+                 "inside future_cancel())", future_state(won));
+    cr_assert_eq((intptr_t)result, 42, "the race's result is %ld, not the "
+                 "winner's 42", (long)(intptr_t)result);
 }
 
 /* A Task awaiting the race is cancelled and frees its frame: the race and
@@ -141,15 +175,18 @@ static void cancel_then_reuse(double when)
         o->kids[i] = task_future(t[i]);
     race_start(&o->r, fx.loop, o->kids, 2, o->records);
     fixture_advance(&fx, when);
-    cr_assert_eq(future_cancel(&o->r.future), 1);
-    cr_assert_eq(future_state(&o->r.future), FUTURE_CANCELLED);
+    cr_assert_eq(future_cancel(&o->r.future), 1, "cancelling a pending race "
+                 "must succeed");
+    cr_assert_eq(future_state(&o->r.future), FUTURE_CANCELLED, "cancelled, "
+                 "the race must finish cancelled at once");
     memset(o, 0x5a, sizeof *o);           /* reused for something else */
     fixture_advance(&fx, 2.0);
     for (size_t i = 0; i < sizeof *o; i++)
         cr_assert_eq(bytes[i], 0x5a, "byte %zu of the freed storage was "
                      "written after the cancel", i);
     for (int i = 0; i < 2; i++) {
-        cr_assert(future_done(task_future(t[i])));
+        cr_assert(future_done(task_future(t[i])), "child %d still runs "
+                  "2 s after the race was cancelled", i);
         task_release(t[i]);
     }
     free(o);
