@@ -11,7 +11,7 @@
 #include "fixture.h"
 #include "guard.h"
 
-#define GUARD_S 20
+#define GUARD_S 10
 #define GUARD_WHAT "the echo coroutine never gave the loop back: does it " \
     "wait for something in a loop without awaiting it?"
 

@@ -11,7 +11,7 @@
 #include "guard.h"
 #include "task.h"
 
-#define GUARD_S 20
+#define GUARD_S 10
 #define GUARD_WHAT "a race test never returned: does the done callback " \
     "loop, waiting for something?"
 

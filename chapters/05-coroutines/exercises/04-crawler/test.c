@@ -9,7 +9,7 @@
 #include "fixture.h"
 #include "guard.h"
 
-#define GUARD_S 20
+#define GUARD_S 10
 #define GUARD_WHAT "the crawl never gave the loop back: does a worker " \
     "wait for something (a unit of the semaphore, a job) in a loop " \
     "without awaiting it?"
