@@ -85,7 +85,9 @@ Test(race, the_fastest_result_wins_and_the_others_are_cancelled)
         kids[i] = task_future(t[i]);
     won = race_start(&r, fx.loop, kids, 3, records);
     fixture_advance(&fx, 0.3);
-    cr_assert_eq(future_state(kids[1]), FUTURE_RESULT);
+    cr_assert_eq(future_state(kids[1]), FUTURE_RESULT, "the fastest child "
+                 "(0.2 s) did not end with its result at 0.3 s: was the "
+                 "winner cancelled too?");
     cr_assert(!future_done(won), "the race finished as soon as the winner "
               "did, while the losers still cleaned up (0.5 s): it must "
               "finish only once every child has finished");

@@ -366,7 +366,8 @@ static void cancel_midway(size_t workers, size_t units)
     give_units(units);
     start(&r, six, workers, 10.0);
     fixture_advance(&fx, 0.5);
-    cr_assert_eq(task_cancel(r.task), 1);
+    cr_assert_eq(task_cancel(r.task), 1, "the crawl had already ended at "
+                 "0.5 s, with six URLs of 1 s each to fetch");
     fixture_settle(&fx);
     cr_assert_eq(in_flight, 0, "%zu fetch(es) still in flight after the "
                  "crawl was cancelled and the loop ran a few turns: "
@@ -415,7 +416,8 @@ Test(crawler, an_empty_list_finishes_at_once)
     cr_assert_eq(future_state(task_future(r.task)), FUTURE_RESULT, "a "
                  "crawl of no URL must finish, with result NULL, without "
                  "the clock moving");
-    cr_assert_eq(fetches, 0);
+    cr_assert_eq(fetches, 0, "a crawl of no URL called fetch() %zu times",
+                 fetches);
     task_release(r.task);
     guard_disarm();
 }
