@@ -102,8 +102,9 @@ typedef struct task {
     int refs;                 /**< references: creator + loop */
     unsigned id;              /**< for the trace */
     const char *name;         /**< for the trace; static string */
-    struct task *next;        /**< the loop's pending Tasks (private) */
-    struct task *prev;        /**< the loop's pending Tasks (private) */
+    struct task_link {        /**< in the loop's list of pending Tasks */
+        struct task_link *next, *prev;
+    } pending;                /**< (private) */
 } task_t;
 
 /**
