@@ -28,7 +28,7 @@ typedef struct worker {
     size_t job;         /* the URL being fetched */
     future_t *fetch;    /* its Future */
     future_t *limited;  /* the same, with the timeout */
-    waiter_t w;         /* for the queue and the semaphore */
+    waiter_t w;         /* for the semaphore */
     timeout_t timeout;  /* wait_for's state */
 } worker_t;
 
@@ -36,12 +36,13 @@ static int worker_body(coro_t *co)
 {
     worker_t *f = (worker_t *)co;
     crawl_t *c = &f->crawl->c;  /* recomputed at every resumption */
+    void *item;                 /* read before any await: a local will do */
 
     CORO_BEGIN(co);
-    while (queue_size(&f->crawl->jobs) > 0) {
-        /* Every job was put before any worker started: this never waits. */
-        AWAIT(co, queue_get(&f->crawl->jobs, &f->w));
-        f->job = (size_t)(intptr_t)co->in - 1;
+    /* Every job was put before any worker started: when the queue is
+     * empty, the work is done. */
+    while (queue_get_nowait(&f->crawl->jobs, &item) == 0) {
+        f->job = (size_t)(intptr_t)item - 1;
         /* Cancelled while waiting for a unit: no unit is ours, and the
          * plain await ends the worker, as it should. */
         while (c->limit->value == 0)
@@ -74,14 +75,12 @@ static int crawler_setup(crawler_t *f)
 {
     size_t want = f->c.workers < f->c.n ? f->c.workers : f->c.n;
 
-    if (queue_init(&f->jobs, f->c.loop, f->c.n > 0 ? f->c.n : 1) != 0)
+    if (queue_init(&f->jobs, f->c.loop, 0) != 0)  /* 0: no bound */
         return -1;
     f->queue_made = 1;
-    for (size_t i = 0; i < f->c.n; i++) {
-        waiter_t w;  /* room for every job: the put finishes at once */
-
-        queue_put(&f->jobs, &w, (void *)(intptr_t)(i + 1));
-    }
+    for (size_t i = 0; i < f->c.n; i++)
+        if (queue_put_nowait(&f->jobs, (void *)(intptr_t)(i + 1)) != 0)
+            return -1;
     f->workers = calloc(want > 0 ? want : 1, sizeof *f->workers);
     if (f->workers == NULL)
         return -1;
