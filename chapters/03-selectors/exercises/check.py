@@ -625,4 +625,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Piped into head or a pager that quits early: end quietly, as cat does.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
