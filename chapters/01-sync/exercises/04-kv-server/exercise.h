@@ -35,9 +35,9 @@
  * error, never cut short); a value is everything after the space that
  * follows the key, spaces included. GET and DEL take a key and nothing
  * more. A line longer than KV_LINE_MAX bytes gets one `ERROR <why>` reply
- * and is otherwise skipped; the connection goes on. A client may send many requests in one piece or
- * one request in many pieces. A client that hangs up, even in the middle of
- * a line, ends its connection, never the server.
+ * and is otherwise skipped; the connection goes on. A client may send many
+ * requests in one piece or one request in many pieces. A client that hangs
+ * up, even in the middle of a line, ends its connection, never the server.
  *
  * @param listen_fd a listening, blocking TCP socket; the caller keeps
  *        ownership.
