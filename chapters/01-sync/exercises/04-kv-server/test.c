@@ -230,6 +230,10 @@ Test(kv_server, answers_a_bad_request_with_an_error_and_goes_on)
     expect(fd, "GET", "ERROR", " (a GET without a key)");
     say(fd, "SET lonely\n");
     expect(fd, "SET lonely", "ERROR", " (a SET without a value)");
+    say(fd, "GET a b\n");
+    expect(fd, "GET a b", "ERROR", " (a key has no space, and GET takes a "
+           "key and nothing more: is everything after \"GET \" taken as "
+           "the key?)");
     say(fd, "GET a\n");
     expect(fd, "GET a", "MISSING", ": after an ERROR the connection goes on");
     close(fd);
