@@ -12,6 +12,9 @@
 #include <string.h>
 
 static unsigned next_id;
+/* The Task whose step runs now. One loop per thread, so one variable per
+ * thread is enough (asyncio keeps a dictionary keyed by loop). */
+static _Thread_local task_t *current;
 
 static int task_cancel_hook(future_t *future);
 static void task_step(loop_t *loop, void *arg);
@@ -218,7 +221,10 @@ static void task_step(loop_t *loop, void *arg)
         if (future_trace())
             trace(t, "step");
         /* 1, 7. send the value in; the coroutine runs to its next await */
-        if (coro_resume(t->coro, in, err) == CORO_RETURNED) {
+        current = t;
+        coro_status_t status = coro_resume(t->coro, in, err);
+        current = NULL;
+        if (status == CORO_RETURNED) {
             task_finish(t);
             return;
         }
@@ -274,6 +280,7 @@ static int task_cancel_hook(future_t *future)
 
     if (future_trace())
         trace(t, "cancel requested");
+    t->cancelling++;
     /* A Future we await that takes the cancellation wakes us with
      * ECANCELED; otherwise the next step delivers it. */
     if (t->waiting && future_cancel(t->waiting))
@@ -285,6 +292,45 @@ static int task_cancel_hook(future_t *future)
 int task_cancel(task_t *task)
 {
     return future_cancel(&task->future);
+}
+
+size_t task_cancel_all(loop_t *loop)
+{
+    registry_t *reg = registry_of(loop);
+    size_t n = 0;
+
+    /* A cancel only queues steps and wakes, so nothing leaves the list
+     * while it is walked. */
+    for (task_t *t = reg ? reg->head : NULL; t != NULL; t = t->next, n++)
+        task_cancel(t);
+    return n;
+}
+
+size_t task_count_pending(loop_t *loop)
+{
+    registry_t *reg = registry_of(loop);
+    size_t n = 0;
+
+    for (task_t *t = reg ? reg->head : NULL; t != NULL; t = t->next)
+        n++;
+    return n;
+}
+
+task_t *task_current(void)
+{
+    return current;
+}
+
+unsigned task_cancelling(const task_t *task)
+{
+    return task->cancelling;
+}
+
+unsigned task_uncancel(task_t *task)
+{
+    if (task->cancelling > 0 && --task->cancelling == 0)
+        task->cancel_requested = 0;
+    return task->cancelling;
 }
 
 static void stop_loop(future_t *future, void *arg)
