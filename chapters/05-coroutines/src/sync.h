@@ -17,6 +17,17 @@
  * the first waiter; put gives the item to the first getter), so a newcomer
  * can never overtake a waiter.
  *
+ * Ownership handed to a waiter is never lost to a cancellation: the
+ * waiter's Future has finished, so its Task receives the Lock, unit or
+ * item at this await and sees the cancellation at its next one (task.h).
+ * A Condition waiter notified and then cancelled passes the notification
+ * on to the next waiter.
+ *
+ * Misuse is reported, not ignored: releasing a Lock that is not held,
+ * releasing a BoundedSemaphore past its bound, notifying without the
+ * Lock, and task_done() called more often than items were put return -1
+ * with errno set (asyncio raises RuntimeError or ValueError there).
+ *
  * Not thread-safe: for one loop's coroutines only.
  */
 #ifndef SYNC_H
@@ -24,6 +35,7 @@
 
 #include <stddef.h>
 
+#include "coro.h"
 #include "future.h"
 
 struct waitq;
@@ -108,8 +120,16 @@ future_t *lock_acquire(lock_t *lock, waiter_t *w);
 /**
  * @brief Release: hand the Lock to the first waiter, or unlock it.
  * @param lock a held Lock.
+ * @return 0; -1 with errno EPERM if it was not held (nothing changes).
  */
-void lock_release(lock_t *lock);
+int lock_release(lock_t *lock);
+
+/**
+ * @brief Whether the Lock is held.
+ * @param lock a Lock.
+ * @return 1 or 0.
+ */
+int lock_locked(const lock_t *lock);
 
 /** @brief asyncio.Event. */
 typedef struct event {
@@ -145,10 +165,11 @@ void event_set(event_t *event);
  */
 void event_clear(event_t *event);
 
-/** @brief asyncio.Semaphore. */
+/** @brief asyncio.Semaphore and asyncio.BoundedSemaphore. */
 typedef struct semaphore {
     loop_t *loop;    /**< the loop */
     size_t value;    /**< free units */
+    size_t bound;    /**< BoundedSemaphore: the most units; 0: no bound */
     waitq_t waiters; /**< acquirers waiting */
 } semaphore_t;
 
@@ -161,6 +182,16 @@ typedef struct semaphore {
 void semaphore_init(semaphore_t *sem, loop_t *loop, size_t value);
 
 /**
+ * @brief Make a BoundedSemaphore: a Semaphore that refuses to be released
+ *        more often than it was acquired (a bug a plain one hides by
+ *        growing).
+ * @param sem caller storage.
+ * @param loop the loop.
+ * @param value initial units, which is also the bound (at least 1).
+ */
+void bounded_semaphore_init(semaphore_t *sem, loop_t *loop, size_t value);
+
+/**
  * @brief Take one unit, waiting if there is none.
  * @param sem a Semaphore.
  * @param w caller storage, not in use.
@@ -171,26 +202,87 @@ future_t *semaphore_acquire(semaphore_t *sem, waiter_t *w);
 /**
  * @brief Give one unit back (to the first waiter if there is one).
  * @param sem a Semaphore.
+ * @return 0; -1 with errno EOVERFLOW if a BoundedSemaphore would go past
+ *         its bound (nothing changes).
  */
-void semaphore_release(semaphore_t *sem);
+int semaphore_release(semaphore_t *sem);
 
-/** @brief A bounded FIFO queue of pointers: asyncio.Queue(maxsize). */
+/** @brief asyncio.Condition: wait for a notification, over a Lock. */
+typedef struct condition {
+    lock_t *lock;    /**< the Lock it belongs to (caller's) */
+    waitq_t waiters; /**< waiting for a notification */
+} condition_t;
+
+/** @brief The frame of one condition_wait(); caller storage (a member of
+ *         the awaiting frame). Fields private. */
+typedef struct cond_wait {
+    coro_t co;            /**< the sub-coroutine */
+    condition_t *cond;    /**< the Condition */
+    waiter_t w;           /**< the notification, then the Lock */
+    int notified;         /**< a notify reached us */
+    int err;              /**< the error to raise once the Lock is back */
+} cond_wait_t;
+
+/**
+ * @brief Make a Condition over @p lock.
+ * @param cond caller storage.
+ * @param lock the Lock (held around wait and notify).
+ */
+void condition_init(condition_t *cond, lock_t *lock);
+
+/**
+ * @brief Wait for a notification: `CORO_AWAIT_CORO(co,
+ *        condition_wait(&c, &f->cw))`, with the Lock held.
+ *
+ * Releases the Lock, waits until notified, and takes the Lock back before
+ * it returns, whatever happened (cancelled, it still re-acquires, then
+ * raises ECANCELED; if it had been notified, it notifies the next waiter
+ * so that the notification is not lost). Not holding the Lock: fails with
+ * EPERM.
+ *
+ * @param cond a Condition.
+ * @param cw caller storage, not in use.
+ * @return the frame to await.
+ */
+coro_t *condition_wait(condition_t *cond, cond_wait_t *cw);
+
+/**
+ * @brief Wake up to @p n waiters, oldest first (each then re-acquires the
+ *        Lock in turn).
+ * @param cond a Condition whose Lock is held.
+ * @param n how many.
+ * @return how many were woken; -1 with errno EPERM without the Lock.
+ */
+int condition_notify(condition_t *cond, size_t n);
+
+/**
+ * @brief Wake every waiter.
+ * @param cond a Condition whose Lock is held.
+ * @return as condition_notify().
+ */
+int condition_notify_all(condition_t *cond);
+
+/** @brief A FIFO queue of pointers: asyncio.Queue(maxsize). */
 typedef struct queue {
-    loop_t *loop;    /**< the loop */
-    void **items;    /**< ring buffer (allocated) */
-    size_t capacity; /**< its size, at least 1 */
-    size_t head;     /**< index of the oldest item */
-    size_t count;    /**< items held */
-    waitq_t getters; /**< waiting for an item (only while empty) */
-    waitq_t putters; /**< waiting for room (only while full) */
+    loop_t *loop;      /**< the loop */
+    void **items;      /**< ring buffer (allocated) */
+    size_t capacity;   /**< the bound; 0: none */
+    size_t size;       /**< the ring buffer's size */
+    size_t head;       /**< index of the oldest item */
+    size_t count;      /**< items held */
+    size_t unfinished; /**< items put and not yet task_done() */
+    waitq_t getters;   /**< waiting for an item (only while empty) */
+    waitq_t putters;   /**< waiting for room (only while full) */
+    event_t finished;  /**< set while unfinished == 0: join() waits */
 } queue_t;
 
 /**
  * @brief Make an empty queue.
  * @param q caller storage.
  * @param loop the loop.
- * @param capacity the bound, at least 1.
- * @return 0; -1 with errno EINVAL or ENOMEM.
+ * @param capacity the bound; 0 for none (asyncio's default: puts never
+ *        wait, the buffer grows).
+ * @return 0; -1 with errno ENOMEM.
  */
 int queue_init(queue_t *q, loop_t *loop, size_t capacity);
 
@@ -217,6 +309,39 @@ future_t *queue_put(queue_t *q, waiter_t *w, void *item);
  * @return the waiter's Future.
  */
 future_t *queue_get(queue_t *q, waiter_t *w);
+
+/**
+ * @brief Put without waiting: Queue.put_nowait().
+ * @param q a queue.
+ * @param item the item.
+ * @return 0; -1 with errno EAGAIN if the queue is full (nothing put), or
+ *         ENOMEM.
+ */
+int queue_put_nowait(queue_t *q, void *item);
+
+/**
+ * @brief Get without waiting: Queue.get_nowait().
+ * @param q a queue.
+ * @param item receives the oldest item.
+ * @return 0; -1 with errno EAGAIN if the queue is empty.
+ */
+int queue_get_nowait(queue_t *q, void **item);
+
+/**
+ * @brief Say that an item got earlier is fully handled: Queue.task_done().
+ * @param q a queue.
+ * @return 0; -1 with errno EINVAL if called more often than items were
+ *         put.
+ */
+int queue_task_done(queue_t *q);
+
+/**
+ * @brief Wait until every item put has been task_done(): Queue.join().
+ * @param q a queue.
+ * @param w caller storage, not in use.
+ * @return the waiter's Future (finished already if nothing is unfinished).
+ */
+future_t *queue_join(queue_t *q, waiter_t *w);
 
 /**
  * @brief Items held.

@@ -15,6 +15,7 @@ TestSuite(lock, .init = setup, .fini = teardown, .timeout = 10);
 TestSuite(event, .init = setup, .fini = teardown, .timeout = 10);
 TestSuite(semaphore, .init = setup, .fini = teardown, .timeout = 10);
 TestSuite(queue, .init = setup, .fini = teardown, .timeout = 10);
+TestSuite(condition, .init = setup, .fini = teardown, .timeout = 10);
 
 static char log_[256];
 
@@ -376,4 +377,327 @@ Test(event, a_cancelled_waiter_leaves_and_the_others_still_wake)
     event_set(&the_event);
     cr_assert_eq(future_state(&a.future), FUTURE_CANCELLED);
     cr_assert_eq(future_state(&b.future), FUTURE_RESULT);
+}
+
+/* ---- the sync kit a reader of asyncio expects (issue 11) -------------- */
+
+Test(lock, releasing_a_lock_not_held_is_an_error)
+{
+    lock_init(&the_lock, fx.loop);
+    errno = 0;
+    cr_assert_eq(lock_release(&the_lock), -1);
+    cr_assert_eq(errno, EPERM);
+    cr_assert(!lock_locked(&the_lock));
+}
+
+Test(lock, a_waiter_cancelled_while_waiting_is_skipped_in_fifo_order)
+{
+    waiter_t w[4];
+
+    lock_init(&the_lock, fx.loop);
+    cr_assert(future_done(lock_acquire(&the_lock, &w[0])));
+    for (int i = 1; i < 4; i++)
+        cr_assert(!future_done(lock_acquire(&the_lock, &w[i])));
+    future_cancel(&w[1].future);
+    cr_assert_eq(lock_release(&the_lock), 0);
+    cr_assert_eq(future_state(&w[2].future), FUTURE_RESULT,
+                 "the next waiter in line, past the cancelled one");
+    cr_assert(!future_done(&w[3].future));
+    cr_assert_eq(lock_release(&the_lock), 0);
+    cr_assert_eq(future_state(&w[3].future), FUTURE_RESULT);
+    cr_assert_eq(lock_release(&the_lock), 0);
+    cr_assert(!lock_locked(&the_lock));
+}
+
+/* The Lock handed to a waiter whose Task is cancelled before it runs: the
+ * Task still gets it at this await (and releases it on the way out, its
+ * body catching as a `finally`); nobody is left waiting for ever. */
+Test(lock, a_lock_handed_to_a_task_cancelled_before_it_runs_is_not_lost)
+{
+    locker_t *b, *c;
+    task_t *tb, *tc;
+    waiter_t mine;
+
+    lock_init(&the_lock, fx.loop);
+    log_[0] = 0;
+    cr_assert(future_done(lock_acquire(&the_lock, &mine)));
+    tb = locker('b', 0.1, &b);
+    tc = locker('c', 0.1, &c);
+    fixture_settle(&fx);                 /* b, c wait */
+    lock_release(&the_lock);             /* handed to b ... */
+    task_cancel(tb);                     /* ... cancelled before it runs */
+    fixture_advance(&fx, 0.5);
+    cr_assert_eq(future_state(task_future(tb)), FUTURE_CANCELLED);
+    cr_assert_str_eq(log_, "bcC", "b got it (then its cancel), then c");
+    cr_assert(!lock_locked(&the_lock));
+    task_release(tc);
+}
+
+Test(semaphore, a_bounded_semaphore_refuses_a_release_past_its_bound)
+{
+    semaphore_t s;
+    waiter_t w;
+
+    bounded_semaphore_init(&s, fx.loop, 2);
+    errno = 0;
+    cr_assert_eq(semaphore_release(&s), -1);
+    cr_assert_eq(errno, EOVERFLOW);
+    cr_assert_eq(s.value, 2);
+    cr_assert(future_done(semaphore_acquire(&s, &w)));
+    cr_assert_eq(semaphore_release(&s), 0);
+    cr_assert_eq(semaphore_release(&s), -1);
+    semaphore_init(&s, fx.loop, 1);      /* a plain one just grows */
+    cr_assert_eq(semaphore_release(&s), 0);
+    cr_assert_eq(s.value, 2);
+}
+
+Test(semaphore, a_waiter_cancelled_while_waiting_gets_no_unit)
+{
+    waiter_t w[3];
+
+    semaphore_init(&the_sem, fx.loop, 0);
+    for (int i = 0; i < 3; i++)
+        semaphore_acquire(&the_sem, &w[i]);
+    future_cancel(&w[0].future);
+    semaphore_release(&the_sem);
+    cr_assert_eq(future_state(&w[1].future), FUTURE_RESULT);
+    cr_assert(!future_done(&w[2].future));
+    cr_assert_eq(the_sem.value, 0);
+    future_cancel(&w[2].future);
+    semaphore_release(&the_sem);
+    cr_assert_eq(the_sem.value, 1, "nobody waits: the unit is kept");
+}
+
+Test(queue, an_unbounded_queue_never_makes_a_putter_wait)
+{
+    waiter_t w;
+    void *item;
+
+    cr_assert_eq(queue_init(&the_queue, fx.loop, 0), 0);
+    for (intptr_t i = 0; i < 1000; i++)
+        cr_assert(future_done(queue_put(&the_queue, &w, (void *)i)));
+    cr_assert_eq(queue_size(&the_queue), 1000);
+    for (intptr_t i = 0; i < 1000; i++) {
+        cr_assert_eq(queue_get_nowait(&the_queue, &item), 0);
+        cr_assert_eq((intptr_t)item, i);
+    }
+    errno = 0;
+    cr_assert_eq(queue_get_nowait(&the_queue, &item), -1);
+    cr_assert_eq(errno, EAGAIN, "empty");
+    queue_deinit(&the_queue);
+}
+
+Test(queue, put_nowait_on_a_full_queue_fails_and_puts_nothing)
+{
+    void *item;
+
+    cr_assert_eq(queue_init(&the_queue, fx.loop, 1), 0);
+    cr_assert_eq(queue_put_nowait(&the_queue, (void *)1), 0);
+    errno = 0;
+    cr_assert_eq(queue_put_nowait(&the_queue, (void *)2), -1);
+    cr_assert_eq(errno, EAGAIN, "full");
+    cr_assert_eq(queue_size(&the_queue), 1);
+    cr_assert_eq(queue_get_nowait(&the_queue, &item), 0);
+    cr_assert_eq((intptr_t)item, 1);
+    queue_deinit(&the_queue);
+}
+
+Test(queue, join_waits_until_every_item_is_task_done)
+{
+    waiter_t j, w;
+    void *item;
+
+    cr_assert_eq(queue_init(&the_queue, fx.loop, 0), 0);
+    cr_assert(future_done(queue_join(&the_queue, &j)), "nothing put yet");
+    queue_put_nowait(&the_queue, (void *)1);
+    queue_put_nowait(&the_queue, (void *)2);
+    queue_join(&the_queue, &j);
+    queue_get_nowait(&the_queue, &item);
+    queue_get(&the_queue, &w);
+    cr_assert_eq(queue_task_done(&the_queue), 0);
+    cr_assert(!future_done(&j.future), "one item still unfinished");
+    cr_assert_eq(queue_task_done(&the_queue), 0);
+    cr_assert(future_done(&j.future));
+    errno = 0;
+    cr_assert_eq(queue_task_done(&the_queue), -1, "called too many times");
+    cr_assert_eq(errno, EINVAL);
+    queue_deinit(&the_queue);
+}
+
+/* An item handed straight to a waiting getter whose Task is cancelled
+ * before it runs: the getter still receives it at this await, and the
+ * cancellation comes at its next one. */
+Test(queue, an_item_handed_to_a_getter_cancelled_before_it_runs_is_received)
+{
+    consumer_t *c;
+    task_t *t;
+
+    cr_assert_eq(queue_init(&the_queue, fx.loop, 1), 0);
+    t = task_create(fx.loop, consumer_body, sizeof *c, (void **)&c);
+    c->n = 2;
+    fixture_settle(&fx);                 /* waiting in queue_get */
+    cr_assert_eq(queue_put_nowait(&the_queue, (void *)7), 0);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert_eq(c->got[0], 7, "the item was lost");
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    cr_assert_eq(queue_size(&the_queue), 0);
+    task_release(t);
+    queue_deinit(&the_queue);
+}
+
+Test(queue, a_getter_cancelled_before_its_first_step_leaves_the_item_queued)
+{
+    consumer_t *c;
+    task_t *t;
+
+    cr_assert_eq(queue_init(&the_queue, fx.loop, 1), 0);
+    t = task_create(fx.loop, consumer_body, sizeof *c, (void **)&c);
+    c->n = 1;
+    task_cancel(t);
+    cr_assert_eq(queue_put_nowait(&the_queue, (void *)7), 0);
+    fixture_settle(&fx);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    cr_assert_eq(queue_size(&the_queue), 1);
+    task_release(t);
+    queue_deinit(&the_queue);
+}
+
+/* Condition: each waiter takes the Lock, waits, notes its tag (with the
+ * Lock held again) and releases it, whatever happened. */
+static lock_t cond_lock;
+static condition_t the_cond;
+
+typedef struct cwaiter {
+    coro_t co;
+    char tag;
+    int err;
+    waiter_t w;
+    cond_wait_t cw;
+} cwaiter_t;
+
+static int cwaiter_body(coro_t *co)
+{
+    cwaiter_t *f = (cwaiter_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT(co, lock_acquire(&cond_lock, &f->w));
+    CORO_AWAIT_CORO_CATCH(co, condition_wait(&the_cond, &f->cw));
+    f->err = co->err;
+    cr_assert(lock_locked(&cond_lock), "the wait gives the Lock back");
+    if (!f->err)
+        note(f->tag);
+    lock_release(&cond_lock);
+    if (f->err)
+        CORO_FAIL(co, f->err);
+    CORO_END(co);
+}
+
+static task_t *cwaiter(char tag, cwaiter_t **frame)
+{
+    task_t *t = task_create(fx.loop, cwaiter_body, sizeof **frame,
+                            (void **)frame);
+
+    (*frame)->tag = tag;
+    return t;
+}
+
+Test(condition, notify_wakes_waiters_one_at_a_time_in_fifo_order)
+{
+    cwaiter_t *f[3];
+    task_t *t[3];
+    waiter_t mine;
+
+    lock_init(&cond_lock, fx.loop);
+    condition_init(&the_cond, &cond_lock);
+    log_[0] = 0;
+    for (int i = 0; i < 3; i++)
+        t[i] = cwaiter((char)('a' + i), &f[i]);
+    fixture_settle(&fx);
+    cr_assert(!lock_locked(&cond_lock), "waiting releases the Lock");
+    errno = 0;
+    cr_assert_eq(condition_notify(&the_cond, 1), -1, "without the Lock");
+    cr_assert_eq(errno, EPERM);
+    cr_assert(future_done(lock_acquire(&cond_lock, &mine)));
+    cr_assert_eq(condition_notify(&the_cond, 1), 1);
+    fixture_settle(&fx);
+    cr_assert_str_eq(log_, "", "woken, but the Lock is still ours");
+    lock_release(&cond_lock);
+    fixture_settle(&fx);
+    cr_assert_str_eq(log_, "a");
+    cr_assert(future_done(lock_acquire(&cond_lock, &mine)));
+    cr_assert_eq(condition_notify_all(&the_cond), 2);
+    lock_release(&cond_lock);
+    fixture_settle(&fx);
+    cr_assert_str_eq(log_, "abc");
+    for (int i = 0; i < 3; i++)
+        task_release(t[i]);
+}
+
+Test(condition, a_waiter_cancelled_while_waiting_gets_the_lock_back_and_raises)
+{
+    cwaiter_t *f;
+    task_t *t;
+
+    lock_init(&cond_lock, fx.loop);
+    condition_init(&the_cond, &cond_lock);
+    log_[0] = 0;
+    t = cwaiter('a', &f);
+    fixture_settle(&fx);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert_eq(f->err, ECANCELED);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    cr_assert(!lock_locked(&cond_lock));
+    cr_assert_eq(the_cond.waiters.count, 0);
+    task_release(t);
+}
+
+Test(condition, a_notified_waiter_then_cancelled_passes_the_notification_on)
+{
+    cwaiter_t *f[2];
+    task_t *t[2];
+    waiter_t mine;
+
+    lock_init(&cond_lock, fx.loop);
+    condition_init(&the_cond, &cond_lock);
+    log_[0] = 0;
+    for (int i = 0; i < 2; i++)
+        t[i] = cwaiter((char)('a' + i), &f[i]);
+    fixture_settle(&fx);
+    cr_assert(future_done(lock_acquire(&cond_lock, &mine)));
+    cr_assert_eq(condition_notify(&the_cond, 1), 1);   /* a is notified */
+    task_cancel(t[0]);                                  /* ... and cancelled */
+    fixture_settle(&fx);
+    lock_release(&cond_lock);
+    fixture_settle(&fx);
+    cr_assert_eq(future_state(task_future(t[0])), FUTURE_CANCELLED);
+    cr_assert_str_eq(log_, "b", "the notification went to b");
+    cr_assert(!lock_locked(&cond_lock));
+    for (int i = 0; i < 2; i++)
+        task_release(t[i]);
+}
+
+static int lockless_body(coro_t *co)
+{
+    cwaiter_t *f = (cwaiter_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO_CATCH(co, condition_wait(&the_cond, &f->cw));
+    f->err = co->err;
+    CORO_END(co);
+}
+
+Test(condition, waiting_without_the_lock_fails_with_eperm)
+{
+    cwaiter_t *f;
+    task_t *t;
+
+    lock_init(&cond_lock, fx.loop);
+    condition_init(&the_cond, &cond_lock);
+    t = task_create(fx.loop, lockless_body, sizeof *f, (void **)&f);
+    fixture_settle(&fx);
+    cr_assert_eq(f->err, EPERM);
+    cr_assert_eq(the_cond.waiters.count, 0);
+    task_release(t);
 }
