@@ -455,6 +455,34 @@ class Coroutines(ProgramTest):
             self.assertEqual(status, 0, "trial %d: exit status %d; stderr:\n%s"
                              % (trial, status, srv.stderr_text()[-2000:]))
 
+    def test_sigterm_right_after_listening_on_exits_0(self):
+        # "listening on" promises a server ready to serve and to stop
+        # cleanly: a SIGTERM sent the moment the line is read must never
+        # find the signal at its default action (exit status 143). The
+        # line is read straight from the pipe, no reader thread between.
+        path = program(self.CHAPTER, self.VARIANT, "echo-server")
+        if not os.path.exists(path):
+            harness.build(self.CHAPTER, self.VARIANT)
+        env = dict(os.environ, **harness.SAN_ENV)
+        for trial in range(60):
+            p = subprocess.Popen([path, "--port", "0"],
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=env)
+            try:
+                line = p.stdout.readline()
+                self.assertTrue(line.startswith(b"listening on "), line)
+                p.send_signal(signal.SIGTERM)
+                status = p.wait(timeout=10)
+                err = p.stderr.read().decode(errors="replace")
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+                p.stderr.close()
+            self.assertEqual(status, 0, "trial %d: exit status %d; stderr:"
+                             "\n%s" % (trial, status, err[-2000:]))
+
     def test_every_backend_echoes(self):
         for backend in ("select", "poll", "epoll"):
             srv = self.start_server("--backend", backend)

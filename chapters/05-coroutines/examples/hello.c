@@ -206,6 +206,7 @@ typedef struct answer_frame {
     uint64_t value;
     double seconds;
     future_t job;       /* the executor's Future */
+    sleeper_t pause;    /* giving way after an inline answer */
 } answer_frame_t;
 
 /* Reports a line that is not a number; 1 if the program should end. */
@@ -284,11 +285,12 @@ static int answer_body(coro_t *co)
         if (app->executor == NULL) {
             /* The next number may be queued already, and queue_get()
              * would hand it over at once: the hellos due would wait for
-             * every fib in the queue. So give way twice: the first turn
-             * reads the clock and wakes the hello now due, the second
-             * lets its step run before ours. */
+             * every fib in the queue. So give way: one turn for the loop
+             * to read its clock (it read it before the fib) and fire the
+             * hello timer now due, then a timer of our own from that
+             * fresh "now", which sorts after it. */
             AWAIT(co, NULL);
-            AWAIT(co, NULL);
+            AWAIT(co, sleep_start(&f->pause, app->loop, 1e-9));
         }
     }
     task_group_cancel(&app->group);        /* all answered: stop the rest */
