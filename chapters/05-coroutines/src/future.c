@@ -115,22 +115,23 @@ future_state_t future_state(const future_t *future)
 future_status_t future_result(future_t *future, void **result,
                               int *error)
 {
-    if (future->state != FUTURE_PENDING)
-        future->retrieved = 1;
     switch (future->state) {
     case FUTURE_PENDING:
         return FUTURE_E_PENDING;
     case FUTURE_RESULT:
+        future->retrieved = 1;
         if (result)
             *result = future->result;
         return FUTURE_OK;
     case FUTURE_ERROR:
+        future->retrieved = 1;
         if (error)
             *error = future->error;
         return FUTURE_E_ERROR;
     case FUTURE_CANCELLED:
         break;
     }
+    future->retrieved = 1;
     if (error)
         *error = ECANCELED;
     return FUTURE_E_CANCELLED;

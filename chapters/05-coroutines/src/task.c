@@ -32,11 +32,15 @@ static void trace(const task_t *t, const char *what)
 
 /* The loop's pending Tasks, found again through its destroy hook: what
  * "Task was destroyed but it is pending" needs (asyncio keeps a weak set
- * of all tasks for the same purpose). */
+ * of all tasks for the same purpose). A circular list around a sentinel,
+ * so that a finishing Task unlinks itself without looking the list up. */
 typedef struct registry {
     loop_hook_t hook;                   /* first: the hook is the registry */
-    task_t *head;
+    struct task_link all;               /* the sentinel */
 } registry_t;
+
+#define TASK_OF(link) \
+    ((task_t *)((char *)(link) - offsetof(task_t, pending)))
 
 static void destroy_pending(loop_t *loop, loop_hook_t *hook)
 {
@@ -45,19 +49,21 @@ static void destroy_pending(loop_t *loop, loop_hook_t *hook)
     (void)loop;
     /* Unhook every wake-up first: a Task may await another one's Future,
      * and both are freed below. */
-    for (task_t *t = reg->head; t; t = t->next) {
+    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next) {
+        task_t *t = TASK_OF(l);
+
         fprintf(stderr, "Task was destroyed but it is pending: %s#%u\n",
                 t->name, t->id);
         if (t->waiting)
             future_remove_done_callback(t->waiting, &t->wakeup);
         t->waiting = NULL;
     }
-    while (reg->head) {
-        task_t *t = reg->head;
+    while (reg->all.next != &reg->all) {
+        struct task_link *l = reg->all.next;
 
-        reg->head = t->next;
-        t->next = t->prev = NULL;
-        task_release(t);                  /* the loop's reference */
+        reg->all.next = l->next;
+        l->next = l->prev = l;
+        task_release(TASK_OF(l));         /* the loop's reference */
     }
     free(reg);
 }
@@ -67,22 +73,11 @@ static registry_t *registry_of(loop_t *loop)
     registry_t *reg = (registry_t *)loop_find_destroy_hook(loop,
                                                            destroy_pending);
 
-    if (!reg && (reg = calloc(1, sizeof *reg)) != NULL)
+    if (!reg && (reg = malloc(sizeof *reg)) != NULL) {
+        reg->all.next = reg->all.prev = &reg->all;
         loop_add_destroy_hook(loop, &reg->hook, destroy_pending);
+    }
     return reg;
-}
-
-static void registry_remove(task_t *t)
-{
-    registry_t *reg = registry_of(t->future.loop);
-
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        reg->head = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    t->next = t->prev = NULL;
 }
 
 task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
@@ -96,14 +91,23 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
         return NULL;
     }
     reg = registry_of(loop);
-    t = reg ? calloc(1, FRAME_OFFSET + frame_size) : NULL;
+    t = reg ? malloc(FRAME_OFFSET + frame_size) : NULL;
     if (!t)
         return NULL;
+    /* Every field set by hand and only the frame zero-filled: calloc()
+     * would clear the whole block, a third of the cost of a small Task. */
     future_init(&t->future, loop);
     t->future.cancel = task_cancel_hook;
     t->future.sealed = 1;                 /* finished by task_finish only */
     t->coro = (coro_t *)((char *)t + FRAME_OFFSET);
+    memset(t->coro, 0, frame_size);
     coro_init(t->coro, fn);
+    t->waiting = NULL;
+    t->wakeup.future = NULL;
+    t->in = NULL;
+    t->in_err = 0;
+    t->cancel_requested = 0;
+    t->woken = 0;
     t->refs = 2;                          /* the caller's and the loop's */
     t->id = ++next_id;
     t->name = "task";
@@ -112,10 +116,10 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
         free(t);
         return NULL;
     }
-    t->next = reg->head;                  /* pending until it finishes */
-    if (reg->head)
-        reg->head->prev = t;
-    reg->head = t;
+    t->pending.next = reg->all.next;      /* pending until it finishes */
+    t->pending.prev = &reg->all;
+    reg->all.next->prev = &t->pending;
+    reg->all.next = &t->pending;
     *frame = t->coro;
     return t;
 }
@@ -183,7 +187,8 @@ static void task_finish(task_t *t)
     if (future_trace())
         trace(t, co->err ? "finished with an error" : "finished");
     t->future.sealed = 0;
-    registry_remove(t);
+    t->pending.prev->next = t->pending.next;      /* no longer pending */
+    t->pending.next->prev = t->pending.prev;
     /* A cancel that came while the coroutine ran and found no await to
      * interrupt still wins over a plain return (asyncio's _must_cancel):
      * whoever cancelled is told the Task was cancelled. */
@@ -229,18 +234,19 @@ static void task_step(loop_t *loop, void *arg)
             return;
         }
         awaited = t->coro->out;           /* 2. it yielded a Future */
-        if (awaited == &t->future) {
-            /* Awaiting itself would wait for ever (and a cancel would
-             * chase its own tail): refuse at the await, as asyncio does. */
-            if (future_trace())
-                trace(t, "awaits itself: EDEADLK");
-            in = NULL;
-            err = EDEADLK;
-        } else if (!awaited) {            /* sleep(0): just go round */
+        if (!awaited) {                   /* sleep(0): just go round */
             t->in = NULL;
             t->in_err = 0;
             schedule_step(t);
             return;
+        } else if (awaited == &t->future) {
+            /* Awaiting itself (pending, since it runs) would wait for ever
+             * and a cancel would chase its own tail: refuse at the await,
+             * as asyncio does. */
+            if (future_trace())
+                trace(t, "awaits itself: EDEADLK");
+            in = NULL;
+            err = EDEADLK;
         } else if (!future_done(awaited)) {
             /* 3. hang the wake-up on the Future; 4-5 happen elsewhere */
             t->waiting = awaited;

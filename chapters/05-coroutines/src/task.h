@@ -105,8 +105,9 @@ typedef struct task {
                                    task_uncancel() (timeout scopes) */
     unsigned id;              /**< for the trace */
     const char *name;         /**< for the trace; static string */
-    struct task *next;        /**< the loop's pending Tasks (private) */
-    struct task *prev;        /**< the loop's pending Tasks (private) */
+    struct task_link {        /**< in the loop's list of pending Tasks */
+        struct task_link *next, *prev;
+    } pending;                /**< (private) */
 } task_t;
 
 /**
