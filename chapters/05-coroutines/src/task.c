@@ -307,8 +307,12 @@ size_t task_cancel_all(loop_t *loop)
 
     /* A cancel only queues steps and wakes, so nothing leaves the list
      * while it is walked. */
-    for (task_t *t = reg ? reg->head : NULL; t != NULL; t = t->next, n++)
-        task_cancel(t);
+    if (reg == NULL)
+        return 0;
+    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next) {
+        task_cancel(TASK_OF(l));
+        n++;
+    }
     return n;
 }
 
@@ -317,7 +321,9 @@ size_t task_count_pending(loop_t *loop)
     registry_t *reg = registry_of(loop);
     size_t n = 0;
 
-    for (task_t *t = reg ? reg->head : NULL; t != NULL; t = t->next)
+    if (reg == NULL)
+        return 0;
+    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next)
         n++;
     return n;
 }
