@@ -45,6 +45,14 @@ static int kid_body(coro_t *co)
     CORO_END(co);
 }
 
+/* The tests read the children's frames after they have finished, so each
+ * child gets one more reference, never dropped: the frames stay readable
+ * until the test process ends. */
+static task_t *keep(task_t *t)
+{
+    return t ? task_retain(t) : NULL;
+}
+
 enum { MAX_KIDS = 4 };
 
 /* The owner: starts `n` kids (as described in `spec`), leaves the group,
@@ -69,8 +77,8 @@ static int owner_body(coro_t *co)
     for (int i = 0; i < f->n; i++) {
         kid_t *k;
 
-        f->tasks[i] = task_group_create_task(&f->group, kid_body, sizeof *k,
-                                             (void **)&k);
+        f->tasks[i] = keep(task_group_create_task(&f->group, kid_body,
+                                                  sizeof *k, (void **)&k));
         cr_assert_not_null(f->tasks[i]);
         k->steps = f->spec[i].steps;
         k->step_s = f->spec[i].step_s;
@@ -264,8 +272,8 @@ static int stopping_owner_body(coro_t *co)
 
     CORO_BEGIN(co);
     task_group_init(&f->group, fx.loop);
-    task_group_create_task(&f->group, kid_body, sizeof *f->forever,
-                           (void **)&f->forever);
+    keep(task_group_create_task(&f->group, kid_body, sizeof *f->forever,
+                                (void **)&f->forever));
     f->forever->steps = 1;
     f->forever->step_s = 1000;
     task_group_create_task(&f->group, stopper_body, sizeof *s, (void **)&s);
@@ -322,13 +330,13 @@ static int outer_body(coro_t *co)
 
     CORO_BEGIN(co);
     task_group_init(&f->group, fx.loop);
-    task_group_create_task(&f->group, middle_body, sizeof *f->middle,
-                           (void **)&f->middle);
+    keep(task_group_create_task(&f->group, middle_body, sizeof *f->middle,
+                                (void **)&f->middle));
     coro_init(&f->middle->inner.co, owner_body);
     kid(&f->middle->inner, 3, 0.1, 0);
     kid(&f->middle->inner, 1, 0.15, f->fail_inner);
-    task_group_create_task(&f->group, kid_body, sizeof *f->sibling,
-                           (void **)&f->sibling);
+    keep(task_group_create_task(&f->group, kid_body, sizeof *f->sibling,
+                                (void **)&f->sibling));
     f->sibling->steps = 1;
     f->sibling->step_s = 10;
     AWAIT_CATCH(co, task_group_wait(&f->group));
