@@ -6,7 +6,6 @@
  * the Futures of its jobs have no one left awaiting them. The loop last,
  * when nothing refers to it.
  */
-#define _POSIX_C_SOURCE 200809L
 #include "run.h"
 
 #include <errno.h>

@@ -120,6 +120,8 @@ static int wait_for_body(coro_t *co)
         /* No time at all: what is there, or cancel now and wait for the
          * cancellation to finish (no timer: it would fire only after the
          * steps already queued, and an unstarted Task would start). */
+        if (task_current() == NULL)      /* a scope needs its Task */
+            CORO_FAIL(co, EPERM);
         if (future_done(w->inner)) {
             AWAIT_CATCH(co, w->inner);
         } else {

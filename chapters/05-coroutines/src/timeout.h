@@ -142,7 +142,8 @@ typedef struct wait_for {
  * @param w caller storage, not in use.
  * @param inner the Future (often a Task's).
  * @param timeout_s seconds.
- * @return the coroutine frame to await.
+ * @return the coroutine frame to await, from a Task's coroutine (outside
+ *         a Task it fails with EPERM: the deadline cancels a Task).
  */
 coro_t *wait_for(wait_for_t *w, future_t *inner, double timeout_s);
 
