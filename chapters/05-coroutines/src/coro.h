@@ -133,8 +133,8 @@ void coro_init(coro_t *co, coro_fn *fn);
  * send() through to the sub-generator. When a sub-coroutine finishes, its
  * caller resumes at once with the return value in coro_t::in and the error
  * in coro_t::err, without coming back out here (and a caller suspended in
- * a plain, non-catching form fails in turn with that error: ground rule 6). What the innermost frame
- * yields comes out in @p co->out.
+ * a plain, non-catching form fails in turn with that error: ground rule
+ * 6). What the innermost frame yields comes out in @p co->out.
  *
  * @param co the outermost frame, initialised and not finished.
  * @param in the value the pending CORO_YIELD evaluates to (ignored on the

@@ -109,7 +109,7 @@ int future_done(const future_t *future)
 
 future_state_t future_state(const future_t *future)
 {
-    return future->state;
+    return (future_state_t)future->state;
 }
 
 future_status_t future_result(future_t *future, void **result,

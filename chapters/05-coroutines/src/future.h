@@ -76,17 +76,18 @@ typedef struct future_callback {
 
 /** @brief A Future; fields are private, use the functions. */
 struct future {
-    future_state_t state;       /**< see ::future_state_t */
+    unsigned char state;        /**< a ::future_state_t (one byte: a Task
+                                     holds several Futures) */
+    unsigned char sealed;       /**< a Task's: only the Task may finish it
+                                     (future_set_* refuse: FUTURE_E_TASK) */
+    unsigned char retrieved;    /**< future_result() has read the outcome
+                                     (for "exception never retrieved") */
     int error;                  /**< the error, when FUTURE_ERROR */
     void *result;               /**< the result, when FUTURE_RESULT */
     loop_t *loop;               /**< where late callbacks are queued */
     future_callback_t *head;    /**< pending callbacks, oldest first */
     future_callback_t *tail;    /**< newest pending callback */
     future_cancel_fn *cancel;   /**< NULL: cancel finishes it at once */
-    int sealed;                 /**< a Task's: only the Task may finish it
-                                     (future_set_* refuse: FUTURE_E_TASK) */
-    int retrieved;              /**< future_result() has read the outcome
-                                     (for "exception never retrieved") */
 };
 
 /**

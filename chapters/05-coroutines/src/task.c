@@ -7,6 +7,7 @@
 #include "task.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,12 @@ static _Thread_local task_t *current;
 static int task_cancel_hook(future_t *future);
 static void task_step(loop_t *loop, void *arg);
 
-/* The frame follows the Task in the same block, aligned for anything. */
+/* The frame follows the Task in the same block, aligned for anything;
+ * its coro_t is at a fixed offset, so the Task keeps no pointer to it. */
 #define FRAME_OFFSET \
     ((sizeof(task_t) + alignof(max_align_t) - 1) & \
      ~(alignof(max_align_t) - 1))
+#define CORO_OF(t) ((coro_t *)((char *)(t) + FRAME_OFFSET))
 
 static void trace(const task_t *t, const char *what)
 {
@@ -99,9 +102,8 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
     future_init(&t->future, loop);
     t->future.cancel = task_cancel_hook;
     t->future.sealed = 1;                 /* finished by task_finish only */
-    t->coro = (coro_t *)((char *)t + FRAME_OFFSET);
-    memset(t->coro, 0, frame_size);
-    coro_init(t->coro, fn);
+    memset(CORO_OF(t), 0, frame_size);
+    coro_init(CORO_OF(t), fn);
     t->waiting = NULL;
     t->wakeup.future = NULL;
     t->in = NULL;
@@ -120,7 +122,7 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
     t->pending.prev = &reg->all;
     reg->all.next->prev = &t->pending;
     reg->all.next = &t->pending;
-    *frame = t->coro;
+    *frame = CORO_OF(t);
     return t;
 }
 
@@ -182,7 +184,7 @@ static void task_wakeup(future_t *f, void *arg)
 
 static void task_finish(task_t *t)
 {
-    coro_t *co = t->coro;
+    coro_t *co = CORO_OF(t);
 
     if (future_trace())
         trace(t, co->err ? "finished with an error" : "finished");
@@ -211,8 +213,8 @@ static void task_step(loop_t *loop, void *arg)
     (void)loop;
     if (t->cancel_requested && !t->woken) {
         t->cancel_requested = 0;
-        if (t->coro->resume == 0) {       /* never started: never will */
-            t->coro->err = ECANCELED;
+        if (CORO_OF(t)->resume == 0) {    /* never started: never will */
+            CORO_OF(t)->err = ECANCELED;
             task_finish(t);
             return;
         }
@@ -227,13 +229,13 @@ static void task_step(loop_t *loop, void *arg)
             trace(t, "step");
         /* 1, 7. send the value in; the coroutine runs to its next await */
         current = t;
-        coro_status_t status = coro_resume(t->coro, in, err);
+        coro_status_t status = coro_resume(CORO_OF(t), in, err);
         current = NULL;
         if (status == CORO_RETURNED) {
             task_finish(t);
             return;
         }
-        awaited = t->coro->out;           /* 2. it yielded a Future */
+        awaited = CORO_OF(t)->out;        /* 2. it yielded a Future */
         if (!awaited) {                   /* sleep(0): just go round */
             t->in = NULL;
             t->in_err = 0;
@@ -286,7 +288,8 @@ static int task_cancel_hook(future_t *future)
 
     if (future_trace())
         trace(t, "cancel requested");
-    t->cancelling++;
+    if (t->cancelling < USHRT_MAX)
+        t->cancelling++;
     /* A Future we await that takes the cancellation wakes us with
      * ECANCELED; otherwise the next step delivers it. */
     if (t->waiting && future_cancel(t->waiting))

@@ -35,11 +35,12 @@
  * point (in the innermost sub-coroutine) and, through plain AWAITs,
  * unwinds the whole coroutine: the Task ends cancelled with no code at any
  * level. A level that must clean up catches it (AWAIT_CATCH), may even
- * await more, and then re-raises with CORO_FAIL(co, co->err). If that Future had already finished,
- * the coroutine gets its result at this await and ECANCELED at the next
- * await that suspends, i.e. whose Future is still pending (so a Lock
- * handed over just before is not lost; an await of a finished Future has
- * nothing to cancel and does not suspend). If the coroutine returns
+ * await more, and then re-raises with CORO_FAIL(co, co->err). If that
+ * Future had already finished, the coroutine gets its result at this
+ * await and ECANCELED at the next await that suspends, i.e. whose Future
+ * is still pending (so a Lock handed over just before is not lost; an
+ * await of a finished Future has nothing to cancel and does not
+ * suspend). If the coroutine returns
  * before any such await, the Task still ends cancelled. A Task cancelled
  * before its first step never runs its body.
  *
@@ -93,17 +94,18 @@
 /** @brief A Task; the fields are private. */
 typedef struct task {
     future_t future;          /**< the Task is-a Future: its outcome */
-    coro_t *coro;             /**< the outermost frame, in this block */
     future_t *waiting;        /**< the Future it awaits, or NULL */
     future_callback_t wakeup; /**< hung on *waiting */
     void *in;                 /**< value for the next step */
     int in_err;               /**< error for the next step */
-    int cancel_requested;     /**< deliver ECANCELED at the next await */
-    int woken;                /**< the queued step carries an outcome */
     int refs;                 /**< references: creator + loop */
-    unsigned cancelling;      /**< cancel requests not withdrawn by
-                                   task_uncancel() (timeout scopes) */
     unsigned id;              /**< for the trace */
+    unsigned char cancel_requested; /**< deliver ECANCELED at the next
+                                         await */
+    unsigned char woken;      /**< the queued step carries an outcome */
+    unsigned short cancelling; /**< cancel requests not withdrawn by
+                                    task_uncancel() (timeout scopes);
+                                    saturates, in the padding before name */
     const char *name;         /**< for the trace; static string */
     struct task_link {        /**< in the loop's list of pending Tasks */
         struct task_link *next, *prev;
