@@ -165,6 +165,23 @@ class Coroutines(ProgramTest):
         self.assert_exits(p, 0, timeout=5)
         self.assertLess(time.monotonic() - start, 2.0)
 
+    def test_sigterm_and_sigint_stop_hello_cleanly(self):
+        # As in chapter 04: a stop signal is a clean end (run() cancels the
+        # main coroutine, and the task group with it), also during a fib
+        # on the executor, which is then abandoned.
+        for signo in (signal.SIGTERM, signal.SIGINT):
+            for busy in (False, True):
+                p = self.start("hello", "--interval", "60")
+                self.assertIsNotNone(
+                    p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+                if busy:
+                    p.send("45\n")
+                    time.sleep(0.2)             # the worker is computing
+                p.proc.send_signal(signo)
+                self.assert_exits(p, 0, timeout=5)
+                answers = [l for _, l in p.out_lines if re.match(FIB_RE, l)]
+                self.assertEqual(answers, [], "it waited for fib(45)")
+
     def test_a_failing_stdout_is_reported_with_its_cause_and_ends_it(self):
         path = program(self.CHAPTER, self.VARIANT, "hello")
         if not os.path.exists(path):

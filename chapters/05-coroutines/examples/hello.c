@@ -61,10 +61,11 @@ static const char usage[] =
     "in the environment to watch the tasks step and the futures complete\n"
     "on stderr.\n"
     "\n"
-    "Chapter 05 (coroutines): the hello and the input reader are two\n"
-    "coroutines. fib runs on a worker thread (run_in_executor), so the\n"
-    "hellos keep coming while it computes; --inline runs it on the event\n"
-    "loop instead, which stops the hellos until it is done.\n";
+    "Chapter 05 (coroutines): the hello, the input reader and the answerer\n"
+    "are coroutines in one task group, run by run() (asyncio.run). fib runs\n"
+    "on a worker thread (run_in_executor), so the hellos keep coming while\n"
+    "it computes; --inline runs it on the event loop instead, which stops\n"
+    "the hellos until it is done. SIGINT or SIGTERM ends it cleanly.\n";
 
 /* What C main() hands to the main coroutine. */
 typedef struct hello_args {
