@@ -125,10 +125,10 @@ typedef struct app {
 } app_t;
 
 /* Standard output failed (a full disk: ENOSPC, an I/O error): say so and
- * return the error. Nothing
- * printed from then on can be seen, so the child that saw it fails, which
- * cancels the others and ends the program with status 1. Called right
- * after each printf(), before any other call can change errno. A pipe
+ * return the error. Nothing printed from then on can be seen, so the child
+ * that saw it fails, which cancels the others and ends the program with
+ * status 1. Called right after the printf() that failed, before any other
+ * call can change errno. A pipe
  * whose reader has gone never gets here: the write raises SIGPIPE, whose
  * default action ends the program at once (exit status 141 in the shell),
  * which is the normal Unix behaviour of a filter, as in `hello | head -1`;
@@ -336,13 +336,15 @@ static int main_body(coro_t *co)
     CORO_BEGIN(co);
     f->args->started = 1;
     if (queue_init(&f->app.numbers, f->app.loop, QUEUED_LINES) != 0) {
-        perror("hello: making the queue");
-        CORO_FAIL(co, errno);
+        co->err = errno;
+        fprintf(stderr, "hello: making the queue: %s\n", strerror(co->err));
+        CORO_FAIL(co, co->err);
     }
     task_group_init(&f->app.group, f->app.loop);
     if (start_children(&f->app) != 0) {
-        perror("hello: starting the tasks");
-        task_group_abort(&f->app.group, errno);
+        co->err = errno;
+        fprintf(stderr, "hello: starting the tasks: %s\n", strerror(co->err));
+        task_group_abort(&f->app.group, co->err);
     }
     /* The only await: every path leaves the group here, errors too. */
     AWAIT_CATCH(co, task_group_wait(&f->app.group));

@@ -62,7 +62,8 @@ typedef struct run_options {
  * @param setup fills the frame (may be NULL).
  * @param arg for @p setup.
  * @param options NULL for the defaults.
- * @param result receives the main coroutine's result (may be NULL).
+ * @param result receives the main coroutine's result (may be NULL); a
+ *        pointer into its frame would be dangling: the frame is freed.
  * @param error receives its error, ECANCELED if it was cancelled (a
  *        signal, with cancel_on_signals), or the errno of a failure to
  *        start (may be NULL).

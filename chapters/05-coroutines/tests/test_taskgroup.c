@@ -64,6 +64,7 @@ typedef struct owner {
     kid_t spec[MAX_KIDS];
     kid_t *kids[MAX_KIDS];
     task_t *tasks[MAX_KIDS];  /* borrowed: valid while running */
+    int abort_with;           /* the owner's own failure inside the group */
     int err;
     int left;
 } owner_t;
@@ -86,6 +87,8 @@ static int owner_body(coro_t *co)
         k->on_cancel = f->spec[i].on_cancel;
         f->kids[i] = k;
     }
+    if (f->abort_with)
+        task_group_abort(&f->group, f->abort_with);
     AWAIT_CATCH(co, task_group_wait(&f->group));
     f->err = co->err;
     f->left = 1;
@@ -160,6 +163,24 @@ Test(taskgroup, the_first_failure_cancels_the_rest_and_the_others_are_counted)
     cr_assert_eq(f->kids[1]->done, 0);
     cr_assert_eq(f->kids[2]->seen, ECANCELED);
     cr_assert_eq(task_group_failures(&f->group), 2);
+    task_release(t);
+}
+
+/* The owner's own failure inside the group: the children are cancelled
+ * and the group fails with the owner's error. */
+Test(taskgroup, the_owners_own_failure_cancels_the_children)
+{
+    owner_t *f;
+    task_t *t = owner(&f);
+
+    kid(f, 3, 0.1, 0);
+    f->abort_with = EILSEQ;
+    fixture_settle(&fx);
+    cr_assert(f->left);
+    cr_assert_eq(f->err, EILSEQ);
+    cr_assert_eq(future_state(task_future(f->tasks[0])), FUTURE_CANCELLED);
+    cr_assert_eq(f->kids[0]->seen, 0, "cancelled before it started, it ran");
+    cr_assert_eq(task_group_failures(&f->group), 0, "a child's failure?");
     task_release(t);
 }
 
