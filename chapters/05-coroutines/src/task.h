@@ -102,6 +102,9 @@ typedef struct task {
     unsigned char cancel_requested; /**< deliver ECANCELED at the next
                                          await */
     unsigned char woken;      /**< the queued step carries an outcome */
+    unsigned short cancelling; /**< cancel requests not withdrawn by
+                                    task_uncancel() (timeout scopes);
+                                    saturates, in the padding before name */
     const char *name;         /**< for the trace; static string */
     struct task_link {        /**< in the loop's list of pending Tasks */
         struct task_link *next, *prev;
@@ -142,6 +145,45 @@ future_t *task_future(task_t *task);
  * @return 1 if it was pending, 0 if it had finished (nothing happens).
  */
 int task_cancel(task_t *task);
+
+/**
+ * @brief The Task whose step is running on this thread:
+ *        asyncio.current_task().
+ * @return the Task, or NULL outside a Task's step (in a plain callback).
+ */
+task_t *task_current(void);
+
+/**
+ * @brief How many cancellation requests the Task has had, minus those
+ *        withdrawn by task_uncancel(): asyncio's Task.cancelling().
+ * @param task a Task.
+ * @return the count.
+ */
+unsigned task_cancelling(const task_t *task);
+
+/**
+ * @brief Withdraw one cancellation request: asyncio's Task.uncancel(),
+ *        for a timeout scope that turned its own cancel into ETIMEDOUT.
+ *        When the count reaches 0, a request not yet delivered is dropped.
+ * @param task a Task.
+ * @return the count left.
+ */
+unsigned task_uncancel(task_t *task);
+
+/**
+ * @brief Request the cancellation of every pending Task of @p loop (what
+ *        run() does once the main coroutine has finished).
+ * @param loop a loop.
+ * @return how many Tasks were pending.
+ */
+size_t task_cancel_all(loop_t *loop);
+
+/**
+ * @brief How many Tasks of @p loop have not finished.
+ * @param loop a loop.
+ * @return the count.
+ */
+size_t task_count_pending(loop_t *loop);
 
 /**
  * @brief Name the Task in the trace.
