@@ -106,9 +106,11 @@ typedef struct task {
                                     task_uncancel() (timeout scopes);
                                     saturates, in the padding before name */
     const char *name;         /**< for the trace; static string */
-    struct task_link {        /**< in the loop's list of pending Tasks */
-        struct task_link *next, *prev;
-    } pending;                /**< (private) */
+    /** @brief A link in the loop's circular list of pending Tasks. */
+    struct task_link {
+        struct task_link *next; /**< the next pending Task's link */
+        struct task_link *prev; /**< the previous one's */
+    } pending;                /**< in the loop's pending list (private) */
 } task_t;
 
 /**
