@@ -46,6 +46,7 @@ static const char usage[] =
 /* Back off this long when accept() runs out of descriptors or memory. */
 #define ACCEPT_BACKOFF_S 0.1
 
+/* [server-state] */
 /* A client: its echo state, on the list of live clients. */
 typedef struct client {
     echo_conn_t echo;
@@ -62,6 +63,7 @@ typedef struct server {
     client_t *clients;    /* every live client; owned */
     int refused_reported; /* the select backend's limit was reported */
 } server_t;
+/* [server-state] */
 
 /* [self-pipe] */
 /* Markers for the two descriptors that are not clients: a registration's

@@ -113,7 +113,8 @@ static int answer_line(const char *line, size_t len)
     }
 }
 
-/* Everything the two callbacks share. */
+/* [hello-state] */
+/* Everything the timer and reader callbacks share: their arg. */
 typedef struct hello {
     double interval_s;
     loop_timer_t tick; /* the hello timer, re-armed by say_hello() */
@@ -130,6 +131,7 @@ static void fail(loop_t *loop, hello_t *h, const char *what)
     h->status = 1;
     loop_stop(loop);
 }
+/* [hello-state] */
 
 /* [say-hello] */
 static void say_hello(loop_t *loop, void *arg)
@@ -251,16 +253,16 @@ int main(int argc, char **argv)
      * every line out as soon as it is printed. */
     setvbuf(stdout, NULL, _IOLBF, 0);
 
+    /* [hello-main] */
     linebuf_init(&h.input);
     loop_timer_init(&h.tick);
     loop_timer_init(&h.next_line);
-    loop_t *loop = watch_stdin(&h);
+    loop_t *loop = watch_stdin(&h); /* a loop with stdin's reader added */
     if (loop == NULL) {
         fprintf(stderr, "hello: cannot watch standard input: %s\n",
                 strerror(errno));
         return 1;
     }
-    /* [hello-main] */
     loop_call_later(loop, &h.tick, 0, say_hello, &h); /* the first at once */
     if (loop_add_signal_handler(loop, SIGINT, on_stop_signal, NULL) < 0 ||
         loop_add_signal_handler(loop, SIGTERM, on_stop_signal, NULL) < 0) {
