@@ -1,9 +1,4 @@
 /* wrong: producers and workers wait on one condition variable and each change wakes only one thread, which may be of the wrong kind: with a small queue everyone ends up asleep | expect: A wake-up went to a thread that could not go on */
- * answer.c - exercise 02-bounded-queue: your answer (see EXERCISE.md).
- *
- * bq_init() and bq_destroy() are given; bq_put(), bq_get() and bq_close()
- * are yours. Their contracts are in exercise.h.
- */
 #include "exercise.h"
 
 #include <errno.h>
