@@ -8,17 +8,23 @@
 # On a system without apt-get it prints the install command to run instead.
 set -eu
 
-# command, pc/pkg-config-name or py/python-module : Debian package
-# (the last four are the peers and the plot of `make bench`: libuv, uvloop,
-# Node and gnuplot)
+# command, pc/pkg-config-name, py/python-module, rt/clang-runtime-library
+# or f/absolute-file : Debian package (clang and its libFuzzer runtime fuzz
+# the input parser in `make test`; nc.openbsd is the client the chapters'
+# text uses, with -N; the last four are the peers and the plot of
+# `make bench`: libuv, uvloop, Node and gnuplot)
 NEEDS="
 cc:build-essential
 make:make
 pkg-config:pkg-config
 pc/criterion:libcriterion-dev
+clang:clang
+rt/fuzzer:libclang-rt-dev
 doxygen:doxygen
 dot:graphviz
+f//usr/share/doxygen-awesome-css/doxygen-awesome.css:doxygen-awesome-css
 python3:python3
+nc.openbsd:netcat-openbsd
 pc/libuv:libuv1-dev
 py/uvloop:python3-uvloop
 node:nodejs
@@ -40,12 +46,21 @@ for need in $NEEDS; do
         py/*) for py in /usr/bin/python3 python3; do
                   "$py" -c "import ${what#py/}" >/dev/null 2>&1 && continue 2
               done ;;
+        # clang names the file of a runtime library it has, and echoes
+        # the bare name back when it has none.
+        rt/*) command -v clang >/dev/null 2>&1 &&
+                  [ -f "$(clang -print-file-name="libclang_rt.${what#rt/}-$(uname -m).a")" ] &&
+                  continue ;;
+        f/*)  [ -e "${what#f/}" ] && continue ;;
         *)    command -v "$what" >/dev/null 2>&1 && continue ;;
     esac
     missing="$missing $pkg"
 done
 
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    echo "setup: everything this book needs is installed"
+    exit 0
+fi
 
 echo "setup: missing:$missing"
 [ $check_only -eq 1 ] && exit 1
@@ -53,12 +68,15 @@ echo "setup: missing:$missing"
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "setup: this is not a Debian/Ubuntu system, so nothing was installed."
     echo "Install the equivalents of the packages above, for example:"
-    echo "  Fedora:  sudo dnf install gcc make pkgconf criterion-devel doxygen graphviz python3 \\"
-    echo "                            libuv-devel python3-uvloop nodejs gnuplot"
-    echo "  Arch:    sudo pacman -S gcc make pkgconf criterion doxygen graphviz python \\"
-    echo "                          libuv python-uvloop nodejs gnuplot"
-    echo "  macOS:   brew install criterion doxygen graphviz pkg-config python \\"
+    echo "  Fedora:  sudo dnf install gcc make pkgconf criterion-devel clang compiler-rt \\"
+    echo "                            doxygen graphviz python3 libuv-devel python3-uvloop nodejs gnuplot netcat"
+    echo "  Arch:    sudo pacman -S gcc make pkgconf criterion clang compiler-rt \\"
+    echo "                          doxygen graphviz python libuv python-uvloop nodejs gnuplot openbsd-netcat"
+    echo "  macOS:   brew install criterion llvm doxygen graphviz pkg-config python \\"
     echo "                        libuv node gnuplot && python3 -m pip install uvloop"
+    echo "  and, for the HTML book's theme, doxygen-awesome.css and"
+    echo "  doxygen-awesome-sidebar-only.css from"
+    echo "  https://github.com/jothepro/doxygen-awesome-css in /usr/share/doxygen-awesome-css/"
     echo "then run the command again."
     exit 1
 fi

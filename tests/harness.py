@@ -57,6 +57,8 @@ def build(chapter, variant):
 
 
 def program(chapter, variant, name):
+    if variant == "python":  # a chapter's Python version: python/NAME.py
+        return os.path.join(CHAPTERS_DIR, chapter, "python", name + ".py")
     return os.path.join(build_dir(chapter, variant), name)
 
 
@@ -72,7 +74,10 @@ class Process:
     """A program under test, with stdout and stderr collected line by line,
     each line stamped with the monotonic time it arrived."""
 
-    def __init__(self, argv, stdin=subprocess.PIPE):
+    def __init__(self, argv, stdin=subprocess.PIPE, read_stderr=True):
+        """read_stderr=False: stderr is a pipe that nobody reads while the
+        program runs (as when its reader is stuck or gone); what the pipe
+        holds is read once the program has exited."""
         env = dict(os.environ, **SAN_ENV)
         self.argv = argv
         self.proc = subprocess.Popen(
@@ -82,14 +87,14 @@ class Process:
         self.out = queue.Queue()
         self.out_lines = []   # every (time, line) read so far from stdout
         self.err_lines = []   # every line of stderr
-        self._readers = [
-            threading.Thread(target=self._pump, args=(self.proc.stdout, True),
-                             daemon=True),
-            threading.Thread(target=self._pump, args=(self.proc.stderr, False),
-                             daemon=True),
-        ]
-        for t in self._readers:
-            t.start()
+        self._readers = {}    # stream -> the thread that reads it
+        for stream, is_stdout in ((self.proc.stdout, True),
+                                  (self.proc.stderr, False)):
+            if is_stdout or read_stderr:
+                self._readers[stream] = threading.Thread(
+                    target=self._pump, args=(stream, is_stdout), daemon=True)
+                self._readers[stream].start()
+        self._stderr_unread = not read_stderr
 
     def _pump(self, stream, is_stdout):
         for raw in iter(stream.readline, b""):
@@ -137,9 +142,20 @@ class Process:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
-        for t in self._readers:
-            t.join(timeout=5)
+        self._join_readers()
         return rc
+
+    def _join_readers(self):
+        """After exit: let the readers reach end of file, and collect an
+        unread stderr. A reader must finish before its stream is closed:
+        closing a file under a thread blocked in readline() makes that
+        thread die with 'ValueError: I/O operation on closed file'."""
+        for t in self._readers.values():
+            t.join(timeout=5)
+        if self._stderr_unread:
+            self._stderr_unread = False
+            data = self.proc.stderr.read()
+            self.err_lines = data.decode("utf-8", "replace").splitlines()
 
     def stderr_text(self):
         return "\n".join(self.err_lines)
@@ -148,8 +164,10 @@ class Process:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self._join_readers()
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if stream:
+            reader = self._readers.get(stream)
+            if stream and not (reader and reader.is_alive()):
                 try:
                     stream.close()
                 except OSError:
@@ -170,11 +188,11 @@ class ProgramTest(unittest.TestCase):
         for p in self.procs:
             p.kill()
 
-    def start(self, name, *args, stdin=subprocess.PIPE):
+    def start(self, name, *args, stdin=subprocess.PIPE, read_stderr=True):
         path = program(self.CHAPTER, self.VARIANT, name)
         if not os.path.exists(path):
             build(self.CHAPTER, self.VARIANT)
-        p = Process([path, *args], stdin=stdin)
+        p = Process([path, *args], stdin=stdin, read_stderr=read_stderr)
         self.procs.append(p)
         return p
 
@@ -199,8 +217,9 @@ class ProgramTest(unittest.TestCase):
 
     # ---- echo-server helpers ----
 
-    def start_server(self, *args):
-        srv = self.start("echo-server", "--port", "0", *args)
+    def start_server(self, *args, read_stderr=True):
+        srv = self.start("echo-server", "--port", "0", *args,
+                         read_stderr=read_stderr)
         _, m = srv.wait_for_line(r"^listening on (.+):(\d+)$", timeout=10)
         self.assertIsNotNone(m, "no 'listening on' line; stderr:\n"
                              + srv.stderr_text())
@@ -229,6 +248,20 @@ def for_each_build(base, namespace, chapter_filter=None):
                 "__module__": namespace["__name__"]})
     # The abstract base must not run on its own.
     namespace.pop(base.__name__, None)
+
+
+def for_each_python(base, namespace, name, **attributes):
+    """Like for_each_build, for the chapters that ship a Python version of
+    program @name (chapters/NN-x/python/NAME.py, run as it is): one
+    TestCase each, named like HelloContract_03_selectors_python, with
+    VARIANT "python" and @attributes set on the class."""
+    for chapter in chapters():
+        if not os.path.isfile(program(chapter, "python", name)):
+            continue
+        cls = "%s_%s_python" % (base.__name__, chapter.replace("-", "_"))
+        namespace[cls] = type(cls, (base,), dict(
+            attributes, CHAPTER=chapter, VARIANT="python",
+            __module__=namespace["__name__"]))
 
 
 def connect(port, host="127.0.0.1", timeout=10.0):

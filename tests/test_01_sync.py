@@ -1,5 +1,9 @@
 """What chapter 01 shows: a synchronous program does one thing at a time."""
+import os
+import subprocess
+import sys
 import time
+import unittest
 
 from harness import HELLO_RE, ProgramTest, connect, exchange, for_each_build, recv_for
 
@@ -40,3 +44,25 @@ class Sync(ProgramTest):
 
 
 for_each_build(Sync, globals(), lambda ch: ch == "01-sync")
+
+
+class SyncPython(unittest.TestCase):
+    """examples/hello.py, the chapter's Python hello to read next to the C.
+    It is not held to the whole contract, but its cap must keep a typo from
+    freezing it for minutes, as the C cap does: CPython's fib is about a
+    hundred times slower, so the cap is the Python versions' 35, not 45."""
+    BUILDS = []
+    HELLO_PY = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "chapters", "01-sync", "examples",
+        "hello.py")
+
+    def test_python_hello_refuses_n_above_its_cap_at_once(self):
+        # With a cap of 45, fib(36) ran for seconds, and fib(45) would
+        # run for many minutes.
+        run = subprocess.run([sys.executable, self.HELLO_PY],
+                             input=b"36\n30\nexit\n", capture_output=True,
+                             timeout=60)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn(b"error: n is above the cap of 35", run.stderr)
+        self.assertNotIn(b"fib(36)", run.stdout)
+        self.assertIn(b"fib(30) = 832040", run.stdout)

@@ -18,10 +18,13 @@ import selectors
 import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
+import unittest
 
-from harness import (HELLO_RE, Process, ProgramTest,
+from harness import (CHAPTERS_DIR, HELLO_RE, Process, ProgramTest,
                      assert_hellos_between_answers, build, connect, exchange,
                      for_each_build, pattern, program, rss_kib)
 
@@ -348,3 +351,39 @@ class Selectors(ProgramTest):
 FD_SETSIZE = 1024
 
 for_each_build(Selectors, globals(), lambda ch: ch == "03-selectors")
+
+
+
+class FullStdoutDemo(unittest.TestCase):
+    """python/full_stdout.py: asyncio's pipe transports make stdin (and,
+    with `transport`, stdout) non-blocking, a flag of the file description,
+    which a terminal shares with the shell. The program must hand them back
+    blocking, or the terminal stays non-blocking after it."""
+    BUILDS = []
+    SCRIPT = os.path.join(CHAPTERS_DIR, "03-selectors", "python",
+                          "full_stdout.py")
+
+    def run_demo(self, mode):
+        in_r, in_w = os.pipe()   # in_r: the child's stdin, and still ours
+        out_r, out_w = os.pipe()  # out_w: the child's stdout, and ours
+        fds = [in_r, in_w, out_r, out_w]
+        self.addCleanup(lambda: [os.close(fd) for fd in fds if fd >= 0])
+        os.write(in_w, b"1\nexit\n")
+        os.close(in_w)
+        fds[1] = -1
+        p = subprocess.run([sys.executable, self.SCRIPT, mode], stdin=in_r,
+                           stdout=out_w, timeout=60)
+        self.assertEqual(p.returncode, 0)
+        for name, fd in (("stdin", in_r), ("stdout", out_w)):
+            self.assertTrue(os.get_blocking(fd), "full_stdout.py %s left its "
+                            "%s's file description non-blocking" % (mode, name))
+        os.close(out_w)
+        fds[3] = -1
+        with os.fdopen(os.dup(out_r), "rb") as f:
+            self.assertIn(b"fib(1) = 1 (", f.read())
+
+    def test_print_mode_answers_and_leaves_stdin_blocking(self):
+        self.run_demo("print")
+
+    def test_transport_mode_answers_and_leaves_both_blocking(self):
+        self.run_demo("transport")

@@ -182,6 +182,10 @@ for _variant in LOADGENS:
 class Harness(unittest.TestCase):
     """bench/c10k.py --smoke: the whole comparison in seconds."""
 
+    # test_chapters_01_and_02 runs c10k.py --no-build on these (run.py
+    # builds them first).
+    BUILDS = [("01-sync", "plain"), ("02-threads", "plain")]
+
     def setUp(self):
         self.out = tempfile.mkdtemp(prefix="c10k-test-")
 

@@ -81,6 +81,37 @@ class EchoContract(ProgramTest):
         time.sleep(0.1)
         self.stop_server(srv, signal.SIGINT)
 
+    def test_a_stderr_nobody_reads_cannot_stop_the_server(self):
+        # A pipe holds 64 KiB. A server that logs each client with a blocking
+        # write freezes once the pipe is full (chapter 01 did, after about
+        # 750 clients) and then cannot even stop. Half the clients end
+        # cleanly, half reset the connection, so error paths log too.
+        srv = self.start_server(read_stderr=False)
+        clients = 1000
+        for i in range(clients):
+            msg = b"client %d\n" % i
+            with connect(srv.port, timeout=5) as c:
+                c.sendall(msg)
+                got = b""
+                try:
+                    while len(got) < len(msg):
+                        data = c.recv(len(msg) - len(got))
+                        if not data:
+                            break
+                        got += data
+                except socket.timeout:
+                    pass
+                self.assertEqual(got, msg, "client %d of %d: no echo within "
+                                 "5 s, with stderr a pipe nobody reads"
+                                 % (i + 1, clients))
+                if i % 2:
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))  # RST on close
+                else:
+                    c.shutdown(socket.SHUT_WR)
+                    self.assertEqual(recv_for(c, 5), b"")
+        self.stop_server(srv)
+
     def test_listens_on_ipv6_loopback_when_asked(self):
         try:
             probe = socket.socket(socket.AF_INET6)

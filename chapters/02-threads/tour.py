@@ -25,26 +25,34 @@ def show(who, text):
           flush=True)
 
 
-def echo_output(proc, who):
+def echo_output(proc, who, answered=None):
     for raw in proc.stdout:
-        show(who, raw.decode().rstrip("\n"))
+        line = raw.decode().rstrip("\n")
+        show(who, line)
+        if answered is not None and line.startswith("fib("):
+            answered.set()
 
 
 def hello_part():
     global T0
     say("hello, with a hello due every 0.2 s. We type nothing for 1 s, then "
-        "42 (half a\nsecond or so of fib), then wait, then type exit. "
-        "Watch the hellos:")
+        "42 (half a\nsecond or so of fib on a quiet machine), and once it "
+        "is answered we wait 0.5 s\nand type exit. Watch the hellos:")
     T0 = time.monotonic()
     p = subprocess.Popen([os.path.join(BUILD, "hello"), "--interval", "0.2"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    reader = threading.Thread(target=echo_output, args=(p, "hello says"))
+    answered = threading.Event()
+    reader = threading.Thread(target=echo_output,
+                              args=(p, "hello says", answered))
     reader.start()
     time.sleep(1.0)
     show("we type", "42")
     p.stdin.write(b"42\n")
     p.stdin.flush()
-    time.sleep(1.0)
+    # Wait for the answer, however busy the machine, so that "exit" is read
+    # at once: typed during fib, it would wait for fib like any other line.
+    answered.wait(timeout=120)
+    time.sleep(0.5)
     show("we type", "exit")
     p.stdin.write(b"exit\n")
     p.stdin.close()
@@ -53,7 +61,7 @@ def hello_part():
     say("The hellos kept coming while we were silent and while the main "
         "thread computed\nfib(42): the hello thread is scheduled by the "
         "operating system, whatever the\nmain thread is doing. exit ended "
-        "both threads at once.")
+        "both threads at once: ticker_stop() woke the\nhello thread.")
 
 
 def echo_part():

@@ -12,6 +12,7 @@
  * call blocked with the flag already set and nobody to look at it.
  */
 #include "echo.h"
+#include "errlog.h"
 #include "net.h"
 #include "options.h"
 
@@ -33,6 +34,10 @@ static const char usage[] =
     "stdout is 'listening on HOST:PORT'. SIGINT or SIGTERM stops it.\n"
     "\n"
     "Chapter 01 (sync): one client at a time; the next one waits.\n";
+
+/* Every line logged while serving goes through here: a stderr that nobody
+ * reads must cost log lines, never the server (see errlog.h). */
+static errlog_t server_log = ERRLOG_INIT(STDERR_FILENO);
 
 /* [stop-signal] */
 static volatile sig_atomic_t stop_requested = 0;
@@ -75,13 +80,13 @@ static void accept_failed(int err)
 {
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
         if (!backing_off)
-            fprintf(stderr, "echo-server: accept: %s; retrying every 0.1 s "
-                    "until a client leaves\n", strerror(err));
+            errlog_printf(&server_log, "echo-server: accept: %s; retrying "
+                          "every 0.1 s until a client leaves", strerror(err));
         backing_off = 1;
         struct timespec pause = {0, 100 * 1000000L};
         nanosleep(&pause, NULL);
     } else {
-        fprintf(stderr, "echo-server: accept: %s\n", strerror(err));
+        errlog_printf(&server_log, "echo-server: accept: %s", strerror(err));
     }
 }
 
@@ -89,7 +94,7 @@ static void accept_failed(int err)
 static void accept_succeeded(void)
 {
     if (backing_off)
-        fprintf(stderr, "echo-server: accepting clients again\n");
+        errlog_printf(&server_log, "echo-server: accepting clients again");
     backing_off = 0;
 }
 
@@ -136,12 +141,12 @@ static void serve_client(int fd, const char *peer)
 {
     client_fd = fd;
     if (!stop_requested) {
-        fprintf(stderr, "echo-server: %s connected\n", peer);
+        errlog_printf(&server_log, "echo-server: %s connected", peer);
         if (echo_serve(fd) == 0)
-            fprintf(stderr, "echo-server: %s done\n", peer);
+            errlog_printf(&server_log, "echo-server: %s done", peer);
         else
-            fprintf(stderr, "echo-server: %s dropped: %s\n", peer,
-                    strerror(errno));
+            errlog_printf(&server_log, "echo-server: %s dropped: %s", peer,
+                          strerror(errno));
     }
     client_fd = -1;
     close(fd);
@@ -192,6 +197,6 @@ int main(int argc, char **argv)
 
     listen_fd = -1;
     close(fd);
-    fprintf(stderr, "echo-server: stopped\n");
+    errlog_printf(&server_log, "echo-server: stopped");
     return 0;
 }

@@ -11,7 +11,7 @@
  *     pinned to the same CPU (every hand-over is a switch on that CPU), once
  *     on two different CPUs (the hand-over is a cross-CPU wake-up);
  *   - the same function call and thread start+join in Python, through
- *     python3 (the notes' language), when it is installed;
+ *     python3 (the language of asyncio), when it is installed;
  *   - memory per idle thread: the growth of the resident set while
  *     IDLE_THREADS threads sit blocked on a condition variable, and the
  *     virtual stack reserved for each.
@@ -189,7 +189,7 @@ static double bench_idle_memory(size_t *stack_bytes)
     return n > 0 ? (double)(after - before) / n : -1.0;
 }
 
-/* ---- the same in Python, the notes' language --------------------------------- */
+/* ---- the same in Python, the language of asyncio ----------------------------- */
 
 /* Seconds per operation measured by python3 (best of 3), or -1 without it. */
 static double python_per_op(const char *what)

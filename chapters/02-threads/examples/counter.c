@@ -40,8 +40,8 @@ enum mode { MODE_NONE, MODE_UNSAFE, MODE_MUTEX, MODE_DEADLOCK, MODE_ORDERED };
 /* [race] */
 /* volatile forces a load and a store on every increment, as a counter
  * updated through a pointer in a real program would be; without it the
- * compiler may add M in one go and hide the race. volatile is NOT a lock:
- * load, add, store is still three steps another thread can cut into. */
+ * compiler may add all the iterations at once and hide the race. volatile
+ * is NOT a lock: load, add, store is 3 steps another thread can cut into. */
 static volatile long counter;
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
 static long iterations = 10000000;

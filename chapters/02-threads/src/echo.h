@@ -1,6 +1,5 @@
 /**
  * @file echo.h
- * @ingroup ch02
  * @brief The echo protocol, served the synchronous way.
  */
 #ifndef ECHO_H

@@ -31,16 +31,19 @@ static int is_digit(char c)
 }
 
 /* [parse-digits] */
-/* Accumulate decimal digits into an unsigned, refusing to overflow. The check
- * happens before the multiplication, because unsigned overflow would wrap
- * silently and a wrapped value could even pass the cap. */
+/* Accumulate decimal digits into an unsigned, refusing to overflow. The
+ * grammar is checked first, over the whole text: "99999999999x" is not a
+ * number at all, and only a text of digits can be too large. The overflow
+ * check happens before the multiplication, because unsigned overflow would
+ * wrap silently and a wrapped value could even pass the cap. */
 static input_kind_t parse_digits(const char *p, const char *end, unsigned *n)
 {
-    unsigned value = 0;
-
-    for (; p < end; p++) {
-        if (!is_digit(*p))
+    for (const char *q = p; q < end; q++)
+        if (!is_digit(*q))
             return INPUT_ERR_NOT_NUMBER;
+
+    unsigned value = 0;
+    for (; p < end; p++) {
         unsigned digit = (unsigned)(*p - '0');
         if (value > (UINT_MAX - digit) / 10)
             return INPUT_ERR_TOO_LARGE;

@@ -1,6 +1,5 @@
 /**
  * @file registry.h
- * @ingroup ch02
  * @brief The live connections of the thread-per-connection echo server.
  *
  * Each connection has its own thread, but shutdown needs to reach all of

@@ -20,14 +20,14 @@ static void *ticker_main(void *arg)
     struct timespec deadline, now;
 
     clock_gettime(CLOCK_MONOTONIC, &deadline);
-    pthread_mutex_lock(&t->lock);
-    while (!t->stopping) {
+    /* The first tick comes before any look at the stop flag: "at once" is a
+     * promise, and ticker_stop() may well run before this thread does. */
+    for (;;) {
         /* Never call back with the lock held: ticker_stop() must be able to
          * take it while a slow callback runs. */
-        pthread_mutex_unlock(&t->lock);
         t->cb(t->arg);
-        pthread_mutex_lock(&t->lock);
 
+        pthread_mutex_lock(&t->lock);
         clock_gettime(CLOCK_MONOTONIC, &now);
         do /* skip the ticks a slow callback missed */
             deadline = timespec_add_s(deadline, t->interval_s);
@@ -38,9 +38,11 @@ static void *ticker_main(void *arg)
         while (!t->stopping &&
                pthread_cond_timedwait(&t->wake, &t->lock, &deadline) != ETIMEDOUT)
             ;
+        int stopping = t->stopping;
+        pthread_mutex_unlock(&t->lock);
+        if (stopping)
+            return NULL;
     }
-    pthread_mutex_unlock(&t->lock);
-    return NULL;
 }
 /* [ticker-thread] */
 

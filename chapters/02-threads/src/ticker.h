@@ -1,6 +1,5 @@
 /**
  * @file ticker.h
- * @ingroup ch02
  * @brief A thread that calls a function every interval until told to stop.
  *
  * This is what chapter 02 adds to `hello`: the periodic work moves to its
@@ -43,6 +42,9 @@ typedef struct ticker {
 /**
  * @brief Start a thread that calls @p cb at once, then every @p interval_s.
  *
+ * The call at once is always made, even when ticker_stop() comes before
+ * the new thread has had a chance to run.
+ *
  * Ticks are scheduled on absolute deadlines (start + k * interval), so a slow
  * callback does not make the ticks drift. If a callback overruns a whole
  * interval the missed ticks are skipped, not bunched up.
@@ -60,8 +62,8 @@ int ticker_start(ticker_t *t, double interval_s, ticker_cb *cb, void *arg);
 /**
  * @brief Stop the ticker: wake its thread, wait for it to end, clean up.
  *
- * Returns as soon as a callback that is already running has returned; no
- * callback starts after this returns.
+ * Returns as soon as the callback that is running, or the first one if it
+ * has not run yet, has returned; no callback starts after this returns.
  *
  * @param t a ticker started by ticker_start(); call once.
  */

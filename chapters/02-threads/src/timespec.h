@@ -1,6 +1,5 @@
 /**
  * @file timespec.h
- * @ingroup ch02
  * @brief Deadline arithmetic for pthread_cond_timedwait().
  *
  * pthread_cond_timedwait() takes an absolute deadline as a struct timespec,

@@ -40,6 +40,22 @@ Test(ticker, ticks_once_at_start, .timeout = 10)
     cr_assert_eq(atomic_load(&ticks), 1);
 }
 
+/* Regression: the first tick used to be skipped when ticker_stop() came
+ * before the new thread had run (`hello </dev/null` printed no hello). The
+ * race is lost only sometimes, so it is run many times. */
+Test(ticker, ticks_at_start_even_when_stopped_at_once, .timeout = 30)
+{
+    for (int run = 0; run < 200; run++) {
+        atomic_int ticks = 0;
+        ticker_t t;
+
+        cr_assert_eq(ticker_start(&t, 60.0, count_tick, &ticks), 0);
+        ticker_stop(&t);
+        cr_assert_eq(atomic_load(&ticks), 1, "run %d: %d ticks", run,
+                     atomic_load(&ticks));
+    }
+}
+
 Test(ticker, keeps_ticking_every_interval, .timeout = 10)
 {
     atomic_int ticks = 0;

@@ -46,6 +46,7 @@ static const char usage[] =
 /* Back off this long when accept() runs out of descriptors or memory. */
 #define ACCEPT_BACKOFF_S 0.1
 
+/* [server-state] */
 /* A client: its echo state, on the list of live clients. */
 typedef struct client {
     echo_conn_t echo;
@@ -62,8 +63,12 @@ typedef struct server {
     client_t *clients;    /* every live client; owned */
     int refused_reported; /* the select backend's limit was reported */
 } server_t;
+/* [server-state] */
 
-/* Markers for the two descriptors that are not clients. */
+/* [self-pipe] */
+/* Markers for the two descriptors that are not clients: a registration's
+ * data is a client_t * for a client, and for these two the address of a
+ * static variable, which no client can have. */
 static char listener_mark, waker_mark;
 
 static int stop_pipe[2] = {-1, -1};
@@ -92,6 +97,7 @@ static int install_signals(void)
     signal(SIGPIPE, SIG_IGN);
     return 0;
 }
+/* [self-pipe] */
 
 static void parse_args(int argc, char **argv, const char **host,
                        unsigned short *port, selector_backend_t *backend)

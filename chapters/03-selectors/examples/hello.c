@@ -179,6 +179,9 @@ static int run(selector_t *sel, double interval_s)
         if (selector_select(sel, timeout_ms) < 0)
             return -1;
         selector_event_t ev;
+        /* While lines wait, a "stdin readable" is dropped unread: the
+         * selector is level-triggered and says it again at the first wait
+         * after the buffer runs out of lines. */
         if (selector_next(sel, &ev) && !lines_waiting) { /* stdin */
             ssize_t got = linebuf_read(&lb, STDIN_FILENO);
             if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)

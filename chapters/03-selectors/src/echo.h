@@ -1,6 +1,5 @@
 /**
  * @file echo.h
- * @ingroup ch03
  * @brief The echo protocol on a non-blocking socket, one event at a time.
  *
  * Chapters 01-02 served a client with a loop that blocked in recv() and
@@ -31,6 +30,7 @@
 /** @brief Most unsent bytes one connection may hold (the backpressure bound). */
 #define ECHO_BUFFER_MAX (64 * 1024)
 
+/* [echo-conn] */
 /** @brief Where a connection stands after handling an event. */
 typedef enum echo_status {
     ECHO_OPEN,   /**< keep going: wait for echo_interest() events */
@@ -51,6 +51,7 @@ typedef struct echo_conn {
     int peer_done;      /**< the client shut down its sending side */
     unsigned interest;  /**< what the selector watches now; the caller's */
 } echo_conn_t;
+/* [echo-conn] */
 
 /**
  * @brief Start serving a connection.

@@ -1,6 +1,5 @@
 /**
  * @file fib.h
- * @ingroup ch03
  * @brief The CPU-bound work of the `hello` program: naive recursive Fibonacci.
  *
  * fib is exponential on purpose. It stands for any computation that keeps

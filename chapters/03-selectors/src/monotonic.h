@@ -1,6 +1,5 @@
 /**
  * @file monotonic.h
- * @ingroup ch03
  * @brief The one clock the programs' deadlines use.
  *
  * Deadlines (the next hello, the end of an accept back-off) are computed on

@@ -1,6 +1,5 @@
 /**
  * @file options.h
- * @ingroup ch03
  * @brief Strict parsing of command-line values shared by the programs, and
  *        a start-up guard for the standard descriptors.
  *

@@ -1,6 +1,5 @@
 /**
  * @file selector.h
- * @ingroup ch03
  * @brief A C counterpart of Python's @c selectors: watch many descriptors
  *        from one thread and learn which are ready.
  *

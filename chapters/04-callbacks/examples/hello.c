@@ -5,8 +5,8 @@
  * hello, wait that long for stdin, then see which of the two it was. Here
  * the event loop (loop.c) owns that loop, and the program is two callbacks:
  *
- *  - say_hello(), a timer callback that prints and re-arms itself, exactly
- *    like the notes' print_hello() calling loop.add_timer(3, print_hello);
+ *  - say_hello(), a timer callback that prints and re-arms itself, as a
+ *    Python print_hello() would call loop.call_later(3, print_hello);
  *  - on_input(), the reader of standard input: one read() into the line
  *    buffer, then an answer for every complete line; `exit` or end of
  *    input stops the loop.
@@ -113,7 +113,8 @@ static int answer_line(const char *line, size_t len)
     }
 }
 
-/* Everything the two callbacks share. */
+/* [hello-state] */
+/* Everything the timer and reader callbacks share: their arg. */
 typedef struct hello {
     double interval_s;
     loop_timer_t tick; /* the hello timer, re-armed by say_hello() */
@@ -130,6 +131,7 @@ static void fail(loop_t *loop, hello_t *h, const char *what)
     h->status = 1;
     loop_stop(loop);
 }
+/* [hello-state] */
 
 /* [say-hello] */
 static void say_hello(loop_t *loop, void *arg)
@@ -141,10 +143,10 @@ static void say_hello(loop_t *loop, void *arg)
 }
 /* [say-hello] */
 
-/* How far the loop's clock lags behind the real one: the loop reads the
+/* [on-input] */
+/* How far the loop's clock lags behind the real one. The loop reads the
  * clock once per iteration (CLOCK_MONOTONIC, its default), so after a long
- * fib its "now" is the time before the fib. A timer armed this far ahead
- * is due "now, really", which sorts it after any hello already due. */
+ * fib, loop_time() is still the time before the fib. */
 static double loop_lag_s(const loop_t *loop)
 {
     struct timespec ts;
@@ -153,7 +155,6 @@ static double loop_lag_s(const loop_t *loop)
     return lag > 0 ? lag : 0;
 }
 
-/* [on-input] */
 static void answer_next(loop_t *loop, void *arg);
 
 static void on_input(loop_t *loop, void *arg)
@@ -176,11 +177,8 @@ static void on_input(loop_t *loop, void *arg)
     answer_next(loop, h);
 }
 
-/* Answer one buffered line and queue ourselves for the next one; when no
- * complete line is left, watch stdin again (or stop at end of input). The
- * next line goes through a timer due now, not loop_call_soon(): what is
- * queued soon runs before the timers that fall due meanwhile, so a hello
- * due during this fib would come only after the next fib. */
+/* Answer one buffered line, then schedule the next one; when no complete
+ * line is left, watch stdin again (or stop at end of input). */
 static void answer_next(loop_t *loop, void *arg)
 {
     hello_t *h = arg;
@@ -188,10 +186,14 @@ static void answer_next(loop_t *loop, void *arg)
     size_t len;
 
     if (linebuf_next(&h->input, &line, &len)) {
-        if (answer_line(line, len))
+        if (answer_line(line, len)) {
             loop_stop(loop); /* `exit` */
-        else if (loop_call_later(loop, &h->next_line, loop_lag_s(loop),
-                                 answer_next, h) < 0)
+            return;
+        }
+        /* The next line is a timer due at the real "now": it sorts after
+         * a hello that fell due during this fib. */
+        if (loop_call_later(loop, &h->next_line, loop_lag_s(loop),
+                            answer_next, h) < 0)
             fail(loop, h, "hello: queueing the next line");
         return;
     }
@@ -251,16 +253,16 @@ int main(int argc, char **argv)
      * every line out as soon as it is printed. */
     setvbuf(stdout, NULL, _IOLBF, 0);
 
+    /* [hello-main] */
     linebuf_init(&h.input);
     loop_timer_init(&h.tick);
     loop_timer_init(&h.next_line);
-    loop_t *loop = watch_stdin(&h);
+    loop_t *loop = watch_stdin(&h); /* a loop with stdin's reader added */
     if (loop == NULL) {
         fprintf(stderr, "hello: cannot watch standard input: %s\n",
                 strerror(errno));
         return 1;
     }
-    /* [hello-main] */
     loop_call_later(loop, &h.tick, 0, say_hello, &h); /* the first at once */
     if (loop_add_signal_handler(loop, SIGINT, on_stop_signal, NULL) < 0 ||
         loop_add_signal_handler(loop, SIGTERM, on_stop_signal, NULL) < 0) {

@@ -1,6 +1,5 @@
 /**
  * @file loop.h
- * @ingroup ch04
  * @brief A callback event loop: a ready queue, timers, descriptor
  *        callbacks on chapter 03's selector, and signals as callbacks.
  *
@@ -69,8 +68,8 @@ typedef double loop_clock_cb(void *arg);
 /** @brief How the loop keeps its timers; both pass the same tests. */
 typedef enum loop_timers_kind {
     LOOP_TIMERS_HEAP = 0, /**< binary min-heap: O(log n) add and cancel */
-    LOOP_TIMERS_LIST,     /**< sorted array, binary-search insertion (the
-                               notes' bisect.insort): O(n) add and cancel */
+    LOOP_TIMERS_LIST,     /**< sorted array, binary-search insertion (like
+                               Python's bisect.insort): O(n) add and cancel */
 } loop_timers_kind_t;
 
 /** @brief Options for loop_create(); all-zero means the defaults. */

@@ -1,6 +1,5 @@
 /**
  * @file ready.h
- * @ingroup ch04
  * @brief The loop's ready queue: callbacks waiting for their turn, first
  *        in, first out (asyncio's loop._ready, a deque of handles).
  *

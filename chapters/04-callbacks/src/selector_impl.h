@@ -1,6 +1,5 @@
 /**
  * @file selector_impl.h
- * @ingroup ch04
  * @brief What a selector backend implements, and the shared state every
  *        backend works on. Only the selector_*.c files include this.
  *

@@ -1,6 +1,5 @@
 /**
  * @file timers.h
- * @ingroup ch04
  * @brief The loop's armed timers, ordered by deadline: one small interface,
  *        two structures, one file each (timers_list.c, timers_heap.c).
  *
@@ -8,9 +7,10 @@
  * loop_timer_t, and store in each timer's @c index where it sits, so a
  * timer can be removed without a search. They differ in the order they keep:
  *
- * - the sorted list (timers_list.c) keeps the whole array sorted, the notes'
- *   `bisect.insort`: the earliest timer is the first, a new one is placed
- *   by binary search and everything behind it moves up one slot, O(n);
+ * - the sorted list (timers_list.c) keeps the whole array sorted, like
+ *   Python's `bisect.insort`: the earliest timer is the first, a new one
+ *   is placed by binary search and everything behind it moves up one
+ *   slot, O(n);
  * - the binary min-heap (timers_heap.c, Python's `heapq`) keeps only the
  *   heap property: each timer is due no later than its two children. The
  *   earliest is still the first, and adding or removing one moves at most

@@ -28,6 +28,7 @@
  * loop from the clients it already has. */
 #define ACCEPT_BATCH 128
 
+/* [transport-struct] */
 struct transport {
     loop_t *loop;
     int fd;                     /* owned: closed when the transport is freed */
@@ -48,6 +49,7 @@ struct transport {
     server_t *server;           /* the server that made it, or NULL */
     transport_t *prev, *next;   /* in the server's list */
 };
+/* [transport-struct] */
 
 struct server {
     loop_t *loop;

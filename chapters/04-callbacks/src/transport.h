@@ -1,6 +1,5 @@
 /**
  * @file transport.h
- * @ingroup ch04
  * @brief asyncio's transports and protocols over the callback loop: a
  *        socket transport that owns the write buffer, and a server that
  *        makes one per accepted client.

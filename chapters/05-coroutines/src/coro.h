@@ -1,6 +1,5 @@
 /**
  * @file coro.h
- * @ingroup ch05
  * @brief Stackless coroutines in plain C: a frame on the heap, a resume
  *        point, and a handful of macros (Simon Tatham's and protothreads'
  *        switch trick).

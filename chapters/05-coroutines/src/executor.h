@@ -1,6 +1,5 @@
 /**
  * @file executor.h
- * @ingroup ch05
  * @brief A small thread pool for blocking or CPU-bound work, whose results
  *        come back as Futures on the loop (loop.run_in_executor()).
  *

@@ -1,6 +1,5 @@
 /**
  * @file future.h
- * @ingroup ch05
  * @brief A Future: a value that is not there yet, and the callbacks that
  *        wait for it (asyncio.Future; a JavaScript Promise).
  *

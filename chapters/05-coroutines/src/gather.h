@@ -1,6 +1,5 @@
 /**
  * @file gather.h
- * @ingroup ch05
  * @brief Combining Futures: gather (all of them, results in argument
  *        order). wait_for is in timeout.h, built on a timeout scope.
  *

@@ -1,6 +1,5 @@
 /**
  * @file input.h
- * @ingroup ch05
  * @brief Reading and parsing the lines typed into `hello`.
  *
  * The parser is separate from the reader on purpose: later chapters read

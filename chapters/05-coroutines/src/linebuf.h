@@ -1,6 +1,5 @@
 /**
  * @file linebuf.h
- * @ingroup ch05
  * @brief The program's own line buffer: bytes from read() in, whole lines
  *        out.
  *

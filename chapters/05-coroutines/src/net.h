@@ -1,6 +1,5 @@
 /**
  * @file net.h
- * @ingroup ch05
  * @brief The few socket helpers the echo server needs.
  *
  * Conventions, as in the system calls they wrap: 0 (or a descriptor) on

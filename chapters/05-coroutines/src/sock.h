@@ -1,6 +1,5 @@
 /**
  * @file sock.h
- * @ingroup ch05
  * @brief Awaitable descriptor operations (asyncio's loop.sock_recv,
  *        sock_sendall, sock_accept, sock_connect) and a line reader that
  *        is itself a coroutine.

@@ -1,6 +1,5 @@
 /**
  * @file sync.h
- * @ingroup ch05
  * @brief Synchronisation between coroutines of one loop: Lock, Event,
  *        Semaphore and a bounded Queue (asyncio.Lock, Event, Semaphore,
  *        Queue).

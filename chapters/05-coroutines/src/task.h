@@ -1,6 +1,5 @@
 /**
  * @file task.h
- * @ingroup ch05
  * @brief A Task drives a coroutine on the loop (asyncio.Task), plus the
  *        loop-level calls built on it: run_until_complete and sleep.
  *

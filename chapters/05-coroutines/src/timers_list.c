@@ -1,6 +1,6 @@
 /*
- * timers_list.c - the timers as one sorted array: the notes' event list
- * kept in order with bisect.insort.
+ * timers_list.c - the timers as one sorted array, the simplest timer
+ * queue: a Python list kept in order with bisect.insort.
  *
  * The earliest timer is always items[first], so finding it is free and
  * popping it only moves @c first forward (Python's `del timers[0]` moves

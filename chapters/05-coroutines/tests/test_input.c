@@ -85,6 +85,22 @@ Test(input, refuses_what_is_not_a_natural_number)
     cr_assert_eq(n, 1234, "an error must not touch the output");
 }
 
+/* Regression: the parser used to stop at the overflow and never look at the
+ * rest, so these were "too large" and "negative". Junk anywhere makes the
+ * whole line not a number, however many digits come before it. */
+Test(input, calls_overlong_digits_followed_by_junk_not_a_number)
+{
+    static const char *bad[] = {
+        "99999999999x", "-99999999999x", "4294967296 x", "-4294967296-",
+        "99999999999999999999999999999999.5", " 4294967296\x01 ",
+    };
+    unsigned n = 1234;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_expect_eq(parse(bad[i], &n), INPUT_ERR_NOT_NUMBER,
+                     "line \"%s\" should not be a number", bad[i]);
+    cr_assert_eq(n, 1234, "an error must not touch the output");
+}
+
 Test(input, treats_an_embedded_nul_byte_as_garbage)
 {
     unsigned n = 0;

@@ -291,6 +291,8 @@ Test(sock, connect_to_a_closed_port_fails_with_econnrefused)
     for (int i = 0; i < 200 && !future_done(task_future(tc)); i++)
         fixture_settle(&fx);
     cr_assert_eq(c->err, ECONNREFUSED);
+    cr_assert_eq(future_result(task_future(tc), NULL, NULL), FUTURE_E_ERROR,
+                 "the Task fails with it too");
     close(c->fd);
     task_release(tc);
 }

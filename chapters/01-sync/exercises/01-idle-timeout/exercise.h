@@ -3,12 +3,19 @@
 #define EXERCISE_H
 
 /**
- * Echo like echo_serve(), but give up on a client that sends nothing for
- * @p idle_ms milliseconds (idle_ms > 0): return -1 with errno set to
- * ETIMEDOUT.
- * A client that keeps talking, however long in total, is served to the end
- * (return 0, as echo_serve() does). Other errors are returned as echo_serve()
- * returns them.
+ * @brief Echo like echo_serve(), but give up on a client that falls silent.
+ *
+ * Everything the client sends is echoed back, as echo_serve() does. When the
+ * client sends nothing for @p idle_ms milliseconds, the call gives up on it.
+ * The limit is on silence, not on the conversation: a client that keeps
+ * sending is served however long it takes in total.
+ *
+ * @param fd a connected, blocking stream socket; the caller keeps ownership.
+ * @param idle_ms the longest silence allowed, in milliseconds; > 0, and may
+ *        be more than 1000.
+ * @return 0 after a clean end of stream, as echo_serve(); -1 with errno
+ *         ETIMEDOUT after @p idle_ms of silence (what the client sent before
+ *         has been echoed); -1 with echo_serve()'s errno on other errors.
  */
 int echo_serve_with_timeout(int fd, int idle_ms);
 

@@ -10,7 +10,8 @@
 int echo_serve_with_timeout(int fd, int idle_ms)
 {
     /* SO_RCVTIMEO bounds each recv() call, not the whole conversation, so a
-     * client that keeps talking is never cut off. */
+     * client that keeps talking is never cut off. tv_usec must stay below a
+     * second or setsockopt() fails with EDOM. */
     struct timeval limit = {
         .tv_sec = idle_ms / 1000,
         .tv_usec = (idle_ms % 1000) * 1000,

@@ -1,5 +1,8 @@
-/* Tests for exercise 01-idle-timeout. */
+/* Tests for exercise 01-idle-timeout: the answer serves one end of a
+ * socketpair; the test plays the client on the other end. */
 #include "exercise.h"
+
+#include "guard.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -22,28 +25,89 @@ static void pause_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-Test(idle_timeout, drops_a_client_that_sends_nothing, .timeout = 10)
+/* The likely reason for a wrong errno, in words. */
+static const char *why_not_etimedout(int err)
+{
+    if (err == EAGAIN || err == EWOULDBLOCK)
+        return ". EAGAIN is what a timed-out recv() leaves: report it as "
+               "ETIMEDOUT";
+    if (err == EDOM)
+        return ". EDOM: setsockopt() refused the timeout, as tv_usec must be "
+               "below 1000000";
+    return "";
+}
+
+/* Serve a client that never sends a byte; check that the answer gave up
+ * with ETIMEDOUT, not before the limit and not long after it. */
+static void expect_dropped_after(int idle_ms)
 {
     int sv[2];
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 
     double start = now_s();
     errno = 0;
-    int rc = echo_serve_with_timeout(sv[1], 300);
+    guard_arm(8, "echo_serve_with_timeout() never returned for a client that "
+                 "sends nothing: does every recv() give up after idle_ms?");
+    int rc = echo_serve_with_timeout(sv[1], idle_ms);
+    int err = errno;
+    guard_disarm();
     double waited = now_s() - start;
 
-    cr_assert_eq(rc, -1);
-    cr_assert_eq(errno, ETIMEDOUT, "errno is %s", strerror(errno));
-    cr_assert_geq(waited, 0.25, "gave up after only %.3f s", waited);
+    cr_assert_eq(rc, -1, "echo_serve_with_timeout() returned %d for a client "
+                 "that never sent a byte; it must give up with -1", rc);
+    cr_assert_eq(err, ETIMEDOUT, "after giving up, errno is %s (%d); it must "
+                 "be ETIMEDOUT%s", strerror(err), err, why_not_etimedout(err));
+    cr_assert_geq(waited, idle_ms / 1000.0 * 0.9, "gave up after %.3f s, "
+                  "before the %d ms limit", waited, idle_ms);
+    cr_assert_lt(waited, idle_ms / 1000.0 + 2.0, "gave up after %.3f s for a "
+                 "%d ms limit: far too late", waited, idle_ms);
     close(sv[0]);
     close(sv[1]);
 }
 
-/* A client that talks every 100 ms, five times, then half-closes. */
+Test(idle_timeout, drops_a_client_that_sends_nothing)
+{
+    expect_dropped_after(300);
+}
+
+Test(idle_timeout, works_with_a_limit_over_one_second)
+{
+    expect_dropped_after(1200);
+}
+
+Test(idle_timeout, echoes_what_came_before_the_silence)
+{
+    int sv[2];
+    char echoed[16] = {0};
+
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(send(sv[0], "hello\n", 6, MSG_NOSIGNAL), 6);
+
+    guard_arm(8, "echo_serve_with_timeout() never returned for a client that "
+                 "sent one line and then nothing: does every recv() give up "
+                 "after idle_ms?");
+    errno = 0;
+    int rc = echo_serve_with_timeout(sv[1], 300);
+    int err = errno;
+    guard_disarm();
+
+    cr_assert_eq(rc, -1, "returned %d for a client that fell silent; it must "
+                 "give up with -1", rc);
+    cr_assert_eq(err, ETIMEDOUT, "errno is %s; it must be ETIMEDOUT%s",
+                 strerror(err), why_not_etimedout(err));
+    ssize_t got = recv(sv[0], echoed, sizeof echoed, MSG_DONTWAIT);
+    cr_assert(got == 6 && memcmp(echoed, "hello\n", 6) == 0,
+              "the line the client sent before falling silent was not echoed "
+              "back (got %zd bytes): echo first, then give up", got);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* A client that talks every 100 ms, ten times, then half-closes. */
 static void *chatty_client(void *arg)
 {
     int fd = *(int *)arg;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 10; i++) {
         pause_ms(100);
         send(fd, "ping\n", 5, MSG_NOSIGNAL);
     }
@@ -51,24 +115,30 @@ static void *chatty_client(void *arg)
     return NULL;
 }
 
-Test(idle_timeout, serves_a_client_that_keeps_talking_past_the_limit,
-     .timeout = 10)
+Test(idle_timeout, serves_a_client_that_keeps_talking_past_the_limit)
 {
     int sv[2];
     pthread_t client;
-    char echoed[64];
+    char echoed[128];
 
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     cr_assert_eq(pthread_create(&client, NULL, chatty_client, &sv[0]), 0);
 
-    /* 500 ms in total, but never 400 ms of silence. */
-    int rc = echo_serve_with_timeout(sv[1], 400);
+    /* A second in total, but never 600 ms of silence (the margin is for a
+     * loaded machine). */
+    guard_arm(10, "echo_serve_with_timeout() did not return after the client "
+                  "shut down its side: does it still end on end of stream?");
+    errno = 0;
+    int rc = echo_serve_with_timeout(sv[1], 600);
+    int err = errno;
+    guard_disarm();
     pthread_join(client, NULL);
 
-    cr_assert_eq(rc, 0, "errno %s", strerror(errno));
-    ssize_t got = recv(sv[0], echoed, sizeof echoed, MSG_WAITALL);
-    cr_assert_eq(got, 25);
-    cr_assert_arr_eq(echoed, "ping\nping\nping\nping\nping\n", 25);
+    cr_assert_eq(rc, 0, "returned %d (errno %s) for a client that talked "
+                 "every 100 ms with a 600 ms limit: the limit is on silence, "
+                 "not on the whole conversation", rc, strerror(err));
+    ssize_t got = recv(sv[0], echoed, sizeof echoed, MSG_DONTWAIT);
+    cr_assert_eq(got, 50, "the client sent 50 bytes and got %zd back", got);
     close(sv[0]);
     close(sv[1]);
 }

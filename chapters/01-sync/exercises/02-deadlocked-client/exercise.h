@@ -5,11 +5,18 @@
 #include <stddef.h>
 
 /**
- * Send @p len bytes of @p msg to an echo server over the connected, blocking
- * socket @p fd, and read the echo back into @p reply (room for @p len bytes).
- * Single-threaded and blocking. Must work for any len, including many
- * mebibytes. Returns 0 when all len bytes came back, -1 on error or if the
- * server closed early.
+ * @brief Send a message to an echo server and read its echo back.
+ *
+ * Single-threaded and blocking. Must work for any @p len, including many
+ * mebibytes, and whatever sizes the server reads and echoes in.
+ *
+ * @param fd a connected, blocking stream socket to an echo server; the
+ *        caller keeps ownership.
+ * @param msg the @p len bytes to send.
+ * @param len how many; may be 0.
+ * @param[out] reply room for @p len bytes: the echo.
+ * @return 0 when all @p len bytes came back; -1 on an error, or if the server
+ *         closed the connection before the whole echo came back.
  */
 int echo_roundtrip(int fd, const void *msg, size_t len, void *reply);
 

@@ -4,11 +4,10 @@
 #include "echo.h"
 #include "net.h"
 
-
 int echo_roundtrip(int fd, const void *msg, size_t len, void *reply)
 {
     /* ---- TODO(exercise): fix this -------------------------------------
-     * Fine for a short message; hangs forever for a long one. Work out
+     * Fine for a short message; hangs for ever for a long one. Work out
      * why (who is waiting for whom?), then restructure it.
      * ------------------------------------------------------------------- */
     if (net_send_all(fd, msg, len) < 0)

@@ -1,4 +1,8 @@
-/* Exercise 01-lost-update: your answer. See EXERCISE.md. */
+/*
+ * answer.c - exercise 01-lost-update: your answer (see EXERCISE.md).
+ *
+ * As given, this is right for one thread and wrong for several.
+ */
 #include "exercise.h"
 
 void tally_init(tally_t *t)
@@ -10,12 +14,16 @@ void tally_init(tally_t *t)
 
 void tally_add(tally_t *t, long n)
 {
-    /* ---- TODO(exercise): your code here --------------------------------
-     * Correct for one thread, wrong for two: each line below is a load, an
-     * add and a store that another thread can cut into.
-     * ------------------------------------------------------------------- */
+    /* TODO(exercise): make this safe for many threads (see exercise.h). */
     t->total += n;
     t->adds += 1;
+}
+
+void tally_read(tally_t *t, long *total, long *adds)
+{
+    /* TODO(exercise): make this a true snapshot (see exercise.h). */
+    *total = t->total;
+    *adds = t->adds;
 }
 
 void tally_destroy(tally_t *t)

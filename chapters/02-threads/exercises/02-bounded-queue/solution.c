@@ -1,4 +1,6 @@
-/* Exercise 02-bounded-queue: reference solution. */
+/*
+ * solution.c - exercise 02-bounded-queue: the reference answer.
+ */
 #include "exercise.h"
 
 #include <errno.h>
@@ -6,6 +8,10 @@
 
 int bq_init(bq_t *q, size_t capacity)
 {
+    if (capacity == 0) {
+        errno = EINVAL;
+        return -1;
+    }
     q->items = malloc(capacity * sizeof *q->items);
     if (q->items == NULL)
         return -1;
@@ -19,15 +25,6 @@ int bq_init(bq_t *q, size_t capacity)
     return 0;
 }
 
-void bq_close(bq_t *q)
-{
-    pthread_mutex_lock(&q->lock);
-    q->closed = 1;
-    pthread_cond_broadcast(&q->not_full);
-    pthread_cond_broadcast(&q->not_empty);
-    pthread_mutex_unlock(&q->lock);
-}
-
 void bq_destroy(bq_t *q)
 {
     pthread_cond_destroy(&q->not_empty);
@@ -39,15 +36,17 @@ void bq_destroy(bq_t *q)
 int bq_put(bq_t *q, long item)
 {
     pthread_mutex_lock(&q->lock);
+    /* A loop, not an if: the wait may end spuriously, or another producer
+     * may have taken the slot between the signal and our waking. */
     while (q->count == q->capacity && !q->closed)
-        pthread_cond_wait(&q->not_full, &q->lock); /* sleeps, lock released */
+        pthread_cond_wait(&q->not_full, &q->lock);
     if (q->closed) {
         pthread_mutex_unlock(&q->lock);
         return -1;
     }
     q->items[(q->head + q->count) % q->capacity] = item;
     q->count++;
-    pthread_cond_signal(&q->not_empty);
+    pthread_cond_signal(&q->not_empty); /* one item: one worker is enough */
     pthread_mutex_unlock(&q->lock);
     return 0;
 }
@@ -57,14 +56,24 @@ int bq_get(bq_t *q, long *item)
     pthread_mutex_lock(&q->lock);
     while (q->count == 0 && !q->closed)
         pthread_cond_wait(&q->not_empty, &q->lock);
-    if (q->count == 0) { /* closed and drained */
+    if (q->count == 0) { /* closed and drained; items left go out first */
         pthread_mutex_unlock(&q->lock);
         return 0;
     }
     *item = q->items[q->head];
     q->head = (q->head + 1) % q->capacity;
     q->count--;
-    pthread_cond_signal(&q->not_full);
+    pthread_cond_signal(&q->not_full); /* one slot: one producer */
     pthread_mutex_unlock(&q->lock);
     return 1;
+}
+
+void bq_close(bq_t *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = 1;
+    /* Every waiter must see the change, not just one of each kind. */
+    pthread_cond_broadcast(&q->not_full);
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_mutex_unlock(&q->lock);
 }

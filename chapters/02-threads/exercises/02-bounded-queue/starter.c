@@ -1,4 +1,9 @@
-/* Exercise 02-bounded-queue: your answer. See EXERCISE.md. */
+/*
+ * answer.c - exercise 02-bounded-queue: your answer (see EXERCISE.md).
+ *
+ * bq_init() and bq_destroy() are given; bq_put(), bq_get() and bq_close()
+ * are yours. Their contracts are in exercise.h.
+ */
 #include "exercise.h"
 
 #include <errno.h>
@@ -6,6 +11,10 @@
 
 int bq_init(bq_t *q, size_t capacity)
 {
+    if (capacity == 0) {
+        errno = EINVAL;
+        return -1;
+    }
     q->items = malloc(capacity * sizeof *q->items);
     if (q->items == NULL)
         return -1;
@@ -19,15 +28,6 @@ int bq_init(bq_t *q, size_t capacity)
     return 0;
 }
 
-void bq_close(bq_t *q)
-{
-    pthread_mutex_lock(&q->lock);
-    q->closed = 1;
-    pthread_cond_broadcast(&q->not_full);
-    pthread_cond_broadcast(&q->not_empty);
-    pthread_mutex_unlock(&q->lock);
-}
-
 void bq_destroy(bq_t *q)
 {
     pthread_cond_destroy(&q->not_empty);
@@ -38,10 +38,7 @@ void bq_destroy(bq_t *q)
 
 int bq_put(bq_t *q, long item)
 {
-    /* ---- TODO(exercise): your code here --------------------------------
-     * Lock; wait on not_full while the queue is full and open; give up with
-     * -1 if closed; store at (head + count) % capacity; signal not_empty.
-     * ------------------------------------------------------------------- */
+    /* TODO(exercise) */
     (void)q;
     (void)item;
     errno = ENOSYS;
@@ -50,11 +47,14 @@ int bq_put(bq_t *q, long item)
 
 int bq_get(bq_t *q, long *item)
 {
-    /* ---- TODO(exercise): your code here --------------------------------
-     * Lock; wait on not_empty while the queue is empty and open; return 0
-     * if it is empty (so closed); take items[head]; signal not_full.
-     * ------------------------------------------------------------------- */
+    /* TODO(exercise) */
     (void)q;
     (void)item;
     return 0;
+}
+
+void bq_close(bq_t *q)
+{
+    /* TODO(exercise) */
+    (void)q;
 }

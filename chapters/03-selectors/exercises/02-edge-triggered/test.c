@@ -1,6 +1,7 @@
 /* Tests for exercise 02-edge-triggered. */
 #define _GNU_SOURCE /* pipe2, epoll */
 #include "exercise.h"
+#include "guard.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -14,17 +15,24 @@
 static char sent[TOTAL], got[TOTAL + 1];
 
 /* Every read() of the answer goes through here: the exercise is linked
- * with -Wl,--wrap=read (see ldflags), so the test sees each call's size. */
+ * with -Wl,--wrap=read (see ldflags), so the test sees each call's size
+ * and can play the signal that interrupts one. */
 ssize_t __real_read(int fd, void *buf, size_t count);
 ssize_t __wrap_read(int fd, void *buf, size_t count);
-static size_t largest_read, zero_reads;
+static size_t largest_read, zero_reads, reads;
+static size_t eintr_at; /* the read() call (1, 2, ...) that fails with EINTR */
 
 ssize_t __wrap_read(int fd, void *buf, size_t count)
 {
+    reads++;
     if (count > largest_read)
         largest_read = count;
     if (count == 0)
         zero_reads++;
+    if (reads == eintr_at) {
+        errno = EINTR; /* as if a signal arrived before any byte was read */
+        return -1;
+    }
     return __real_read(fd, buf, count);
 }
 
@@ -32,6 +40,19 @@ static void fill(void)
 {
     for (int i = 0; i < TOTAL; i++)
         sent[i] = (char)(i * 7 + i / 251);
+}
+
+/* One call of the answer, which must come back: the descriptor is
+ * non-blocking, so only a loop that never stops can keep it. */
+static int drain(int fd, drain_sink_t *sink)
+{
+    guard_arm(10, "drain_on_readable() did not return: it keeps calling "
+                  "read() after read() said EAGAIN (nothing left for now) "
+                  "or 0 (end of file)? Either one means: stop and return.");
+    errno = 0;
+    int rc = drain_on_readable(fd, sink);
+    guard_disarm();
+    return rc;
 }
 
 /* Call drain_on_readable() on every edge until half a second passes with
@@ -42,8 +63,17 @@ static void pump(int ep, int fd, drain_sink_t *sink)
     int rounds = 0;
     while (epoll_wait(ep, &ev, 1, 500) == 1 && rounds++ < 1000) {
         cr_assert_eq(ev.data.fd, fd);
-        cr_assert_eq(drain_on_readable(fd, sink), 0,
-                     "drain_on_readable() failed: %s", strerror(errno));
+        int rc = drain(fd, sink);
+        int err = errno;
+        cr_assert_neq(rc == -1 && err == EINTR, 1, "drain_on_readable() "
+                      "returned -1 with EINTR: a read() interrupted by a "
+                      "signal is not an error; read again");
+        cr_assert_neq(rc == -1 && (err == EAGAIN || err == EWOULDBLOCK), 1,
+                      "drain_on_readable() returned -1 with EAGAIN: EAGAIN "
+                      "means everything was taken, which is success (0)");
+        cr_assert_eq(rc, 0, "drain_on_readable() returned %d (errno %d, %s) "
+                     "with the sink not full", rc, err, strerror(err));
+        cr_assert_eq(zero_reads, 0, "a read() asked for 0 bytes");
         cr_assert_leq(largest_read, DRAIN_CHUNK, "a read() asked for %zu "
                       "bytes: at most DRAIN_CHUNK (%d) per call",
                       largest_read, DRAIN_CHUNK);
@@ -62,7 +92,7 @@ static int edge_triggered_pipe(int p[2])
     return ep;
 }
 
-Test(edge_triggered, every_byte_of_one_write_arrives, .timeout = 20)
+Test(edge_triggered, every_byte_of_one_write_arrives, .timeout = 30)
 {
     int p[2];
     int ep = edge_triggered_pipe(p);
@@ -70,15 +100,18 @@ Test(edge_triggered, every_byte_of_one_write_arrives, .timeout = 20)
     cr_assert_eq(write(p[1], sent, TOTAL), TOTAL); /* one edge */
     drain_sink_t sink = {got, 0, sizeof got, 0};
     pump(ep, p[0], &sink);
-    cr_assert_eq(sink.len, TOTAL, "got %zu of %d bytes: the rest was never "
-                 "announced again", sink.len, TOTAL);
-    cr_assert_arr_eq(got, sent, TOTAL);
+    cr_assert_eq(sink.len, TOTAL, "got %zu of %d bytes: under edge "
+                 "triggering, bytes left in the pipe after an event are "
+                 "never announced again", sink.len, TOTAL);
+    cr_assert_arr_eq(got, sent, TOTAL, "the bytes arrived out of order or "
+                     "changed: append each read() after the bytes already "
+                     "in the sink");
     close(ep);
     close(p[0]);
     close(p[1]);
 }
 
-Test(edge_triggered, every_byte_of_several_writes_arrives, .timeout = 20)
+Test(edge_triggered, every_byte_of_several_writes_arrives, .timeout = 30)
 {
     /* Three edges, each bringing more than two reads can take. */
     int p[2];
@@ -91,16 +124,59 @@ Test(edge_triggered, every_byte_of_several_writes_arrives, .timeout = 20)
         cr_assert_eq(write(p[1], sent + from, n), (ssize_t)n);
         pump(ep, p[0], &sink);
         cr_assert_eq(sink.len, from + n, "after write %d: got %zu of %zu "
-                     "bytes: the rest was never announced again", part + 1,
+                     "bytes: under edge triggering, bytes left in the pipe "
+                     "after an event are never announced again", part + 1,
                      sink.len, from + n);
     }
-    cr_assert_arr_eq(got, sent, TOTAL);
+    cr_assert_arr_eq(got, sent, TOTAL, "the bytes arrived out of order or "
+                     "changed: append each read() after the bytes already "
+                     "in the sink");
     close(ep);
     close(p[0]);
     close(p[1]);
 }
 
-Test(edge_triggered, a_full_sink_is_enobufs_not_end_of_file, .timeout = 20)
+Test(edge_triggered, an_interrupted_read_is_retried, .timeout = 30)
+{
+    int p[2];
+    int ep = edge_triggered_pipe(p);
+    fill();
+    cr_assert_eq(write(p[1], sent, 10000), 10000);
+    eintr_at = 2; /* the second read() is "interrupted by a signal" */
+    drain_sink_t sink = {got, 0, sizeof got, 0};
+    pump(ep, p[0], &sink);
+    cr_assert_geq(reads, 2, "only %zu read() call(s) for 10000 bytes",
+                  reads);
+    cr_assert_eq(sink.len, 10000, "got %zu of 10000 bytes when one read() "
+                 "was interrupted by a signal (EINTR): an interrupted "
+                 "read() read nothing, and the bytes are still there",
+                 sink.len);
+    close(ep);
+    close(p[0]);
+    close(p[1]);
+}
+
+Test(edge_triggered, an_empty_pipe_is_success_not_an_error, .timeout = 30)
+{
+    /* A readiness report is a hint: by the time the handler runs, the
+     * bytes may be gone. */
+    int p[2];
+    cr_assert_eq(pipe2(p, O_NONBLOCK), 0);
+    drain_sink_t sink = {got, 0, sizeof got, 0};
+    int rc = drain(p[0], &sink);
+    int err = errno;
+    cr_assert_eq(rc, 0, "drain_on_readable() on an empty pipe returned %d "
+                 "(errno %d, %s): EAGAIN at once just means there is "
+                 "nothing to take, which is success (0)", rc, err,
+                 strerror(err));
+    cr_assert_eq(sink.len, 0);
+    cr_assert_eq(sink.eof, 0, "an empty pipe whose writer is still open "
+                 "is not at end of file");
+    close(p[0]);
+    close(p[1]);
+}
+
+Test(edge_triggered, a_full_sink_is_enobufs_not_end_of_file, .timeout = 30)
 {
     int p[2];
     int ep = edge_triggered_pipe(p);
@@ -109,23 +185,26 @@ Test(edge_triggered, a_full_sink_is_enobufs_not_end_of_file, .timeout = 20)
     drain_sink_t sink = {got, 0, 5000, 0}; /* room for half of it */
     struct epoll_event ev;
     cr_assert_eq(epoll_wait(ep, &ev, 1, 1000), 1);
-    errno = 0;
-    cr_assert_eq(drain_on_readable(p[0], &sink), -1, "10000 bytes waiting, "
-                 "room for 5000: fill the sink, then return -1 with errno "
-                 "ENOBUFS (got %zu bytes)", sink.len);
-    cr_assert_eq(errno, ENOBUFS, "errno %d (%s), want ENOBUFS", errno,
-                 strerror(errno));
-    cr_assert_eq(sink.len, 5000);
+    int rc = drain(p[0], &sink);
+    int err = errno;
+    cr_assert_eq(zero_reads, 0, "a read() asked for 0 bytes when the sink "
+                 "was full: read() then returns 0, which looks like end "
+                 "of file; a full sink is ENOBUFS");
+    cr_assert_eq(rc, -1, "10000 bytes waiting, room for 5000: fill the "
+                 "sink, then return -1 with errno ENOBUFS (returned %d, "
+                 "%zu bytes in the sink)", rc, sink.len);
+    cr_assert_eq(err, ENOBUFS, "errno %d (%s) for a full sink, want ENOBUFS",
+                 err, strerror(err));
+    cr_assert_eq(sink.len, 5000, "the sink holds %zu bytes, want all 5000 "
+                 "that fit", sink.len);
     cr_assert_arr_eq(got, sent, 5000);
-    cr_assert_eq(sink.eof, 0, "a read() of 0 bytes into a full sink returns "
-                 "0, which is not end of file");
-    cr_assert_eq(zero_reads, 0, "a read() of 0 bytes was asked for");
+    cr_assert_eq(sink.eof, 0, "a full sink is not end of file");
     close(ep);
     close(p[0]);
     close(p[1]);
 }
 
-Test(edge_triggered, a_closed_writer_is_seen_after_the_data, .timeout = 20)
+Test(edge_triggered, a_closed_writer_is_seen_after_the_data, .timeout = 30)
 {
     int p[2];
     int ep = edge_triggered_pipe(p);
@@ -136,7 +215,9 @@ Test(edge_triggered, a_closed_writer_is_seen_after_the_data, .timeout = 20)
     pump(ep, p[0], &sink);
     cr_assert_eq(sink.len, 10000, "got %zu of 10000 bytes before the end of "
                  "file", sink.len);
-    cr_assert_eq(sink.eof, 1, "end of file was never seen");
+    cr_assert_eq(sink.eof, 1, "end of file was never seen: read() returning "
+                 "0 means end of file (set sink->eof), not \"nothing for "
+                 "now\" (that is EAGAIN); no event will come for it again");
     close(ep);
     close(p[0]);
 }

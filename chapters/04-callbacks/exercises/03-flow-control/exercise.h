@@ -1,4 +1,6 @@
-/* Exercise 03-flow-control: the interface your answer implements. */
+/**
+ * exercise.h - exercise 03-flow-control: the relay your answer completes.
+ */
 #ifndef EXERCISE_H
 #define EXERCISE_H
 
@@ -10,7 +12,20 @@ typedef struct relay_side {
     struct relay_side *other; /**< the other side; NULL once it is gone */
 } relay_side_t;
 
-/** The relay protocol, with flow control. Its state is a relay_side_t. */
+/**
+ * @brief The relay protocol, with flow control. Its state is a
+ *        relay_side_t.
+ *
+ * - Bytes read on one side are written to the other, in order, none lost.
+ * - While one side's peer reads nothing, the relay's write buffer towards
+ *   it stays below TRANSPORT_HIGH_WATER + TRANSPORT_READ_CHUNK bytes,
+ *   however much the other peer sends: the rest stays in the kernel and
+ *   the sender is pushed back.
+ * - Once that peer reads again, everything flows as before: no reading
+ *   stays paused once the buffers have drained.
+ * - When one side's connection is lost, the other is closed after it has
+ *   sent what it holds.
+ */
 extern const protocol_t relay_protocol;
 
 /**

@@ -1,4 +1,8 @@
-/* Exercise 03-flow-control: the reference solution. */
+/*
+ * solution.c - exercise 03-flow-control: the reference answer. A side's
+ * write buffer is filled by the other side's reads, so that is the
+ * reading to pause, and to resume.
+ */
 #include "exercise.h"
 
 #include <stdlib.h>

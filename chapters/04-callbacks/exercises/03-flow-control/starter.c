@@ -1,4 +1,7 @@
-/* Exercise 03-flow-control: your answer. See EXERCISE.md. */
+/*
+ * starter.c - exercise 03-flow-control: your answer starts here. The relay
+ * works but has no flow control; see EXERCISE.md for what must hold.
+ */
 #include "exercise.h"
 
 #include <stdlib.h>
@@ -22,9 +25,7 @@ static void relay_data_received(transport_t *transport, void *state,
 /* This side's write buffer passed the high-water mark. */
 static void relay_pause_writing(transport_t *transport, void *state)
 {
-    /* ---- TODO(exercise): your code here --------------------------------
-     * Whose reads fill this buffer? Stop them.
-     * ------------------------------------------------------------------- */
+    /* TODO(exercise): see EXERCISE.md */
     (void)transport;
     (void)state;
 }
@@ -32,7 +33,7 @@ static void relay_pause_writing(transport_t *transport, void *state)
 /* This side's write buffer drained to the low-water mark. */
 static void relay_resume_writing(transport_t *transport, void *state)
 {
-    /* ---- TODO(exercise): your code here ------------------------------- */
+    /* TODO(exercise): see EXERCISE.md */
     (void)transport;
     (void)state;
 }

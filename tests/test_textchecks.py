@@ -1,0 +1,165 @@
+"""The checks on the text have teeth: transcripts.py, links.py and copies.py
+each pass on a good example and fail on a bad one, in a scratch folder."""
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+import textwrap
+import unittest
+
+import copies
+import links
+import transcripts
+
+FENCE = "`" * 3
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text))
+
+
+class Scratch(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="textchecks-")
+        self.addCleanup(shutil.rmtree, self.dir)
+        self.chapter = os.path.join(self.dir, "chapters", "01-x")
+        write(os.path.join(self.chapter, "Makefile"), "all:\n\t@true\n")
+
+    def chapter_md(self, body):
+        md = os.path.join(self.chapter, "CHAPTER.md")
+        write(md, body)
+        return md
+
+    def check(self, md, update=False):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            bad = transcripts.check_file(md, update)
+        return bad, out.getvalue()
+
+
+class TranscriptTest(Scratch):
+    def block(self, marker, *lines):
+        return "%s\n%sconsole\n%s\n%s\n" % (marker, FENCE, "\n".join(lines),
+                                            FENCE)
+
+    def test_a_matching_run_passes_after_normalising(self):
+        md = self.chapter_md(self.block(
+            "<!-- transcript -->",
+            "$ echo \"$(date +%s) - Hello world!\"; echo 'took 0.5 s at 0x1f'",
+            "1700000000 - Hello world!",
+            "took 1.250 s at 0xdeadbeef"))
+        self.assertEqual(self.check(md)[0], 0)
+
+    def test_a_different_output_fails_with_a_diff_naming_the_line(self):
+        md = self.chapter_md("title\n\n" + self.block(
+            "<!-- transcript -->", "$ echo second", "first"))
+        bad, out = self.check(md)
+        self.assertEqual(bad, 1)
+        self.assertIn("CHAPTER.md:3", out)
+        self.assertIn("-first", out)
+        self.assertIn("+second", out)
+
+    def test_stderr_is_compared_only_when_merged(self):
+        cmd = "$ echo out; echo err >&2"
+        md = self.chapter_md(self.block("<!-- transcript -->", cmd, "out"))
+        self.assertEqual(self.check(md)[0], 0)
+        md = self.chapter_md(self.block("<!-- transcript: stderr=merge -->",
+                                        cmd, "out"))
+        self.assertEqual(self.check(md)[0], 1)
+
+    def test_exit_status_and_timeout_are_checked(self):
+        md = self.chapter_md(self.block("<!-- transcript -->", "$ false"))
+        self.assertEqual(self.check(md)[0], 1)
+        md = self.chapter_md(self.block("<!-- transcript: status=1 -->",
+                                        "$ false"))
+        self.assertEqual(self.check(md)[0], 0)
+        md = self.chapter_md(self.block("<!-- transcript: timeout=0.5 -->",
+                                        "$ sleep 5"))
+        bad, out = self.check(md)
+        self.assertEqual(bad, 1)
+        self.assertIn("timed out", out)
+
+    def test_ellipsis_vary_and_uniq(self):
+        md = self.chapter_md(self.block(
+            "<!-- transcript: vary='got \\d+' uniq -->",
+            "$ printf 'a\\nb\\nc\\ngot 7\\nx\\nx\\ny z\\n'",
+            "a", "...", "got 3", "x", "y ..."))
+        self.assertEqual(self.check(md)[0], 0)
+
+    def test_update_rewrites_a_stale_block(self):
+        md = self.chapter_md(self.block("<!-- transcript -->",
+                                        "$ echo new", "old"))
+        self.assertEqual(self.check(md, update=True)[0], 0)
+        with open(md) as f:
+            self.assertIn("$ echo new\nnew\n", f.read())
+        self.assertEqual(self.check(md)[0], 0)
+
+    def test_server_port_is_substituted(self):
+        write(os.path.join(self.chapter, "server.py"), """\
+            import signal, socket, sys
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+            c, _ = s.accept()
+            c.sendall(c.recv(100))
+            signal.pause()
+            """)
+        write(os.path.join(self.chapter, "client.py"), """\
+            import socket, sys
+            c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            c.sendall(b"hi")
+            print(c.recv(100).decode())
+            """)
+        md = self.chapter_md(self.block(
+            "<!-- transcript: server='python3 server.py' port=8888 -->",
+            "$ python3 client.py 8888", "hi"))
+        bad, out = self.check(md)
+        self.assertEqual(bad, 0, out)
+        md = self.chapter_md(self.block(
+            "<!-- transcript: server='python3 server.py' -->",
+            "$ python3 client.py 8888", "hi"))
+        self.assertEqual(self.check(md)[0], 1)  # nothing listens on 8888
+
+
+class LinksTest(Scratch):
+    def test_missing_files_anchors_and_refs_are_found(self):
+        write(os.path.join(self.dir, "README.md"), "# Top {#mainpage}\n")
+        md = self.chapter_md("""\
+            # Ch {#ch01}
+            [ok](../../README.md#mainpage) [bad](nope.md) ![img](x.png)
+            [frag](../../README.md#nope) see @ref ch01
+            `[code](ignored.md)`
+            """)
+        old = links.REPO
+        links.REPO = self.dir
+        try:
+            count, problems = links.check_markdown()
+        finally:
+            links.REPO = old
+        text = "\n".join(problems)
+        self.assertEqual(len(problems), 4, text)
+        for what in ("nope.md", "x.png", "#nope", "@ref ch01"):
+            self.assertIn(what, text)
+
+
+class CopiesTest(Scratch):
+    def test_a_listed_file_that_differs_is_found(self):
+        prev = os.path.join(self.dir, "chapters", "00-w")
+        write(os.path.join(prev, "src", "a.c"), "same\n")
+        write(os.path.join(self.chapter, "src", "a.c"), "same\n")
+        write(os.path.join(prev, "src", "b.c"), "one\n")
+        write(os.path.join(self.chapter, "src", "b.c"), "two\n")
+        md = self.chapter_md("x\n<!-- copied-unchanged -->\nCopied: "
+                             "`src/a.c`, `src/b.c`.\n")
+        self.assertEqual(copies.listed(md), ["src/a.c", "src/b.c"])
+        self.assertEqual(copies.identical_files(prev, self.chapter),
+                         ["src/a.c"])
+
+
+if __name__ == "__main__":
+    unittest.main()
