@@ -87,12 +87,14 @@ int main(void)
     gather_t both;
     future_callback_t printer;
 
-    if (gather_start(&both, loop, children, 2, results) == NULL) {
+    future_t *gathered = gather_start(&both, loop, children, 2, results);
+
+    if (gathered == NULL) {
         perror("gather-hello: gather_start");
         return 1;
     }
-    future_add_done_callback(&both.future, &printer, print_results, NULL);
-    loop_run_until_complete(loop, &both.future, NULL, NULL);
+    future_add_done_callback(gathered, &printer, print_results, NULL);
+    loop_run_until_complete(loop, gathered, NULL, NULL);
     task_release(tasks[0]);
     task_release(tasks[1]);
     loop_destroy(loop);
