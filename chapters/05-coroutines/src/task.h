@@ -106,8 +106,10 @@ typedef struct task {
                                     task_uncancel() (timeout scopes);
                                     saturates, in the padding before name */
     const char *name;         /**< for the trace; static string */
-    struct task_link {        /**< in the loop's list of pending Tasks */
-        struct task_link *next, *prev;
+    /** @brief A link in the loop's list of pending Tasks. */
+    struct task_link {
+        struct task_link *next; /**< the next pending Task's link */
+        struct task_link *prev; /**< the previous one's */
     } pending;                /**< (private) */
 } task_t;
 
