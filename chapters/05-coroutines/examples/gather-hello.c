@@ -85,14 +85,12 @@ int main(void)
     future_t *children[2] = { task_future(tasks[0]), task_future(tasks[1]) };
     void *results[2];
     gather_t both;
-    future_callback_t printer;
-
     future_t *gathered = gather_start(&both, loop, children, 2, results);
-
     if (gathered == NULL) {
         perror("gather-hello: gather_start");
         return 1;
     }
+    future_callback_t printer;
     future_add_done_callback(gathered, &printer, print_results, NULL);
     loop_run_until_complete(loop, gathered, NULL, NULL);
     task_release(tasks[0]);
