@@ -168,6 +168,8 @@ int coro_finished(const coro_t *co);
  * `co->err`: it is Python's `try: ... except`, for code that cleans up,
  * retries or inspects the error.
  */
+/** @brief The suspension itself, shared by every form: hand @p value out,
+ *         remember this line, return @p step; resumption jumps back here. */
 #define CORO_SUSPEND_(co, value, step)                                      \
         (co)->out = (value);                                                \
         (co)->resume = __LINE__;                                            \

@@ -1,7 +1,7 @@
 /*
  * task.c: the Task, the piece that turns "a coroutine that yields Futures"
  * into "code that runs by itself on the loop". The comments number the
- * steps of the notes' 7-step flow where they happen.
+ * steps of the 7-step flow (CHAPTER.md, "The idea") where they happen.
  */
 #define _DEFAULT_SOURCE
 #include "task.h"

@@ -8,8 +8,8 @@
  * the coroutine suspends by yielding a Future (AWAIT), the Task hangs its
  * wake-up record on that Future's done callbacks, and when the Future
  * finishes the wake-up queues the next step, which sends the result back
- * in. That is the notes' 7-step flow, and LOOP_TRACE=1 prints every step
- * and every Future completion so you can watch it.
+ * in. That is the 7-step flow of CHAPTER.md, and LOOP_TRACE=1 prints
+ * every step and every Future completion so you can watch it.
  *
  * Inside a coroutine body run by a Task:
  * - `AWAIT(co, future)`: suspend until @p future finishes. Afterwards
