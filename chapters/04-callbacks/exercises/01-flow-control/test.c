@@ -1,5 +1,5 @@
 /*
- * test.c - exercise 03-flow-control: a relay between two socketpairs,
+ * test.c - exercise 01-flow-control: a relay between two socketpairs,
  *
  *     client <-> [a  relay  b] <-> sink
  *

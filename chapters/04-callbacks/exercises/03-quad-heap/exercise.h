@@ -1,5 +1,5 @@
 /**
- * exercise.h - exercise 02-quad-heap: a third structure behind the loop's
+ * exercise.h - exercise 03-quad-heap: a third structure behind the loop's
  * timer interface (src/timers.h), a 4-ary min-heap.
  *
  * Use it as the binary heap's stand-in: timers_init(&t, LOOP_TIMERS_HEAP),

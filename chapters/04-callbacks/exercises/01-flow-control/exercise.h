@@ -1,5 +1,5 @@
 /**
- * exercise.h - exercise 03-flow-control: the relay your answer completes.
+ * exercise.h - exercise 01-flow-control: the relay your answer completes.
  */
 #ifndef EXERCISE_H
 #define EXERCISE_H

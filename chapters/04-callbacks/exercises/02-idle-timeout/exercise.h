@@ -1,5 +1,5 @@
 /**
- * exercise.h - exercise 01-idle-timeout: the protocol your answer
+ * exercise.h - exercise 02-idle-timeout: the protocol your answer
  * implements, and the state it keeps per connection.
  */
 #ifndef EXERCISE_H

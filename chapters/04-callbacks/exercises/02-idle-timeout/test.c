@@ -1,5 +1,5 @@
 /*
- * test.c - exercise 01-idle-timeout: the echo protocol with an idle
+ * test.c - exercise 02-idle-timeout: the echo protocol with an idle
  * timeout, on the fake clock (exercises/fakeclock.h) and socketpairs, so
  * the tests take no time. Connections end in every way a real one can:
  * the timeout, the client closing, the client resetting the connection.

@@ -1,5 +1,5 @@
 /*
- * starter.c - exercise 03-flow-control: your answer starts here. The relay
+ * starter.c - exercise 01-flow-control: your answer starts here. The relay
  * works but has no flow control; see EXERCISE.md for what must hold.
  */
 #include "exercise.h"

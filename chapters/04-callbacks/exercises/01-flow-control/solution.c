@@ -1,5 +1,5 @@
 /*
- * solution.c - exercise 03-flow-control: the reference answer. A side's
+ * solution.c - exercise 01-flow-control: the reference answer. A side's
  * write buffer is filled by the other side's reads, so that is the
  * reading to pause, and to resume.
  */

@@ -1,5 +1,5 @@
 /*
- * bench.c - exercise 02-quad-heap: your 4-ary heap against the chapter's
+ * bench.c - exercise 03-quad-heap: your 4-ary heap against the chapter's
  * binary heap (src/timers_heap.c), both through src/timers.h, on two
  * workloads:
  *

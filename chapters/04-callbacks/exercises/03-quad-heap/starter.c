@@ -1,5 +1,5 @@
 /*
- * starter.c - exercise 02-quad-heap: your answer starts here. The three
+ * starter.c - exercise 03-quad-heap: your answer starts here. The three
  * operations compile and do nothing; see exercise.h for what they must
  * do and EXERCISE.md for how the tests and the benchmark use them.
  */

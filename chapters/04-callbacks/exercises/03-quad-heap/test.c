@@ -1,5 +1,5 @@
 /*
- * test.c - exercise 02-quad-heap: the 4-ary heap through src/timers.h.
+ * test.c - exercise 03-quad-heap: the 4-ary heap through src/timers.h.
  * After every operation the whole array is checked (heap order with four
  * children per slot, every index); a model test runs the same random
  * operations on the chapter's binary heap and compares every pop; a count

@@ -1,5 +1,5 @@
 /*
- * solution.c - exercise 02-quad-heap: the reference answer, a 4-ary
+ * solution.c - exercise 03-quad-heap: the reference answer, a 4-ary
  * min-heap on the shared array of timers_t.
  *
  * Four children per slot make the tree half as deep as the binary one
