@@ -87,7 +87,7 @@ future_t *wait_start(wait_t *w, loop_t *loop, future_t **fs, size_t n,
 /** @brief An as_completed iteration; fields private. */
 typedef struct as_completed {
     future_t next;              /**< what as_completed_next() hands out */
-    loop_t *loop;
+    loop_t *loop;               /**< the loop */
     future_t **fs;              /**< the caller's Futures */
     size_t n;                   /**< how many */
     future_callback_t *records; /**< one per Future (allocated) */
