@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 
 #include "executor.h"
@@ -205,5 +206,31 @@ Test(threadsafe, the_executor_wakes_the_loop_without_a_descriptor_of_its_own)
     cr_assert_not_null(ex);
     cr_assert_eq(open_fds(), before);
     executor_destroy(ex);
+    loop_destroy(loop);
+}
+
+static void on_usr1(loop_t *loop, void *arg)
+{
+    (void)loop;
+    *(int *)arg += 1;
+}
+
+/* Signals and posts share the one self-pipe: both arrive, in one wake-up
+ * or two, and neither hides the other. */
+Test(threadsafe, a_signal_and_a_post_share_the_wake_up)
+{
+    loop_t *loop = loop_create(NULL);
+    record_t rec = {.stop_after = -1};
+    post_arg_t a = {&rec, 5};
+    int signals = 0;
+
+    cr_assert_eq(loop_add_signal_handler(loop, SIGUSR1, on_usr1, &signals),
+                 0);
+    cr_assert_eq(loop_call_soon_threadsafe(loop, note, &a), 0);
+    raise(SIGUSR1);
+    cr_assert_eq(loop_run_once(loop), 0);
+    cr_assert_eq(rec.n, 1);
+    cr_assert_eq(signals, 1);
+    loop_remove_signal_handler(loop, SIGUSR1);
     loop_destroy(loop);
 }
