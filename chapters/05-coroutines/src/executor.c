@@ -2,20 +2,13 @@
  * executor.c: worker threads take jobs from a list, run them, and put
  * them on a "done" list; the loop thread finishes the Futures. The only
  * things shared between threads are the two lists, under one mutex, and
- * the wake-up descriptor.
+ * the loop's loop_call_soon_threadsafe(), which wakes it.
  */
-#define _GNU_SOURCE
 #include "executor.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/eventfd.h>
-#endif
 
 typedef struct job {
     executor_fn *fn;
@@ -38,16 +31,13 @@ struct executor {
     int abandoned;             /* under mutex: shut down without waiting */
     unsigned refs;             /* under mutex, once abandoned: the workers
                                 * still running, plus the loop's side */
-    int wake_read, wake_write; /* eventfd: the same descriptor twice */
+    int wake_posted;           /* under mutex: on_wake() is posted */
     unsigned threads;
     pthread_t *tids;
 };
 
-static void close_wakeup(executor_t *ex);
-
 static void free_pool(executor_t *ex)
 {
-    close_wakeup(ex);
     pthread_cond_destroy(&ex->cond);
     pthread_mutex_destroy(&ex->mutex);
     free(ex->tids);
@@ -67,16 +57,19 @@ static void release(executor_t *ex)
         free_pool(ex);
 }
 
+static void on_wake(loop_t *loop, void *arg);
+
 /* [executor-wake] */
+/* Called by workers, under ex->mutex. One posted on_wake() collects every
+ * job done by then, so a worker posts only when none is pending. If the
+ * post fails (out of memory), the job waits on the done list for the next
+ * post or for executor_shutdown(). */
 static void wake_loop(executor_t *ex)
 {
-    uint64_t one = 1;
-
-    /* Called by workers. EAGAIN means the counter (or pipe) is already
-     * full, so a wake-up is pending anyway. */
-    while (write(ex->wake_write, &one, ex->wake_read == ex->wake_write
-                 ? sizeof one : 1) < 0 && errno == EINTR)
-        ;
+    if (ex->wake_posted)
+        return;
+    if (loop_call_soon_threadsafe(ex->loop, on_wake, ex) == 0)
+        ex->wake_posted = 1;
 }
 
 static void *worker(void *arg)
@@ -114,19 +107,17 @@ static void *worker(void *arg)
 }
 /* [executor-wake] */
 
-/* On the loop thread: the wake-up descriptor is readable. */
+/* On the loop thread, posted by a worker: finish the jobs done. */
 static void on_wake(loop_t *loop, void *arg)
 {
     executor_t *ex = arg;
-    char drain[64];
     job_t *done, *next;
 
     (void)loop;
-    while (read(ex->wake_read, drain, sizeof drain) > 0)
-        ;
     pthread_mutex_lock(&ex->mutex);
     done = ex->done;
     ex->done = NULL;
+    ex->wake_posted = 0;
     pthread_mutex_unlock(&ex->mutex);
     for (; done; done = next) {
         next = done->next;
@@ -151,33 +142,6 @@ static void on_cancel(future_t *future, void *arg)
     pthread_mutex_unlock(&job->ex->mutex);
 }
 
-static int make_wakeup(executor_t *ex)
-{
-#ifdef __linux__
-    ex->wake_read = ex->wake_write = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ex->wake_read >= 0)
-        return 0;
-#endif
-    int fds[2];
-
-    if (pipe(fds) < 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-    }
-    ex->wake_read = fds[0];
-    ex->wake_write = fds[1];
-    return 0;
-}
-
-static void close_wakeup(executor_t *ex)
-{
-    close(ex->wake_read);
-    if (ex->wake_write != ex->wake_read)
-        close(ex->wake_write);
-}
-
 executor_t *executor_create(loop_t *loop, unsigned threads)
 {
     executor_t *ex = calloc(1, sizeof *ex);
@@ -188,15 +152,9 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
         threads = 1;
     ex->loop = loop;
     ex->tids = calloc(threads, sizeof *ex->tids);
-    if (!ex->tids || make_wakeup(ex) < 0) {
-        free(ex->tids);
+    if (!ex->tids) {
         free(ex);
-        return NULL;
-    }
-    if (loop_add_reader(loop, ex->wake_read, on_wake, ex) < 0) {
-        close_wakeup(ex);
-        free(ex->tids);
-        free(ex);
+        errno = ENOMEM;
         return NULL;
     }
     pthread_mutex_init(&ex->mutex, NULL);
@@ -235,7 +193,11 @@ void executor_shutdown(executor_t *ex, int wait)
         else
             pthread_detach(ex->tids[i]);
     }
-    on_wake(ex->loop, ex);            /* finish what the workers did */
+    /* No worker posts any more (joined, or abandoned: they drop their
+     * results). Withdraw a post still waiting, which would otherwise run
+     * on a freed pool, and finish here what the workers did. */
+    loop_cancel_threadsafe(ex->loop, on_wake, ex);
+    on_wake(ex->loop, ex);
     for (job_t *next; todo; todo = next) {
         next = todo->next;
         if (todo->future) {
@@ -244,7 +206,6 @@ void executor_shutdown(executor_t *ex, int wait)
         }
         free(todo);
     }
-    loop_remove_reader(ex->loop, ex->wake_read);
     if (wait)
         free_pool(ex);
     else

@@ -5,10 +5,10 @@
  *
  * The loop's thread must never block, so a job goes to a worker thread.
  * The worker cannot touch the loop (nothing in it is thread-safe), so it
- * puts the finished job on a list under a mutex and wakes the loop by
- * writing to an eventfd (a self-pipe where there is no eventfd). The
- * loop's reader for that descriptor finishes the Futures, on the loop's
- * thread, where their done callbacks can safely run.
+ * puts the finished job on a list under a mutex and wakes the loop with
+ * loop_call_soon_threadsafe() (the loop's one wake-up mechanism, which
+ * its signal handlers use too). The call it posts finishes the Futures,
+ * on the loop's thread, where their done callbacks can safely run.
  *
  * Cancelling the Future of a job that a worker has started does not stop
  * it (a thread cannot be interrupted safely); its result is thrown away
@@ -31,7 +31,7 @@ typedef void *executor_fn(void *arg);
 
 /**
  * @brief Start @p threads workers that report to @p loop.
- * @param loop the loop (its reader for the wake-up descriptor is added).
+ * @param loop the loop the workers report to.
  * @param threads how many workers, at least 1.
  * @return the pool, or NULL with errno set.
  */
@@ -49,7 +49,7 @@ void executor_destroy(executor_t *ex);
  *        ThreadPoolExecutor.shutdown(wait).
  *
  * Either way the Futures of jobs not started are cancelled, the Futures
- * of jobs done are finished, the loop's reader is removed, and the pool
+ * of jobs done are finished (here, not later on the loop), and the pool
  * may no longer be used. With @p wait, this is executor_destroy(). Without
  * it, the workers still computing are detached rather than joined: each
  * finishes its job, drops the result, and leaves; the last one frees the

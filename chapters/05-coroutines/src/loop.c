@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,12 @@ struct loop {
     int running;           /* inside loop_run_once() or loop_run_forever() */
     FILE *trace;           /* NULL: no trace */
     uint64_t iteration;
-    int wake[2];           /* the self-pipe; -1 until a signal handler */
+    int wake[2];           /* the self-pipe: signals and other threads */
+    pthread_mutex_t inbox_mutex; /* guards the next three */
+    struct post *inbox;    /* loop_call_soon_threadsafe() calls, oldest
+                            * first */
+    struct post *inbox_tail;
+    size_t inbox_len;
     struct signal_entry signals[SIGNALS_MAX];
     loop_hook_t *hooks;    /* run last by loop_destroy(), newest first */
 };
@@ -84,6 +90,15 @@ struct loop {
 static volatile sig_atomic_t signal_pending[SIGNALS_MAX];
 static volatile sig_atomic_t signal_wake_fd = -1;
 static loop_t *signal_loop;
+
+/* One loop_call_soon_threadsafe() call waiting for the loop thread. */
+struct post {
+    loop_cb *cb;
+    void *arg;
+    struct post *next;
+};
+
+static int open_self_pipe(loop_t *loop);
 
 static double monotonic_clock(void *arg)
 {
@@ -121,6 +136,20 @@ loop_t *loop_create(const loop_options_t *options)
         loop->trace = stderr;
     loop->wake[0] = loop->wake[1] = -1;
     loop->now = read_clock(loop);
+    /* The self-pipe exists from the start (as asyncio makes it): another
+     * thread may call loop_call_soon_threadsafe() at any moment, and only
+     * the loop's own thread may register a descriptor. */
+    pthread_mutex_init(&loop->inbox_mutex, NULL);
+    if (open_self_pipe(loop) < 0) {
+        int err = errno;
+        pthread_mutex_destroy(&loop->inbox_mutex);
+        selector_destroy(loop->sel);
+        timers_deinit(&loop->timers);
+        free(loop->fds);
+        free(loop);
+        errno = err;
+        return NULL;
+    }
     return loop;
 }
 
@@ -315,14 +344,43 @@ static void on_signal(int signo)
     errno = saved_errno;
 }
 
-/* The self-pipe's reader, on the loop: empty the pipe, then run the
- * callbacks of the signals that arrived. */
+/* Take the oldest post, or NULL. */
+static struct post *inbox_pop(loop_t *loop)
+{
+    pthread_mutex_lock(&loop->inbox_mutex);
+    struct post *p = loop->inbox;
+    if (p != NULL) {
+        loop->inbox = p->next;
+        if (loop->inbox == NULL)
+            loop->inbox_tail = NULL;
+        loop->inbox_len--;
+    }
+    pthread_mutex_unlock(&loop->inbox_mutex);
+    return p;
+}
+
+/* The self-pipe's reader, on the loop: empty the pipe, run the calls
+ * other threads posted, then the callbacks of the signals that arrived.
+ * The pipe is emptied first, so a post that lands after that writes a
+ * byte that wakes the next iteration. Posts are taken one at a time, and
+ * only as many as were there at the start: a call may withdraw later ones
+ * (loop_cancel_threadsafe()), and a thread that keeps posting cannot keep
+ * the loop here. */
 static void on_wake(loop_t *loop, void *arg)
 {
     char buf[64];
     (void)arg;
     while (read(loop->wake[0], buf, sizeof buf) > 0)
         ;
+    pthread_mutex_lock(&loop->inbox_mutex);
+    size_t n = loop->inbox_len;
+    pthread_mutex_unlock(&loop->inbox_mutex);
+    for (struct post *p; n > 0 && (p = inbox_pop(loop)) != NULL; n--) {
+        loop_cb *cb = p->cb;
+        void *cb_arg = p->arg;
+        free(p);
+        cb(loop, cb_arg);
+    }
     for (int signo = 1; signo < SIGNALS_MAX; signo++) {
         if (!signal_pending[signo])
             continue;
@@ -357,8 +415,60 @@ static int open_self_pipe(loop_t *loop)
         errno = err;
         return -1;
     }
-    signal_wake_fd = loop->wake[1];
     return 0;
+}
+
+/* [call-soon-threadsafe] */
+int loop_call_soon_threadsafe(loop_t *loop, loop_cb *cb, void *arg)
+{
+    struct post *p = malloc(sizeof *p);
+
+    if (p == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    p->cb = cb;
+    p->arg = arg;
+    p->next = NULL;
+    pthread_mutex_lock(&loop->inbox_mutex);
+    if (loop->inbox_tail != NULL)
+        loop->inbox_tail->next = p;
+    else
+        loop->inbox = p;
+    loop->inbox_tail = p;
+    loop->inbox_len++;
+    pthread_mutex_unlock(&loop->inbox_mutex);
+    /* Every post writes: a full pipe (EAGAIN) means a wake-up is pending
+     * anyway, and on_wake() empties the pipe before it looks. */
+    int saved_errno = errno;
+    ssize_t w = write(loop->wake[1], "", 1);
+    (void)w;
+    errno = saved_errno;
+    return 0;
+}
+/* [call-soon-threadsafe] */
+
+size_t loop_cancel_threadsafe(loop_t *loop, loop_cb *cb, void *arg)
+{
+    size_t removed = 0;
+    struct post **link = &loop->inbox, *prev = NULL;
+
+    pthread_mutex_lock(&loop->inbox_mutex);
+    while (*link != NULL) {
+        struct post *p = *link;
+        if (p->cb == cb && p->arg == arg) {
+            *link = p->next;
+            loop->inbox_len--;
+            removed++;
+            free(p);
+            continue;
+        }
+        prev = p;
+        link = &p->next;
+    }
+    loop->inbox_tail = prev;
+    pthread_mutex_unlock(&loop->inbox_mutex);
+    return removed;
 }
 
 int loop_add_signal_handler(loop_t *loop, int signo, loop_cb *cb, void *arg)
@@ -386,6 +496,7 @@ int loop_add_signal_handler(loop_t *loop, int signo, loop_cb *cb, void *arg)
     s->cb = cb;
     s->arg = arg;
     signal_loop = loop;
+    signal_wake_fd = loop->wake[1];
     return 0;
 }
 
@@ -633,6 +744,11 @@ static void close_signals(loop_t *loop)
     }
     if (signal_loop == loop)
         signal_loop = NULL;
+    /* Calls posted but never run are dropped, as asyncio drops the
+     * callbacks of a closed loop. */
+    for (struct post *p; (p = inbox_pop(loop)) != NULL;)
+        free(p);
+    pthread_mutex_destroy(&loop->inbox_mutex);
 }
 
 void loop_destroy(loop_t *loop)

@@ -188,6 +188,39 @@ double loop_time(const loop_t *loop);
 int loop_call_soon(loop_t *loop, loop_cb *cb, void *arg);
 
 /**
+ * @brief loop_call_soon() from any thread, waking the loop:
+ *        asyncio's loop.call_soon_threadsafe().
+ *
+ * The only loop function another thread may call. The call is put on the
+ * loop's inbox under a mutex and a byte is written to the loop's
+ * self-pipe (the one the signal handlers write to: one wake-up mechanism
+ * for both); the loop thread runs @p cb(@p loop, @p arg) in the phase-4
+ * callback of that pipe's reader, in the order the calls were posted.
+ * Calls still posted when the loop is destroyed never run.
+ *
+ * @param loop a loop, not being destroyed.
+ * @param cb the callback.
+ * @param arg its argument.
+ * @return 0; -1 with errno ENOMEM.
+ */
+int loop_call_soon_threadsafe(loop_t *loop, loop_cb *cb, void *arg);
+
+/**
+ * @brief Withdraw the posted loop_call_soon_threadsafe() calls of
+ *        @p cb(@p arg) that have not started (asyncio: Handle.cancel()).
+ *
+ * For whoever is about to free what @p arg points to (the executor, when
+ * it shuts down). Any thread may call it; a call already running is not
+ * stopped.
+ *
+ * @param loop a loop.
+ * @param cb the callback.
+ * @param arg its argument.
+ * @return how many calls were withdrawn.
+ */
+size_t loop_cancel_threadsafe(loop_t *loop, loop_cb *cb, void *arg);
+
+/**
  * @brief Prepare a timer: unarmed, so loop_cancel() on it does nothing.
  * @param timer caller storage.
  */
