@@ -691,6 +691,28 @@ Test(parity_gather, of_finished_futures_gives_their_results_in_order)
     cr_assert_eq((intptr_t)results[1], 2);
 }
 
+/* test_duplicate_coroutines, cancelled: the same Task twice in a gather
+ * is asked to cancel twice, and gets one cancellation; caught, it goes
+ * on, and the gather still ends cancelled (issue 32684). */
+Test(parity_gather, the_same_task_twice_is_cancelled_once)
+{
+    gather_t g;
+    void *results[2];
+    stubborn_t *f;
+    task_t *t = task_create(fx.loop, stubborn_body, sizeof *f, (void **)&f);
+    future_t *kids[2] = {task_future(t), task_future(t)};
+
+    gather_start(&g, fx.loop, kids, 2, results);
+    fixture_settle(&fx);
+    cr_assert_eq(future_cancel(&g.future), 1);
+    fixture_advance(&fx, 0.2);
+    cr_assert_eq(f->first_err, ECANCELED);
+    cr_assert_eq(f->second_err, 0);
+    cr_assert_eq(state_of(t), FUTURE_RESULT);
+    cr_assert_eq(future_state(&g.future), FUTURE_CANCELLED);
+    task_release(t);
+}
+
 /* ---- wait_for (test_waitfor.py) ---------------------------------------- */
 
 /* test_wait_for_timeout_less_then_0_or_0: a negative timeout is a zero
@@ -902,6 +924,31 @@ Test(parity_event, a_cancelled_waiter_leaves_the_list)
     task_release(t);
 }
 
+/* Pins row "a cancel that arrives after the awaited Future finished":
+ * woken by set() and cancelled before it runs, the waiter returns from
+ * the wait (asyncio would raise CancelledError there) and is cancelled at
+ * its next await. */
+Test(parity_event, woken_then_cancelled_it_passes_the_wait_and_stops_later)
+{
+    event_t e;
+    op_t *f;
+    task_t *t;
+
+    log_[0] = 0;
+    event_init(&e, fx.loop);
+    t = spawn(&f, 'a', st_event, &e);
+    f->hold = 1;
+    fixture_settle(&fx);
+    event_set(&e);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert_eq(f->err, 0);
+    cr_assert_str_eq(log_, "a");
+    cr_assert_eq(f->hold_err, ECANCELED);
+    cr_assert_eq(state_of(t), FUTURE_CANCELLED);
+    task_release(t);
+}
+
 /* ---- semaphores (test_locks.py, SemaphoreTests) ------------------------ */
 
 /* test_acquire_cancel_before_awoken: with waiters A, B, C and B
@@ -965,6 +1012,37 @@ Test(parity_semaphore, a_bounded_one_accepts_pairs_and_refuses_one_more)
     cr_assert_eq(errno, EOVERFLOW);
     cr_assert_eq(s.value, 2);
     for (int i = 0; i < 3; i++)
+        task_release(t[i]);
+}
+
+/* Pins the same row for a Semaphore: a unit handed to a waiter that is
+ * cancelled before it runs is received, and given back on the way out
+ * (its hold is cancelled), so the next waiter gets it. */
+Test(parity_semaphore, a_unit_handed_to_a_cancelled_waiter_reaches_the_next)
+{
+    semaphore_t s;
+    waiter_t mine;
+    op_t *f[2];
+    task_t *t[2];
+
+    log_[0] = 0;
+    semaphore_init(&s, fx.loop, 1);
+    cr_assert(future_done(semaphore_acquire(&s, &mine)));
+    for (int i = 0; i < 2; i++) {
+        t[i] = spawn(&f[i], (char)('a' + i), st_sem, &s);
+        f[i]->hold = 0.1;
+        f[i]->after = af_sem_release;
+    }
+    fixture_settle(&fx);
+    semaphore_release(&s);               /* handed to a */
+    task_cancel(t[0]);
+    fixture_advance(&fx, 0.5);
+    cr_assert_str_eq(log_, "ab");
+    cr_assert_eq(f[0]->hold_err, ECANCELED);
+    cr_assert_eq(state_of(t[0]), FUTURE_CANCELLED);
+    cr_assert_eq(state_of(t[1]), FUTURE_RESULT);
+    cr_assert_eq(s.value, 1);
+    for (int i = 0; i < 2; i++)
         task_release(t[i]);
 }
 
@@ -1278,5 +1356,26 @@ Test(parity_queue, a_cancelled_putter_adds_nothing_even_after_room_appears)
     cr_assert_eq(queue_get_nowait(&q, &item), -1);
     cr_assert_eq(state_of(t), FUTURE_CANCELLED);
     task_release(t);
+    queue_deinit(&q);
+}
+
+/* test_join after more work arrives: once join has passed, a new put
+ * makes the next join wait again. */
+Test(parity_queue, a_new_put_makes_join_wait_again)
+{
+    queue_t q;
+    waiter_t w1, w2;
+    void *item;
+
+    queue_init(&q, fx.loop, 0);
+    queue_put_nowait(&q, NULL);
+    queue_get_nowait(&q, &item);
+    queue_task_done(&q);
+    cr_assert(future_done(queue_join(&q, &w1)));
+    queue_put_nowait(&q, NULL);
+    cr_assert_not(future_done(queue_join(&q, &w2)));
+    queue_get_nowait(&q, &item);
+    queue_task_done(&q);
+    cr_assert(future_done(&w2.future));
     queue_deinit(&q);
 }
