@@ -549,9 +549,9 @@ Test(parity_gather, cancelled_it_stays_cancelled_though_children_swallow_it)
     task_release(t[1]);
 }
 
-/* Pins the row "gather, cancelled": asyncio finishes a cancelled gather
- * as soon as the first child ends cancelled, while the others may still
- * be cleaning up; here it finishes when every child has. */
+/* Pins row "a cancelled gather finishes as soon as its first child ends
+ * cancelled": there, the others may still be cleaning up; here it
+ * finishes when every child has. */
 Test(parity_gather, cancelled_it_finishes_once_every_child_has_finished)
 {
     gather_t g;
@@ -619,11 +619,10 @@ Test(parity_gather, cancelling_it_after_a_first_error_is_refused)
     task_release(t[1]);
 }
 
-/* Pins the row "gather keeps no hold on the other children": asyncio's
- * gather keeps its callback on every child and marks a later child's
- * exception retrieved, so it is never logged; here the gather let go of
- * them at its first error, so a second error nobody reads is reported
- * when that Task is freed. */
+/* Pins row "after its first error, gather keeps its callback on the
+ * other children": asyncio marks a later child's exception retrieved, so
+ * it is never logged; here the gather let go of them at its first error,
+ * so a second error nobody reads is reported when that Task is freed. */
 Test(parity_gather, a_second_error_after_the_first_is_reported_unretrieved,
      .init = cr_redirect_stderr)
 {
