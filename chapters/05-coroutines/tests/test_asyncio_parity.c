@@ -277,6 +277,19 @@ Test(parity_future, an_ecanceled_error_is_a_cancellation)
     cr_assert_eq(future_state(&f), FUTURE_CANCELLED);
 }
 
+/* set_exception() needs an exception; future_set_error() given 0 (no
+ * error) still finishes with an error, never as a silent success. */
+Test(parity_future, an_error_of_zero_still_finishes_with_an_error)
+{
+    future_t f;
+    int err = 0;
+
+    future_init(&f, fx.loop);
+    cr_assert_eq(future_set_error(&f, 0), FUTURE_OK);
+    cr_assert_eq(future_result(&f, NULL, &err), FUTURE_E_ERROR);
+    cr_assert_neq(err, 0);
+}
+
 /* ---- tasks (test_tasks.py) --------------------------------------------- */
 
 /* test_cancel_inner_future: cancelling the Future a Task awaits (not the
@@ -499,6 +512,24 @@ Test(parity_task, a_finished_task_is_not_reported_pending_at_loop_destroy,
     setup();                      /* for the suite's teardown */
 }
 
+/* run_until_complete() on a Task that fails returns its error, and that
+ * counts as retrieving it: nothing is reported when it is freed. */
+Test(parity_task, run_until_complete_retrieves_the_error,
+     .init = cr_redirect_stderr)
+{
+    task_t *t;
+    int err = 0;
+
+    setup();
+    t = worker(NULL, 'a', 0, 0, EPIPE);
+    cr_assert_eq(loop_run_until_complete(fx.loop, task_future(t), NULL,
+                                         &err), FUTURE_E_ERROR);
+    cr_assert_eq(err, EPIPE);
+    task_release(t);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("");
+}
+
 /* ---- gather (test_tasks.py, GatherTests) ------------------------------- */
 
 /* test_one_cancellation: a child cancelled on its own (not through the
@@ -605,7 +636,8 @@ Test(parity_gather, cancelling_it_after_a_first_error_is_refused)
 {
     gather_t g;
     void *results[2];
-    task_t *t[2] = {worker(NULL, 'a', 0.1, 0, EIO), worker(NULL, 'b', 1, 2, 0)};
+    task_t *t[2] = {worker(NULL, 'a', 0.1, 0, EIO),
+                    worker(NULL, 'b', 1, 2, 0)};
     future_t *kids[2] = {task_future(t[0]), task_future(t[1])};
 
     gather_start(&g, fx.loop, kids, 2, results);
@@ -710,6 +742,32 @@ Test(parity_gather, the_same_task_twice_is_cancelled_once)
     cr_assert_eq(state_of(t), FUTURE_RESULT);
     cr_assert_eq(future_state(&g.future), FUTURE_CANCELLED);
     task_release(t);
+}
+
+/* test_cancel_gather_2: cancelling the Task that awaits a gather cancels
+ * the gather's children, and the Task ends cancelled. */
+Test(parity_gather, cancelling_the_awaiting_task_cancels_the_children)
+{
+    gather_t g;
+    void *results[2];
+    op_t *f;
+    task_t *t[2] = {worker(NULL, 'a', 1, 1, 0), worker(NULL, 'b', 1, 2, 0)};
+    future_t *kids[2] = {task_future(t[0]), task_future(t[1])};
+    task_t *outer;
+
+    gather_start(&g, fx.loop, kids, 2, results);
+    outer = spawn(&f, 'o', st_future, &g.future);
+    fixture_settle(&fx);
+    cr_assert_eq(task_cancel(outer), 1);
+    fixture_settle(&fx);
+    cr_assert_eq(state_of(t[0]), FUTURE_CANCELLED);
+    cr_assert_eq(state_of(t[1]), FUTURE_CANCELLED);
+    cr_assert_eq(future_state(&g.future), FUTURE_CANCELLED);
+    cr_assert_eq(f->err, ECANCELED);
+    cr_assert_eq(state_of(outer), FUTURE_CANCELLED);
+    task_release(outer);
+    task_release(t[0]);
+    task_release(t[1]);
 }
 
 /* ---- wait_for (test_waitfor.py) ---------------------------------------- */
@@ -1376,5 +1434,66 @@ Test(parity_queue, a_new_put_makes_join_wait_again)
     queue_get_nowait(&q, &item);
     queue_task_done(&q);
     cr_assert(future_done(&w2.future));
+    queue_deinit(&q);
+}
+
+/* With putters A and B on a full queue and A cancelled, a get lets B's
+ * item in (nothing of A's). */
+Test(parity_queue, a_get_lets_in_the_putter_after_a_cancelled_one)
+{
+    queue_t q;
+    void *item;
+    op_t *f[2];
+    task_t *t[2];
+
+    queue_init(&q, fx.loop, 1);
+    queue_put_nowait(&q, (void *)(intptr_t)1);
+    for (int i = 0; i < 2; i++) {
+        t[i] = spawn(&f[i], (char)('a' + i), st_put, &q);
+        f[i]->item = (void *)(intptr_t)(10 + i);
+    }
+    fixture_settle(&fx);
+    task_cancel(t[0]);
+    fixture_settle(&fx);
+    cr_assert_eq(queue_get_nowait(&q, &item), 0);
+    cr_assert_eq((intptr_t)item, 1);
+    fixture_settle(&fx);
+    cr_assert_eq(queue_get_nowait(&q, &item), 0);
+    cr_assert_eq((intptr_t)item, 11);
+    cr_assert_eq(state_of(t[0]), FUTURE_CANCELLED);
+    cr_assert_eq(state_of(t[1]), FUTURE_RESULT);
+    for (int i = 0; i < 2; i++)
+        task_release(t[i]);
+    queue_deinit(&q);
+}
+
+/* test_put_cancelled_race, pinning row "a cancel that arrives after the
+ * awaited Future finished": a putter whose item went in when room
+ * appeared, cancelled before it runs, has put its item; asyncio's putter
+ * puts its item itself once it runs, so there put() raises CancelledError
+ * and the item is not put (the room goes to the next putter). Here the
+ * cancellation reaches it at its next await. */
+Test(parity_queue, a_putter_cancelled_after_its_item_went_in_has_put_it)
+{
+    queue_t q;
+    void *item;
+    op_t *f;
+    task_t *t;
+
+    queue_init(&q, fx.loop, 1);
+    queue_put_nowait(&q, (void *)(intptr_t)1);
+    t = spawn(&f, 'p', st_put, &q);
+    f->item = (void *)(intptr_t)2;
+    f->hold = 1;
+    fixture_settle(&fx);
+    cr_assert_eq(queue_get_nowait(&q, &item), 0);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert_eq(f->err, 0);
+    cr_assert_eq(f->hold_err, ECANCELED);
+    cr_assert_eq(state_of(t), FUTURE_CANCELLED);
+    cr_assert_eq(queue_get_nowait(&q, &item), 0);
+    cr_assert_eq((intptr_t)item, 2);
+    task_release(t);
     queue_deinit(&q);
 }
