@@ -867,6 +867,53 @@ Test(parity_wait_for, cancelling_the_awaiting_task_cancels_the_work)
     task_release(t);
 }
 
+/* Work that takes 0.1 s to wind down when cancelled, then re-raises. */
+typedef struct winddown {
+    coro_t co;
+    int wind_err;       /* what interrupted the wind-down, if anything */
+    sleeper_t s;
+} winddown_t;
+
+static int winddown_body(coro_t *co)
+{
+    winddown_t *f = (winddown_t *)co;
+
+    CORO_BEGIN(co);
+    AWAIT_CATCH(co, sleep_start(&f->s, fx.loop, 10));
+    if (co->err != ECANCELED)
+        CORO_FAIL(co, co->err ? co->err : EINVAL);
+    AWAIT_CATCH(co, sleep_start(&f->s, fx.loop, 0.1));
+    f->wind_err = co->err;
+    CORO_FAIL(co, ECANCELED);
+    CORO_END(co);
+}
+
+/* The Task awaiting wait_for is cancelled while the work, already timed
+ * out, is still winding down: asyncio's cancellation wins over the
+ * timeout (CancelledError, not TimeoutError), so a caller that handles
+ * timeouts cannot swallow it by mistake. */
+Test(parity_wait_for, a_cancel_during_the_timeout_clean_up_wins_over_it)
+{
+    timeout_t w;
+    winddown_t *fw;
+    op_t *fo;
+    task_t *work = task_create(fx.loop, winddown_body, sizeof *fw,
+                               (void **)&fw);
+    task_t *t;
+
+    wait_for_start(&w, fx.loop, task_future(work), 0.1);
+    t = spawn(&fo, 'o', st_future, &w.future);
+    fixture_advance(&fx, 0.15);           /* timed out, winding down */
+    cr_assert_eq(state_of(work), FUTURE_PENDING);
+    cr_assert_eq(task_cancel(t), 1);
+    fixture_advance(&fx, 0.2);
+    cr_assert_eq(state_of(work), FUTURE_CANCELLED);
+    cr_assert_eq(fo->err, ECANCELED);
+    cr_assert_eq(state_of(t), FUTURE_CANCELLED);
+    task_release(work);
+    task_release(t);
+}
+
 /* Timing out does not leave an unretrieved error behind. */
 Test(parity_wait_for, a_timed_out_task_is_not_reported,
      .init = cr_redirect_stderr)
