@@ -141,6 +141,10 @@ static int timeout_cancel(future_t *future)
     timeout_t *w = (timeout_t *)future;
 
     loop_cancel(future->loop, &w->timer);
+    /* Cancelled while the timed-out work still cleans up: the cancel wins
+     * over the timeout (asyncio's too), or a caller that handles ETIMEDOUT
+     * would swallow a cancellation meant for it. */
+    w->timed_out = 0;
     future_cancel(w->inner);
     return 1;
 }

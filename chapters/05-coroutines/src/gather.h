@@ -75,7 +75,9 @@ typedef struct timeout {
  * failed), that outcome is passed on instead, as asyncio does. A timeout
  * of 0 or less decides at once: the outcome of a finished @p inner, else
  * @p inner is cancelled now (a Task that has not started never will).
- * Cancelling this cancels @p inner.
+ * Cancelling this cancels @p inner; once cancelled, it ends cancelled
+ * (or with @p inner's own outcome), not timed out, even if the deadline
+ * had passed and @p inner was still cleaning up.
  *
  * @param w caller storage, not in use.
  * @param loop the loop.
