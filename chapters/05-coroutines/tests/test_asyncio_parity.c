@@ -1263,6 +1263,41 @@ Test(parity_condition, cancelled_while_the_lock_is_held_it_waits_for_the_lock)
     task_release(t);
 }
 
+/* test_cancelled_error_re_aquire: notified, then cancelled while taking
+ * the Lock back, a waiter still takes it, passes the notification on to
+ * the next waiter, and only then raises. */
+Test(parity_condition, cancelled_while_taking_the_lock_back_it_passes_it_on)
+{
+    lock_t l;
+    condition_t c;
+    waiter_t mine;
+    condwaiter_t *f[2];
+    task_t *t[2];
+
+    log_[0] = 0;
+    lock_init(&l, fx.loop);
+    condition_init(&c, &l);
+    t[0] = condwaiter(&f[0], 'a', &c);
+    t[1] = condwaiter(&f[1], 'b', &c);
+    fixture_settle(&fx);
+    cr_assert(future_done(lock_acquire(&l, &mine)));
+    cr_assert_eq(condition_notify(&c, 1), 1);
+    fixture_settle(&fx);                  /* a now waits for the Lock */
+    task_cancel(t[0]);
+    fixture_settle(&fx);
+    cr_assert_eq(state_of(t[0]), FUTURE_PENDING);
+    lock_release(&l);
+    fixture_settle(&fx);
+    cr_assert_eq(f[0]->err, ECANCELED);
+    cr_assert_eq(f[0]->held_after, 1);
+    cr_assert_eq(state_of(t[0]), FUTURE_CANCELLED);
+    cr_assert_str_eq(log_, "b");
+    cr_assert_eq(state_of(t[1]), FUTURE_RESULT);
+    cr_assert_eq(lock_locked(&l), 0);
+    task_release(t[0]);
+    task_release(t[1]);
+}
+
 /* test_timeout_in_block: wait_for around a Condition wait times out, and
  * the wait still gives the Lock back before it ends. */
 Test(parity_condition, a_timed_out_wait_still_takes_the_lock_back)
