@@ -165,6 +165,23 @@ class Coroutines(ProgramTest):
         self.assert_exits(p, 0, timeout=5)
         self.assertLess(time.monotonic() - start, 2.0)
 
+    def test_sigterm_and_sigint_stop_hello_cleanly(self):
+        # As in chapter 04: a stop signal is a clean end (run() cancels the
+        # main coroutine, and the task group with it), also during a fib
+        # on the executor, which is then abandoned.
+        for signo in (signal.SIGTERM, signal.SIGINT):
+            for busy in (False, True):
+                p = self.start("hello", "--interval", "60")
+                self.assertIsNotNone(
+                    p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
+                if busy:
+                    p.send("45\n")
+                    time.sleep(0.2)             # the worker is computing
+                p.proc.send_signal(signo)
+                self.assert_exits(p, 0, timeout=5)
+                answers = [l for _, l in p.out_lines if re.match(FIB_RE, l)]
+                self.assertEqual(answers, [], "it waited for fib(45)")
+
     def test_a_failing_stdout_is_reported_with_its_cause_and_ends_it(self):
         path = program(self.CHAPTER, self.VARIANT, "hello")
         if not os.path.exists(path):
@@ -454,6 +471,34 @@ class Coroutines(ProgramTest):
                     s.close()
             self.assertEqual(status, 0, "trial %d: exit status %d; stderr:\n%s"
                              % (trial, status, srv.stderr_text()[-2000:]))
+
+    def test_sigterm_right_after_listening_on_exits_0(self):
+        # "listening on" promises a server ready to serve and to stop
+        # cleanly: a SIGTERM sent the moment the line is read must never
+        # find the signal at its default action (exit status 143). The
+        # line is read straight from the pipe, no reader thread between.
+        path = program(self.CHAPTER, self.VARIANT, "echo-server")
+        if not os.path.exists(path):
+            harness.build(self.CHAPTER, self.VARIANT)
+        env = dict(os.environ, **harness.SAN_ENV)
+        for trial in range(60):
+            p = subprocess.Popen([path, "--port", "0"],
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=env)
+            try:
+                line = p.stdout.readline()
+                self.assertTrue(line.startswith(b"listening on "), line)
+                p.send_signal(signal.SIGTERM)
+                status = p.wait(timeout=10)
+                err = p.stderr.read().decode(errors="replace")
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
+                p.stderr.close()
+            self.assertEqual(status, 0, "trial %d: exit status %d; stderr:"
+                             "\n%s" % (trial, status, err[-2000:]))
 
     def test_every_backend_echoes(self):
         for backend in ("select", "poll", "epoll"):

@@ -64,7 +64,7 @@ def hello_part():
 
 
 def trace_part():
-    say("LOOP_TRACE=1: the notes' 7 steps, as the runtime prints them "
+    say("LOOP_TRACE=1: the 7 steps of CHAPTER.md, as the runtime prints them "
         "(task and future\nlines only; we type 7, then exit):")
     env = dict(os.environ, LOOP_TRACE="1")
     p = subprocess.run([os.path.join(BUILD, "hello"), "--interval", "10"],

@@ -1,7 +1,7 @@
 /*
  * echo-client.c - chapter 05: many connections, one coroutine each.
  *
- * The counterpart of the '500 lines' crawler from the notes: every
+ * The shape of the asyncio crawler of "500 Lines or Less": every
  * connection is a coroutine that reads like a blocking client (connect,
  * then send a chunk and read its echo back, chunk after chunk), and a
  * Semaphore bounds how many are open at once. A launcher coroutine makes

@@ -344,12 +344,13 @@ static void on_stop_signal(loop_t *loop, void *arg)
     task_cancel(s->acceptor);
 }
 
-/* Serve until stopped: 0 after a signal, -1 with errno if the server could
- * not start, -2 with errno if the loop failed under it. A failing loop
+/* Announce `where` once ready, then serve until stopped: 0 after a signal,
+ * -1 with errno if the server could not start, -2 with errno if the loop
+ * failed under it. A failing loop
  * returns from loop_run_until_complete() with the Future still pending;
  * taking that for the end of the acceptor would turn, say, a failed poll()
  * into a quiet "stopped" and exit status 0. */
-static int serve(server_t *s)
+static int serve(server_t *s, const char *where)
 {
     acceptor_t *f;
     waiter_t all_gone;
@@ -362,6 +363,10 @@ static int serve(server_t *s)
         return -1;
     task_set_name(s->acceptor, "accept");
     f->server = s;
+    /* Only now, with the stop signals handled: a client (or a test) may
+     * signal us the moment it reads this line. */
+    printf("listening on %s\n", where);
+    fflush(stdout);
     /* [serve] */
     st = loop_run_until_complete(s->loop, task_future(s->acceptor), NULL,
                                  NULL);
@@ -430,9 +435,7 @@ int main(int argc, char **argv)
     }
     event_init(&s.idle, s.loop);
     event_set(&s.idle);
-    printf("listening on %s\n", where);
-    fflush(stdout);
-    switch (serve(&s)) {
+    switch (serve(&s, where)) {
     case -1:
         perror("echo-server: starting");
         close(s.fd);

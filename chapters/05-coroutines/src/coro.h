@@ -157,7 +157,10 @@ int coro_finished(const coro_t *co);
 #define CORO_BEGIN(co) switch ((co)->resume) { case 0:
 
 /* [coro-macros] */
-/*
+/**
+ * @brief The shared part of every suspension macro (internal): store what
+ *        to hand out, the resume point, and return @p step to the driver.
+ *
  * Every suspension point comes in two forms. The plain one raises: if an
  * error arrives there (thrown in, or the awaited sub-coroutine failed), the
  * coroutine fails with that same error at once, and so do the frames that
@@ -165,6 +168,8 @@ int coro_finished(const coro_t *co);
  * `co->err`: it is Python's `try: ... except`, for code that cleans up,
  * retries or inspects the error.
  */
+/** @brief The suspension itself, shared by every form: hand @p value out,
+ *         remember this line, return @p step; resumption jumps back here. */
 #define CORO_SUSPEND_(co, value, step)                                      \
         (co)->out = (value);                                                \
         (co)->resume = __LINE__;                                            \

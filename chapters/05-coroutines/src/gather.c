@@ -1,6 +1,6 @@
 /*
- * gather.c: two Futures made of other Futures. Their cancel hooks pass the
- * request down, the way asyncio's _GatheringFuture and wait_for do.
+ * gather.c: a Future made of other Futures. Its cancel hook passes the
+ * request down, the way asyncio's _GatheringFuture does.
  */
 #include "gather.h"
 
@@ -101,79 +101,4 @@ future_t *gather_start(gather_t *g, loop_t *loop, future_t **children,
     if (g->left == 0)
         gather_succeed(g);
     return &g->future;
-}
-
-static void timeout_inner_done(future_t *inner, void *arg)
-{
-    timeout_t *w = arg;
-    void *result = NULL;
-    int err = 0;
-
-    loop_cancel(w->future.loop, &w->timer);
-    /* Timed out and cancelled: ETIMEDOUT. Work that finished anyway (it
-     * swallowed the cancellation, or failed another way) gives its own
-     * outcome, as in asyncio. */
-    if (w->timed_out && future_state(inner) == FUTURE_CANCELLED) {
-        future_set_error(&w->future, ETIMEDOUT);
-        return;
-    }
-    if (future_result(inner, &result, &err) == FUTURE_OK)
-        future_set_result(&w->future, result);
-    else
-        future_set_error(&w->future, err);
-}
-
-/* [wait-for-expired] */
-static void timeout_expired(loop_t *loop, void *arg)
-{
-    timeout_t *w = arg;
-
-    (void)loop;
-    w->timed_out = 1;
-    /* A plain Future finishes at once (and so do we, in the callback); a
-     * Task runs its clean-up first and we finish when it has. */
-    future_cancel(w->inner);
-}
-/* [wait-for-expired] */
-
-static int timeout_cancel(future_t *future)
-{
-    timeout_t *w = (timeout_t *)future;
-
-    loop_cancel(future->loop, &w->timer);
-    /* Cancelled while the timed-out work still cleans up: the cancel wins
-     * over the timeout (asyncio's too), or a caller that handles ETIMEDOUT
-     * would swallow a cancellation meant for it. */
-    w->timed_out = 0;
-    future_cancel(w->inner);
-    return 1;
-}
-
-future_t *wait_for_start(timeout_t *w, loop_t *loop, future_t *inner,
-                         double timeout_s)
-{
-    future_init(&w->future, loop);
-    w->future.cancel = timeout_cancel;
-    w->inner = inner;
-    w->timed_out = 0;
-    loop_timer_init(&w->timer);
-    if (timeout_s <= 0) {
-        /* No time at all: asyncio gives what is there or cancels now, so
-         * a Task that has not started never runs a step (a timer would
-         * fire only after the steps already queued). */
-        if (future_done(inner)) {
-            timeout_inner_done(inner, w);
-            return &w->future;
-        }
-        w->timed_out = 1;
-        future_add_done_callback(inner, &w->record, timeout_inner_done, w);
-        future_cancel(inner);
-        return &w->future;
-    }
-    if (loop_call_later(loop, &w->timer, timeout_s, timeout_expired, w)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    future_add_done_callback(inner, &w->record, timeout_inner_done, w);
-    return &w->future;
 }

@@ -9,8 +9,9 @@
  * (EAGAIN), it registers a reader or writer on the loop, retries when the
  * descriptor is ready, and finishes the Future. Removing the reader or
  * writer happens in one place, the Future's own done callback, so it also
- * happens when the waiting Task is cancelled. This is the notes' "register
- * before the yield, unregister after it", done once for everyone.
+ * happens when the waiting Task is cancelled. This is the "register before
+ * the yield, unregister after it" of a hand-written asyncio, done once for
+ * everyone.
  *
  * Results are byte counts or descriptors, passed as intptr_t in the
  * Future's pointer; failures are errno codes (ECONNRESET, EPIPE, ...).

@@ -1,17 +1,21 @@
 /*
  * task.c: the Task, the piece that turns "a coroutine that yields Futures"
  * into "code that runs by itself on the loop". The comments number the
- * steps of the notes' 7-step flow where they happen.
+ * steps of the 7-step flow (CHAPTER.md, "The idea") where they happen.
  */
 #define _DEFAULT_SOURCE
 #include "task.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
 static unsigned next_id;
+/* The Task whose step runs now. One loop per thread, so one variable per
+ * thread is enough (asyncio keeps a dictionary keyed by loop). */
+static _Thread_local task_t *current;
 
 static int task_cancel_hook(future_t *future);
 static void task_step(loop_t *loop, void *arg);
@@ -224,7 +228,10 @@ static void task_step(loop_t *loop, void *arg)
         if (future_trace())
             trace(t, "step");
         /* 1, 7. send the value in; the coroutine runs to its next await */
-        if (coro_resume(CORO_OF(t), in, err) == CORO_RETURNED) {
+        current = t;
+        coro_status_t status = coro_resume(CORO_OF(t), in, err);
+        current = NULL;
+        if (status == CORO_RETURNED) {
             task_finish(t);
             return;
         }
@@ -281,6 +288,8 @@ static int task_cancel_hook(future_t *future)
 
     if (future_trace())
         trace(t, "cancel requested");
+    if (t->cancelling < USHRT_MAX)
+        t->cancelling++;
     /* A Future we await that takes the cancellation wakes us with
      * ECANCELED; otherwise the next step delivers it. */
     if (t->waiting && future_cancel(t->waiting))
@@ -297,6 +306,51 @@ static int task_cancel_hook(future_t *future)
 int task_cancel(task_t *task)
 {
     return future_cancel(&task->future);
+}
+
+size_t task_cancel_all(loop_t *loop)
+{
+    registry_t *reg = registry_of(loop);
+    size_t n = 0;
+
+    /* A cancel only queues steps and wakes, so nothing leaves the list
+     * while it is walked. */
+    if (reg == NULL)
+        return 0;
+    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next) {
+        task_cancel(TASK_OF(l));
+        n++;
+    }
+    return n;
+}
+
+size_t task_count_pending(loop_t *loop)
+{
+    registry_t *reg = registry_of(loop);
+    size_t n = 0;
+
+    if (reg == NULL)
+        return 0;
+    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next)
+        n++;
+    return n;
+}
+
+task_t *task_current(void)
+{
+    return current;
+}
+
+unsigned task_cancelling(const task_t *task)
+{
+    return task->cancelling;
+}
+
+unsigned task_uncancel(task_t *task)
+{
+    if (task->cancelling > 0 && --task->cancelling == 0)
+        task->cancel_requested = 0;
+    return task->cancelling;
 }
 
 static void stop_loop(future_t *future, void *arg)

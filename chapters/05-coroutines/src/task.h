@@ -8,8 +8,8 @@
  * the coroutine suspends by yielding a Future (AWAIT), the Task hangs its
  * wake-up record on that Future's done callbacks, and when the Future
  * finishes the wake-up queues the next step, which sends the result back
- * in. That is the notes' 7-step flow, and LOOP_TRACE=1 prints every step
- * and every Future completion so you can watch it.
+ * in. That is the 7-step flow of CHAPTER.md, and LOOP_TRACE=1 prints
+ * every step and every Future completion so you can watch it.
  *
  * Inside a coroutine body run by a Task:
  * - `AWAIT(co, future)`: suspend until @p future finishes. Afterwards
@@ -102,10 +102,15 @@ typedef struct task {
     unsigned char cancel_requested; /**< deliver ECANCELED at the next
                                          await */
     unsigned char woken;      /**< the queued step carries an outcome */
+    unsigned short cancelling; /**< cancel requests not withdrawn by
+                                    task_uncancel() (timeout scopes);
+                                    saturates, in the padding before name */
     const char *name;         /**< for the trace; static string */
-    struct task_link {        /**< in the loop's list of pending Tasks */
-        struct task_link *next, *prev;
-    } pending;                /**< (private) */
+    /** @brief A link in the loop's circular list of pending Tasks. */
+    struct task_link {
+        struct task_link *next; /**< the next pending Task's link */
+        struct task_link *prev; /**< the previous one's */
+    } pending;                /**< in the loop's pending list (private) */
 } task_t;
 
 /**
@@ -142,6 +147,45 @@ future_t *task_future(task_t *task);
  * @return 1 if it was pending, 0 if it had finished (nothing happens).
  */
 int task_cancel(task_t *task);
+
+/**
+ * @brief The Task whose step is running on this thread:
+ *        asyncio.current_task().
+ * @return the Task, or NULL outside a Task's step (in a plain callback).
+ */
+task_t *task_current(void);
+
+/**
+ * @brief How many cancellation requests the Task has had, minus those
+ *        withdrawn by task_uncancel(): asyncio's Task.cancelling().
+ * @param task a Task.
+ * @return the count.
+ */
+unsigned task_cancelling(const task_t *task);
+
+/**
+ * @brief Withdraw one cancellation request: asyncio's Task.uncancel(),
+ *        for a timeout scope that turned its own cancel into ETIMEDOUT.
+ *        When the count reaches 0, a request not yet delivered is dropped.
+ * @param task a Task.
+ * @return the count left.
+ */
+unsigned task_uncancel(task_t *task);
+
+/**
+ * @brief Request the cancellation of every pending Task of @p loop (what
+ *        run() does once the main coroutine has finished).
+ * @param loop a loop.
+ * @return how many Tasks were pending.
+ */
+size_t task_cancel_all(loop_t *loop);
+
+/**
+ * @brief How many Tasks of @p loop have not finished.
+ * @param loop a loop.
+ * @return the count.
+ */
+size_t task_count_pending(loop_t *loop);
 
 /**
  * @brief Name the Task in the trace.

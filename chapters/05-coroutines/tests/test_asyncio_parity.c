@@ -17,6 +17,7 @@
 #include "gather.h"
 #include "sync.h"
 #include "task.h"
+#include "timeout.h"
 
 static fixture_t fx;
 static void setup(void) { fixture_start(&fx); }
@@ -772,96 +773,145 @@ Test(parity_gather, cancelling_the_awaiting_task_cancels_the_children)
 
 /* ---- wait_for (test_waitfor.py) ---------------------------------------- */
 
+/* A Task that awaits wait_for(inner, limit) and keeps what it raised. */
+typedef struct wfer {
+    coro_t co;
+    future_t *inner;
+    double limit;
+    int finished;
+    int err;
+    void *got;
+    wait_for_t w;
+} wfer_t;
+
+static int wfer_body(coro_t *co)
+{
+    wfer_t *f = (wfer_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO_CATCH(co, wait_for(&f->w, f->inner, f->limit));
+    f->finished = 1;
+    f->err = co->err;
+    f->got = co->in;
+    if (f->err)
+        CORO_FAIL(co, f->err);
+    CORO_RETURN(co, f->got);
+    CORO_END(co);
+}
+
+static task_t *wfer(wfer_t **frame, future_t *inner, double limit)
+{
+    wfer_t *f;
+    task_t *t = task_create(fx.loop, wfer_body, sizeof *f, (void **)&f);
+
+    cr_assert_not_null(t);
+    f->inner = inner;
+    f->limit = limit;
+    *frame = f;
+    return t;
+}
+
 /* test_wait_for_timeout_less_then_0_or_0: a negative timeout is a zero
  * one: a pending plain Future is cancelled now and it times out. */
 Test(parity_wait_for, a_negative_timeout_times_out_at_once)
 {
-    timeout_t w;
     future_t inner;
+    wfer_t *f;
+    task_t *t;
 
     future_init(&inner, fx.loop);
-    wait_for_start(&w, fx.loop, &inner, -1);
+    t = wfer(&f, &inner, -1);
+    fixture_settle(&fx);
     cr_assert_eq(future_state(&inner), FUTURE_CANCELLED);
-    cr_assert_eq(error_of(&w.future), ETIMEDOUT);
-}
-
-/* test_wait_for_with_exception / zero timeout on a failed Future: the
- * error that is already there is passed on, not a timeout. */
-Test(parity_wait_for, a_zero_timeout_on_a_failed_future_gives_its_error)
-{
-    timeout_t w;
-    future_t inner;
-
-    future_init(&inner, fx.loop);
-    future_set_error(&inner, EIO);
-    wait_for_start(&w, fx.loop, &inner, 0);
-    cr_assert_eq(error_of(&w.future), EIO);
-}
-
-/* test_wait_for_cancel_suppressed / the inner Task catches the timeout's
- * cancellation and returns a value: that value is the result. */
-Test(parity_wait_for, work_that_swallows_the_timeout_gives_its_value)
-{
-    timeout_t w;
-    op_t *f;
-    task_t *t = worker(&f, 'a', 10, 0, 0);
-    void *out = NULL;
-
-    f->swallow = 99;
-    wait_for_start(&w, fx.loop, task_future(t), 0.1);
-    fixture_advance(&fx, 0.2);
-    cr_assert_eq(future_result(&w.future, &out, NULL), FUTURE_OK);
-    cr_assert_eq((intptr_t)out, 99);
+    cr_assert_eq(f->err, ETIMEDOUT);
+    cr_assert_eq(error_of(task_future(t)), ETIMEDOUT);
     task_release(t);
 }
 
-/* The inner Task fails another way while being cancelled by the timeout:
- * that error is passed on instead of the timeout. */
+/* A zero timeout on a Future that failed already: the error that is
+ * there is passed on, not a timeout. */
+Test(parity_wait_for, a_zero_timeout_on_a_failed_future_gives_its_error)
+{
+    future_t inner;
+    wfer_t *f;
+    task_t *t;
+
+    future_init(&inner, fx.loop);
+    future_set_error(&inner, EIO);
+    t = wfer(&f, &inner, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(f->err, EIO);
+    cr_assert_eq(error_of(task_future(t)), EIO);
+    task_release(t);
+}
+
+/* test_wait_for_cancel_suppressed: the inner Task catches the timeout's
+ * cancellation and returns a value: that value is the result. */
+Test(parity_wait_for, work_that_swallows_the_timeout_gives_its_value)
+{
+    op_t *fw;
+    wfer_t *f;
+    task_t *work = worker(&fw, 'a', 10, 0, 0);
+    task_t *t;
+
+    fw->swallow = 99;
+    t = wfer(&f, task_future(work), 0.1);
+    fixture_advance(&fx, 0.2);
+    cr_assert_eq(f->err, 0);
+    cr_assert_eq((intptr_t)f->got, 99);
+    task_release(work);
+    task_release(t);
+}
+
+/* test_wait_for_reraises_exception_during_cancellation: the inner Task
+ * fails another way while being cancelled by the timeout: that error is
+ * passed on instead of the timeout. */
 Test(parity_wait_for, work_that_fails_on_the_timeout_gives_its_error)
 {
-    timeout_t w;
-    op_t *f;
-    task_t *t = worker(&f, 'a', 10, 0, 0);
+    op_t *fw;
+    wfer_t *f;
+    task_t *work = worker(&fw, 'a', 10, 0, 0);
+    task_t *t;
 
-    f->on_cancel = EIO;
-    wait_for_start(&w, fx.loop, task_future(t), 0.1);
+    fw->on_cancel = EIO;
+    t = wfer(&f, task_future(work), 0.1);
     fixture_advance(&fx, 0.2);
-    cr_assert_eq(error_of(&w.future), EIO);
+    cr_assert_eq(f->err, EIO);
+    cr_assert_eq(error_of(task_future(t)), EIO);
+    task_release(work);
     task_release(t);
 }
 
 /* Finished in time, the deadline is disarmed: no timer is left behind. */
 Test(parity_wait_for, finishing_in_time_disarms_the_deadline)
 {
-    timeout_t w;
-    task_t *t = worker(NULL, 'a', 0.1, 8, 0);
-    void *out = NULL;
+    wfer_t *f;
+    task_t *work = worker(NULL, 'a', 0.1, 8, 0);
+    task_t *t = wfer(&f, task_future(work), 5);
 
-    wait_for_start(&w, fx.loop, task_future(t), 5);
     fixture_advance(&fx, 0.2);
-    cr_assert_eq(future_result(&w.future, &out, NULL), FUTURE_OK);
-    cr_assert_eq((intptr_t)out, 8);
+    cr_assert_eq(f->err, 0);
+    cr_assert_eq((intptr_t)f->got, 8);
     cr_assert_eq(loop_timer_count(fx.loop), 0);
+    task_release(work);
     task_release(t);
 }
 
-/* A Task awaiting wait_for is cancelled: the work is cancelled, the
- * deadline disarmed, and the Task ends cancelled (not timed out). */
+/* test_cancel_wait_for: the Task awaiting wait_for is cancelled: the
+ * work is cancelled, the deadline disarmed, and the Task ends cancelled
+ * (not timed out). */
 Test(parity_wait_for, cancelling_the_awaiting_task_cancels_the_work)
 {
-    timeout_t w;
-    op_t *fw, *fo;
-    task_t *work = worker(&fw, 'w', 10, 0, 0);
-    task_t *t;
+    wfer_t *f;
+    task_t *work = worker(NULL, 'w', 10, 0, 0);
+    task_t *t = wfer(&f, task_future(work), 5);
 
-    wait_for_start(&w, fx.loop, task_future(work), 5);
-    t = spawn(&fo, 'o', st_future, &w.future);
     fixture_settle(&fx);
     cr_assert_eq(task_cancel(t), 1);
     fixture_settle(&fx);
     cr_assert_eq(state_of(work), FUTURE_CANCELLED);
     cr_assert_eq(state_of(t), FUTURE_CANCELLED);
-    cr_assert_eq(fo->err, ECANCELED);
+    cr_assert_eq(f->err, ECANCELED);
     cr_assert_eq(loop_timer_count(fx.loop), 0);
     task_release(work);
     task_release(t);
@@ -894,38 +944,37 @@ static int winddown_body(coro_t *co)
  * timeouts cannot swallow it by mistake. */
 Test(parity_wait_for, a_cancel_during_the_timeout_clean_up_wins_over_it)
 {
-    timeout_t w;
     winddown_t *fw;
-    op_t *fo;
+    wfer_t *f;
     task_t *work = task_create(fx.loop, winddown_body, sizeof *fw,
                                (void **)&fw);
-    task_t *t;
+    task_t *t = wfer(&f, task_future(work), 0.1);
 
-    wait_for_start(&w, fx.loop, task_future(work), 0.1);
-    t = spawn(&fo, 'o', st_future, &w.future);
     fixture_advance(&fx, 0.15);           /* timed out, winding down */
     cr_assert_eq(state_of(work), FUTURE_PENDING);
     cr_assert_eq(task_cancel(t), 1);
     fixture_advance(&fx, 0.2);
     cr_assert_eq(state_of(work), FUTURE_CANCELLED);
-    cr_assert_eq(fo->err, ECANCELED);
+    cr_assert_eq(f->err, ECANCELED);
     cr_assert_eq(state_of(t), FUTURE_CANCELLED);
     task_release(work);
     task_release(t);
 }
 
-/* Timing out does not leave an unretrieved error behind. */
+/* Timing out does not leave an unretrieved error behind (the timed-out
+ * work ends cancelled, and the timeout is read by the awaiting Task). */
 Test(parity_wait_for, a_timed_out_task_is_not_reported,
      .init = cr_redirect_stderr)
 {
-    timeout_t w;
-    task_t *t;
+    wfer_t *f;
+    task_t *work, *t;
 
     setup();
-    t = worker(NULL, 'a', 10, 0, 0);
-    wait_for_start(&w, fx.loop, task_future(t), 0.1);
+    work = worker(NULL, 'a', 10, 0, 0);
+    t = wfer(&f, task_future(work), 0.1);
     fixture_advance(&fx, 0.2);
-    cr_assert_eq(error_of(&w.future), ETIMEDOUT);
+    cr_assert_eq(error_of(task_future(t)), ETIMEDOUT);
+    task_release(work);
     task_release(t);
     fflush(stderr);
     cr_assert_stderr_eq_str("");
@@ -1304,20 +1353,22 @@ Test(parity_condition, a_timed_out_wait_still_takes_the_lock_back)
 {
     lock_t l;
     condition_t c;
-    timeout_t w;
+    wfer_t *fw;
     condwaiter_t *f;
-    task_t *t;
+    task_t *t, *outer;
 
     lock_init(&l, fx.loop);
     condition_init(&c, &l);
     t = condwaiter(&f, 'a', &c);
-    wait_for_start(&w, fx.loop, task_future(t), 0.1);
+    outer = wfer(&fw, task_future(t), 0.1);
     fixture_advance(&fx, 0.2);
-    cr_assert_eq(error_of(&w.future), ETIMEDOUT);
+    cr_assert_eq(fw->err, ETIMEDOUT);
+    cr_assert_eq(error_of(task_future(outer)), ETIMEDOUT);
     cr_assert_eq(f->held_after, 1);
     cr_assert_eq(lock_locked(&l), 0);
     cr_assert_eq(c.waiters.count, 0);
     task_release(t);
+    task_release(outer);
 }
 
 /* ---- queues (test_queues.py) ------------------------------------------- */

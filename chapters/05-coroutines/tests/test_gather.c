@@ -11,7 +11,6 @@ static void setup(void) { fixture_start(&fx); }
 static void teardown(void) { fixture_stop(&fx); }
 
 TestSuite(gather, .init = setup, .fini = teardown, .timeout = 10);
-TestSuite(wait_for, .init = setup, .fini = teardown, .timeout = 10);
 
 /* Sleeps, then returns `value` or fails with `error`. */
 typedef struct job {
@@ -118,105 +117,6 @@ Test(gather, cancelling_it_cancels_every_child_and_ends_cancelled)
         task_release(t[i]);
 }
 
-Test(wait_for, work_that_finishes_in_time_gives_its_result)
-{
-    task_t *t = job(0.5, 99, 0, NULL);
-    timeout_t w;
-    void *r = NULL;
-    future_t *f = wait_for_start(&w, fx.loop, task_future(t), 1.0);
-
-    fixture_advance(&fx, 0.6);
-    cr_assert_eq(future_result(f, &r, NULL), FUTURE_OK);
-    cr_assert_eq((intptr_t)r, 99);
-    cr_assert_eq(loop_timer_count(fx.loop), 0, "the deadline timer stayed");
-    task_release(t);
-}
-
-Test(wait_for, a_timeout_cancels_the_work_lets_it_clean_up_then_fails)
-{
-    job_t *jf;
-    task_t *t = job(5, 1, 0, &jf);
-    timeout_t w;
-    int err = 0;
-    future_t *f = wait_for_start(&w, fx.loop, task_future(t), 1.0);
-
-    fixture_advance(&fx, 0.99);
-    cr_assert(!future_done(f));
-    fixture_advance(&fx, 0.02);
-    cr_assert(jf->cleaned_up);
-    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
-    cr_assert_eq(future_result(f, NULL, &err), FUTURE_E_ERROR);
-    cr_assert_eq(err, ETIMEDOUT);
-    task_release(t);
-}
-
-Test(wait_for, an_error_in_time_is_passed_through)
-{
-    task_t *t = job(0.1, 0, EPIPE, NULL);
-    timeout_t w;
-    int err = 0;
-    future_t *f = wait_for_start(&w, fx.loop, task_future(t), 1.0);
-
-    fixture_advance(&fx, 0.2);
-    cr_assert_eq(future_result(f, NULL, &err), FUTURE_E_ERROR);
-    cr_assert_eq(err, EPIPE);
-    task_release(t);
-}
-
-Test(wait_for, on_a_plain_future_times_out_at_once_at_the_deadline)
-{
-    future_t inner;
-    timeout_t w;
-    int err = 0;
-    future_t *f;
-
-    future_init(&inner, fx.loop);
-    f = wait_for_start(&w, fx.loop, &inner, 0.5);
-    fixture_advance(&fx, 0.51);
-    cr_assert_eq(future_state(&inner), FUTURE_CANCELLED);
-    cr_assert_eq(future_result(f, NULL, &err), FUTURE_E_ERROR);
-    cr_assert_eq(err, ETIMEDOUT);
-}
-
-/* A coroutine awaiting wait_for, cancelled from outside: the inner work
- * is cancelled too. */
-typedef struct limited {
-    coro_t co;
-    task_t *inner;
-    timeout_t w;
-    int err;
-} limited_t;
-
-static int limited_body(coro_t *co)
-{
-    limited_t *f = (limited_t *)co;
-
-    CORO_BEGIN(co);
-    AWAIT_CATCH(co, wait_for_start(&f->w, fx.loop, task_future(f->inner), 10));
-    f->err = co->err;
-    CORO_FAIL(co, co->err);
-    CORO_END(co);
-}
-
-Test(wait_for, cancelling_the_waiter_cancels_the_work)
-{
-    job_t *jf;
-    limited_t *lf;
-    task_t *inner = job(5, 1, 0, &jf);
-    task_t *t = task_create(fx.loop, limited_body, sizeof *lf, (void **)&lf);
-
-    lf->inner = inner;
-    fixture_settle(&fx);
-    task_cancel(t);
-    fixture_settle(&fx);
-    cr_assert(jf->cleaned_up);
-    cr_assert_eq(lf->err, ECANCELED);
-    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
-    cr_assert_eq(loop_timer_count(fx.loop), 0);
-    task_release(t);
-    task_release(inner);
-}
-
 /* ---- defects found by restating CPython's own tests (issue 11) -------- */
 
 /* test_duplicate_coroutines / test_one_exception: the same Future twice,
@@ -320,36 +220,3 @@ Test(gather, cancel_after_every_child_finished_is_refused_and_keeps_result)
     cr_assert_eq((intptr_t)results[0], 42);
 }
 
-/* asyncio.wait_for(coro, 0): times out at once; the coroutine never
- * starts. */
-Test(wait_for, a_zero_timeout_never_starts_a_task_that_has_not_started)
-{
-    job_t *jf;
-    task_t *t = job(0, 5, 0, &jf);
-    timeout_t w;
-    int err = 0;
-    future_t *f = wait_for_start(&w, fx.loop, task_future(t), 0);
-
-    fixture_settle(&fx);
-    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED,
-                 "the task ran instead of being cancelled");
-    cr_assert(!jf->cleaned_up, "its body ran");
-    cr_assert_eq(future_result(f, NULL, &err), FUTURE_E_ERROR);
-    cr_assert_eq(err, ETIMEDOUT);
-    task_release(t);
-}
-
-Test(wait_for, a_zero_timeout_on_a_finished_future_gives_its_result)
-{
-    future_t inner;
-    timeout_t w;
-    void *r = NULL;
-    future_t *f;
-
-    future_init(&inner, fx.loop);
-    future_set_result(&inner, (void *)3);
-    f = wait_for_start(&w, fx.loop, &inner, 0);
-    fixture_settle(&fx);
-    cr_assert_eq(future_result(f, &r, NULL), FUTURE_OK);
-    cr_assert_eq((intptr_t)r, 3);
-}

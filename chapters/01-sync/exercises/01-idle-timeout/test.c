@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,7 +48,10 @@ static void expect_dropped_after(int idle_ms)
     double start = now_s();
     errno = 0;
     guard_arm(8, "echo_serve_with_timeout() never returned for a client that "
-                 "sends nothing: does every recv() give up after idle_ms?");
+                 "sends nothing: does every recv() give up after idle_ms? "
+                 "(A timeout of zero seconds and zero microseconds means no "
+                 "timeout at all: are the milliseconds below one second "
+                 "lost?)");
     int rc = echo_serve_with_timeout(sv[1], idle_ms);
     int err = errno;
     guard_disarm();
@@ -58,7 +62,8 @@ static void expect_dropped_after(int idle_ms)
     cr_assert_eq(err, ETIMEDOUT, "after giving up, errno is %s (%d); it must "
                  "be ETIMEDOUT%s", strerror(err), err, why_not_etimedout(err));
     cr_assert_geq(waited, idle_ms / 1000.0 * 0.9, "gave up after %.3f s, "
-                  "before the %d ms limit", waited, idle_ms);
+                  "before the %d ms limit: are the milliseconds beyond the "
+                  "whole seconds lost?", waited, idle_ms);
     cr_assert_lt(waited, idle_ms / 1000.0 + 2.0, "gave up after %.3f s for a "
                  "%d ms limit: far too late", waited, idle_ms);
     close(sv[0]);
@@ -140,5 +145,44 @@ Test(idle_timeout, serves_a_client_that_keeps_talking_past_the_limit)
     ssize_t got = recv(sv[0], echoed, sizeof echoed, MSG_DONTWAIT);
     cr_assert_eq(got, 50, "the client sent 50 bytes and got %zd back", got);
     close(sv[0]);
+    close(sv[1]);
+}
+
+/* A client that sends a line, waits for its echo, then closes without
+ * reading it: on a stream socketpair the server's next recv() fails with
+ * ECONNRESET, an error that is not a timeout. */
+static void *resetting_client(void *arg)
+{
+    int fd = *(int *)arg;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+
+    send(fd, "hello\n", 6, MSG_NOSIGNAL);
+    poll(&p, 1, 5000);
+    close(fd);
+    return NULL;
+}
+
+Test(idle_timeout, leaves_other_errors_as_they_are)
+{
+    int sv[2];
+    pthread_t client;
+
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(pthread_create(&client, NULL, resetting_client, &sv[0]), 0);
+
+    guard_arm(10, "echo_serve_with_timeout() did not return after the client "
+                  "reset the connection: does it still return on errors?");
+    errno = 0;
+    int rc = echo_serve_with_timeout(sv[1], 3000);
+    int err = errno;
+    guard_disarm();
+    pthread_join(client, NULL);
+
+    cr_assert_eq(rc, -1, "returned %d for a client that reset the "
+                 "connection; it must fail with -1 as echo_serve() does", rc);
+    cr_assert_eq(err, ECONNRESET, "the client reset the connection long "
+                 "before the limit, and errno is %s; it must be ECONNRESET, "
+                 "as echo_serve() left it: only a silent client is a timeout, "
+                 "every other error keeps its own errno", strerror(err));
     close(sv[1]);
 }

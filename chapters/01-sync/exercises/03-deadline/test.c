@@ -91,6 +91,20 @@ static void long_line(struct server *s)
     net_send_all(s->fd, line, sizeof line);
 }
 
+/* A line of exactly 15 bytes: with cap 16 it just fits, with its NUL. */
+static void line_of_15(struct server *s)
+{
+    read_request(s);
+    net_send_all(s->fd, "bbbbbbbbbbbbbbb\n", 16);
+}
+
+/* A line of exactly 16 bytes: with cap 16 its NUL would not fit. */
+static void line_of_16(struct server *s)
+{
+    read_request(s);
+    net_send_all(s->fd, "cccccccccccccccc\n", 17);
+}
+
 static void hangs_up_mid_line(struct server *s)
 {
     read_request(s);
@@ -250,6 +264,49 @@ Test(deadline, refuses_a_line_longer_than_the_buffer)
     for (size_t i = 16; i < sizeof reply; i++)
         cr_assert_eq(reply[i], '#', "byte %zu of the buffer was written, but "
                      "cap is 16: the answer writes past the buffer", i);
+    close(fd);
+}
+
+Test(deadline, takes_a_line_that_just_fits)
+{
+    char reply[32];
+    int fd;
+    static struct server s; /* the detached server thread may outlive the call */
+
+    memset(reply, '#', sizeof reply);
+    struct outcome o = ask(line_of_15, "ping\n", reply, 16, 2000,
+                           "ask_with_deadline() did not return on a 15-byte "
+                           "line", &fd, &s);
+
+    cr_assert_eq(o.rc, 15, "returned %zd (errno %s) for a 15-byte line and "
+                 "cap 16: 15 bytes and the NUL fit exactly, so the call must "
+                 "return 15; is the size checked before the newline is seen?",
+                 o.rc, strerror(o.err));
+    cr_assert(memcmp(reply, "bbbbbbbbbbbbbbb", 16) == 0, "the reply is not "
+              "the 15-byte line followed by its NUL");
+    close(fd);
+}
+
+Test(deadline, refuses_a_line_one_byte_too_long)
+{
+    char reply[32];
+    int fd;
+    static struct server s; /* the detached server thread may outlive the call */
+
+    memset(reply, '#', sizeof reply);
+    struct outcome o = ask(line_of_16, "ping\n", reply, 16, 2000,
+                           "ask_with_deadline() did not return on a 16-byte "
+                           "line", &fd, &s);
+
+    for (size_t i = 16; i < sizeof reply; i++)
+        cr_assert_eq(reply[i], '#', "byte %zu of the buffer was written for a "
+                     "16-byte line, but cap is 16: the line and its NUL need "
+                     "17 bytes, so it does not fit (off by one?)", i);
+    cr_assert_eq(o.rc, -1, "returned %zd for a 16-byte line and cap 16: the "
+                 "line and its NUL need 17 bytes, so it does not fit "
+                 "(EMSGSIZE); off by one?", o.rc);
+    cr_assert_eq(o.err, EMSGSIZE, "errno is %s; a line that does not fit "
+                 "must give EMSGSIZE", strerror(o.err));
     close(fd);
 }
 

@@ -21,7 +21,7 @@
  * next one gets.
  *
  * Every request is one line ending in "\n" (a "\r" just before it is
- * ignored) and gets exactly one reply line, in order:
+ * ignored) and gets exactly one reply line, ending in "\n" alone, in order:
  *
  * | request              | reply                                         |
  * |----------------------|-----------------------------------------------|
@@ -31,12 +31,13 @@
  * | `QUIT`               | `BYE`, then the connection is closed          |
  * | anything else        | `ERROR <why>`; the connection goes on         |
  *
- * A key is 1 to KV_KEY_MAX bytes without a space; a value is everything
- * after the space that follows the key, spaces included. A line longer than
- * KV_LINE_MAX bytes gets one `ERROR <why>` reply and is otherwise skipped;
- * the connection goes on. A client may send many requests in one piece or
- * one request in many pieces. A client that hangs up, even in the middle of
- * a line, ends its connection, never the server.
+ * A key is 1 to KV_KEY_MAX bytes without a space (a longer one is an
+ * error, never cut short); a value is everything after the space that
+ * follows the key, spaces included. GET and DEL take a key and nothing
+ * more. A line longer than KV_LINE_MAX bytes gets one `ERROR <why>` reply
+ * and is otherwise skipped; the connection goes on. A client may send many
+ * requests in one piece or one request in many pieces. A client that hangs
+ * up, even in the middle of a line, ends its connection, never the server.
  *
  * @param listen_fd a listening, blocking TCP socket; the caller keeps
  *        ownership.

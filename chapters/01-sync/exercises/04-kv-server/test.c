@@ -230,6 +230,10 @@ Test(kv_server, answers_a_bad_request_with_an_error_and_goes_on)
     expect(fd, "GET", "ERROR", " (a GET without a key)");
     say(fd, "SET lonely\n");
     expect(fd, "SET lonely", "ERROR", " (a SET without a value)");
+    say(fd, "GET a b\n");
+    expect(fd, "GET a b", "ERROR", " (a key has no space, and GET takes a "
+           "key and nothing more: is everything after \"GET \" taken as "
+           "the key?)");
     say(fd, "GET a\n");
     expect(fd, "GET a", "MISSING", ": after an ERROR the connection goes on");
     close(fd);
@@ -296,6 +300,67 @@ Test(kv_server, survives_a_client_that_hangs_up_mid_line)
     expect(fd, "GET half", "MISSING", ", from the client after one that hung "
            "up mid-line: is the server still serving the first one (did it "
            "notice that recv() returned 0)?");
+    close(fd);
+    expect_server_done();
+}
+
+Test(kv_server, refuses_a_key_longer_than_KV_KEY_MAX)
+{
+    char request[2 * KV_KEY_MAX + 16];
+    char key[KV_KEY_MAX + 2];
+
+    start_server(1);
+    int fd = dial();
+    memset(key, 'k', KV_KEY_MAX);
+    key[KV_KEY_MAX] = '\0';
+    snprintf(request, sizeof request, "SET %s longest\n", key);
+    say(fd, request);
+    expect(fd, "SET <a KV_KEY_MAX-byte key> longest", "OK", ": a key of "
+           "exactly KV_KEY_MAX bytes is allowed");
+    snprintf(request, sizeof request, "GET %s\n", key);
+    say(fd, request);
+    expect(fd, "GET <that key>", "VALUE longest", "");
+
+    key[KV_KEY_MAX] = 'k'; /* one byte too many */
+    key[KV_KEY_MAX + 1] = '\0';
+    snprintf(request, sizeof request, "SET %s too-long\n", key);
+    say(fd, request);
+    expect(fd, "SET <a key of KV_KEY_MAX + 1 bytes> too-long", "ERROR",
+           ": a key is at most KV_KEY_MAX bytes; a longer one is refused, "
+           "not cut short");
+    key[KV_KEY_MAX] = '\0';
+    snprintf(request, sizeof request, "GET %s\n", key);
+    say(fd, request);
+    expect(fd, "GET <the first KV_KEY_MAX bytes of that key>",
+           "VALUE longest", ": the refused SET with a too-long key must not "
+           "change the value of the key it starts with (is the key cut "
+           "short?)");
+    close(fd);
+    expect_server_done();
+}
+
+Test(kv_server, takes_a_line_of_exactly_KV_LINE_MAX)
+{
+    static char request[KV_LINE_MAX + 3];
+    static char want[KV_LINE_MAX + 1];
+
+    start_server(1);
+    int fd = dial();
+    /* "SET k " and a value that makes the line KV_LINE_MAX bytes, then a
+     * "\r\n" line end, which does not count. */
+    memset(request, 'v', KV_LINE_MAX);
+    memcpy(request, "SET k ", 6);
+    memcpy(request + KV_LINE_MAX, "\r\n", 3);
+    say(fd, request);
+    expect(fd, "SET k vvv... (a line of exactly KV_LINE_MAX bytes, then "
+           "\\r\\n)", "OK", ": a line of KV_LINE_MAX bytes is allowed, "
+           "and its line end does not count (is your line buffer a few "
+           "bytes short?)");
+    memcpy(want, "VALUE ", 6);
+    memset(want + 6, 'v', KV_LINE_MAX - 6);
+    want[KV_LINE_MAX] = '\0';
+    say(fd, "GET k\n");
+    expect(fd, "GET k", want, ": the value must come back whole");
     close(fd);
     expect_server_done();
 }

@@ -306,13 +306,15 @@ static void *consume(void *arg)
     return NULL;
 }
 
-Test(bounded_queue, many_producers_and_workers_lose_nothing)
+/* PRODUCERS put PER_PRODUCER items each through a queue of `capacity`,
+ * WORKERS take them; `stuck` is what the guard says if they never finish. */
+static void pass_items(size_t capacity, const char *stuck)
 {
     pthread_t producers[PRODUCERS];
     struct worker workers[WORKERS];
     long bases[PRODUCERS], want = 0, sum = 0, taken = 0;
 
-    cr_assert_eq(bq_init(&q, 16), 0);
+    cr_assert_eq(bq_init(&q, capacity), 0);
     for (int i = 0; i < WORKERS; i++) {
         workers[i].sum = workers[i].taken = 0;
         cr_assert_eq(pthread_create(&workers[i].thread, NULL, consume,
@@ -325,10 +327,7 @@ Test(bounded_queue, many_producers_and_workers_lose_nothing)
         cr_assert_eq(pthread_create(&producers[p], NULL, produce, &bases[p]),
                      0);
     }
-    guard_arm(30, "4 producers and 3 workers did not get through 80000 items "
-                  "in 30 s: a thread slept while it had work (a lost "
-                  "wake-up: does every put wake a worker, and every get a "
-                  "producer?)");
+    guard_arm(30, stuck);
     for (int p = 0; p < PRODUCERS; p++)
         pthread_join(producers[p], NULL);
     guard_disarm();
@@ -352,6 +351,27 @@ Test(bounded_queue, many_producers_and_workers_lose_nothing)
     cr_assert_eq(sum, want, "the items the workers got do not add up to the "
                  "items put: some were lost, some handed out twice");
     bq_destroy(&q);
+}
+
+Test(bounded_queue, many_producers_and_workers_lose_nothing)
+{
+    pass_items(16, "4 producers and 3 workers did not get through 80000 "
+                   "items in 30 s: a thread slept while it had work (a lost "
+                   "wake-up: does every put wake a worker, and every get a "
+                   "producer?)");
+}
+
+Test(bounded_queue, a_queue_of_one_slot_never_stalls)
+{
+    /* With one slot, producers and workers take turns at every item, and
+     * a wake-up that reaches the wrong kind of thread stalls them all. */
+    pass_items(1, "4 producers and 3 workers stalled passing 80000 items "
+                  "through a queue of 1 slot: every thread asleep with work "
+                  "to do. A wake-up went to a thread that could not go on "
+                  "(a worker woken when the queue was still empty, or a "
+                  "producer when it was still full), while the one that "
+                  "could go on slept: is each wake-up sure to reach a "
+                  "thread waiting for what just changed?");
 }
 
 Test(bounded_queue, a_waiting_worker_sleeps_instead_of_spinning)

@@ -218,10 +218,14 @@ Test(rwlock, readers_never_see_a_write_half_done)
         pthread_join(t[i], NULL);
     guard_disarm();
     cr_assert_eq(first, 2L * ROUNDS, "the writers made %ld increments, "
-                 "expected %ld: two writers held the lock at the same time",
+                 "expected %ld: two writers held the lock at the same time "
+                 "(a thread woken from a wait must check again that it may "
+                 "enter: someone else may have entered first)",
                  first, 2L * ROUNDS);
     cr_assert_eq(atomic_load(&torn_reads), 0, "readers saw a write half done "
-                 "%ld times: a reader got in while a writer held the lock",
+                 "%ld times: a reader got in while a writer held the lock "
+                 "(a thread woken from a wait must check again that it may "
+                 "enter: someone else may have entered first)",
                  atomic_load(&torn_reads));
     rw_destroy(rw);
 }

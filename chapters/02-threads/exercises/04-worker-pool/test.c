@@ -111,6 +111,63 @@ Test(worker_pool, every_job_runs_exactly_once)
     pool_destroy(p);
 }
 
+/* ---- submitters and workers crowding a queue of one slot ------------ */
+
+#define SUBMITTERS 3
+#define CROWD 5000
+static atomic_long crowd_runs, crowd_failed;
+static atomic_int crowd_each[SUBMITTERS * CROWD]; /* runs of each job */
+static pool_t *crowd_pool;
+
+static void crowd_job(void *arg)
+{
+    atomic_fetch_add(&crowd_each[(intptr_t)arg], 1);
+    atomic_fetch_add(&crowd_runs, 1);
+}
+
+static void *crowd_submit(void *arg)
+{
+    intptr_t first = (intptr_t)arg * CROWD;
+    for (intptr_t i = first; i < first + CROWD; i++)
+        if (pool_submit(crowd_pool, crowd_job, (void *)i) != 0)
+            atomic_fetch_add(&crowd_failed, 1);
+    return NULL;
+}
+
+Test(worker_pool, a_queue_of_one_slot_never_stalls)
+{
+    /* With one slot, submitters and workers take turns at every job, and a
+     * wake-up that reaches the wrong kind of thread stalls them all. */
+    pool_t *p = crowd_pool = make_pool(4, 1);
+    pthread_t t[SUBMITTERS];
+    for (intptr_t i = 0; i < SUBMITTERS; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, crowd_submit, (void *)i), 0);
+    guard_arm(30, "3 submitters and 4 workers stalled passing 15000 jobs "
+                  "through a queue of 1 slot: every thread asleep with work "
+                  "to do. A wake-up went to a thread that could not go on "
+                  "(a worker woken when the queue was still empty, or a "
+                  "submitter when it was still full), while the one that "
+                  "could go on slept: is each wake-up sure to reach a "
+                  "thread waiting for what just changed?");
+    for (int i = 0; i < SUBMITTERS; i++)
+        pthread_join(t[i], NULL);
+    guard_disarm();
+    shut_down(p, 10);
+    cr_assert_eq(atomic_load(&crowd_failed), 0, "pool_submit() failed %ld "
+                 "times on a running pool", atomic_load(&crowd_failed));
+    for (int i = 0; i < SUBMITTERS * CROWD; i++) {
+        int n = atomic_load(&crowd_each[i]);
+        cr_assert_eq(n, 1, "with 3 submitters on a queue of 1 slot, a job "
+                     "ran %d times (%ld runs in all for %d jobs): jobs were "
+                     "lost or run twice. Does a submitter woken from its "
+                     "wait check again that there is room (another may "
+                     "have taken the slot first), and is the queue changed "
+                     "only under the lock?", n,
+                     atomic_load(&crowd_runs), SUBMITTERS * CROWD);
+    }
+    pool_destroy(p);
+}
+
 /* ---- jobs that meet: are they really running at the same time? ------ */
 
 static pthread_mutex_t meet_lock = PTHREAD_MUTEX_INITIALIZER;

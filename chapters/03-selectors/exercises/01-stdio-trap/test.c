@@ -15,10 +15,19 @@
 ssize_t __real_read(int fd, void *buf, size_t count);
 ssize_t __wrap_read(int fd, void *buf, size_t count);
 static int reads;
+static int empty_reads;  /* read() calls with a count of 0 */
+static int fail_eintr;   /* this many next read() calls fail with EINTR */
 
 ssize_t __wrap_read(int fd, void *buf, size_t count)
 {
     reads++;
+    if (count == 0)
+        empty_reads++;
+    if (fail_eintr > 0) {
+        fail_eintr--;
+        errno = EINTR; /* as if a signal came before any byte was read */
+        return -1;
+    }
     return __real_read(fd, buf, count);
 }
 
@@ -66,6 +75,11 @@ static int on_readable(msg_reader_t *r)
                  "want exactly 1%s", reads - before,
                  reads == before ? " (stdio reads inside the C library, "
                  "into a buffer the selector cannot see: use read())" : "");
+    cr_assert_eq(empty_reads, 0, "read() was asked for 0 bytes: your "
+                 "buffer was full, and a read() of 0 bytes returns 0, which "
+                 "looks like end of input. The unfinished message left in "
+                 "the buffer can be up to 2 + MSG_MAX - 1 bytes: the buffer "
+                 "needs room for that and for the next read()");
     errno = err;
     return rc;
 }
@@ -106,6 +120,16 @@ static void expect_message(int i, const char *data, size_t len)
                      "are not the ones written", i + 1);
 }
 
+/* What the student reads when EMSGSIZE came from a stream whose lengths are
+ * all within MSG_MAX: a length was taken from the wrong bytes, or decoded
+ * wrongly. */
+#define DECODE "EMSGSIZE, but no length written here is over MSG_MAX, so " \
+               "a length was read wrongly: either a message that came in " \
+               "pieces was lost or garbled (keep the bytes of an " \
+               "unfinished message, even half a header, for the next " \
+               "call), or the length was decoded wrongly (2 bytes, most " \
+               "significant first, each a value from 0 to 255)"
+
 /* What the student reads when a message that came in pieces went wrong. */
 #define PIECES "a message that came in pieces was lost or garbled: keep " \
                "the bytes of an unfinished message, even half a header, " \
@@ -130,7 +154,12 @@ Test(stdio_trap, every_message_of_one_write_is_handed_out, .timeout = 30)
     n += frame(wire + n, big, sizeof big);
     msg_reader_t *r = reader(p[0]);
     cr_assert_eq(write(p[1], wire, n), (ssize_t)n); /* one write, three messages */
-    pump(p[0], r, 3, 100);
+    int rc = pump(p[0], r, 3, 100);
+    cr_assert(rc != -1 || errno != EMSGSIZE, "%s", DECODE);
+    cr_assert_neq(seen.count, 0, "none of the 3 messages written at once "
+                  "came out: is the length decoded as 2 bytes, most "
+                  "significant first, and is a message handed out once its "
+                  "header and that many bytes are there?");
     cr_assert_eq(seen.count, 3, "got %d of the 3 messages written at once: "
                  "after a read(), hand out every complete message your "
                  "buffer holds, not just the first; the selector will not "
@@ -160,6 +189,7 @@ Test(stdio_trap, a_message_split_anywhere_comes_out_whole, .timeout = 30)
                  strerror(errno));
     cr_assert_eq(write(p[1], wire + 1, 4), 4); /* the rest of it, 3 bytes */
     rc = pump(p[0], r, 1, 1);
+    cr_assert(rc != -1 || errno != EMSGSIZE, "%s", DECODE);
     cr_assert_eq(rc, 1, "msg_reader_on_readable() returned %d (%s) when "
                  "the rest of a header came: " PIECES, rc, strerror(errno));
     cr_assert_eq(seen.count, 0, "a message was handed out before its last "
@@ -202,6 +232,7 @@ Test(stdio_trap, a_long_stream_in_odd_pieces_comes_out_in_order,
             written += (size_t)w;
         rc = pump(p[0], r, count, 1);
     }
+    cr_assert(rc != -1 || errno != EMSGSIZE, "%s", DECODE);
     cr_assert_eq(rc, 1, "msg_reader_on_readable() returned %d (%s) in the "
                  "middle of the stream: " PIECES "?", rc, strerror(errno));
     close(p[1]); /* end of input, right after the last message */
@@ -276,6 +307,41 @@ Test(stdio_trap, nothing_to_read_is_not_an_error, .timeout = 30)
     cr_assert_eq(rc, 1, "read() said EAGAIN (nothing to read yet): that is "
                  "\"keep watching\", 1, not an error or the end (returned "
                  "%d)", rc);
+    msg_reader_destroy(r);
+    close(p[0]);
+    close(p[1]);
+}
+
+Test(stdio_trap, a_read_a_signal_interrupted_is_made_again, .timeout = 30)
+{
+    /* The contract: EINTR, and only EINTR, is retried inside the call. */
+    int p[2];
+    char wire[16];
+    cr_assert_eq(pipe(p), 0);
+    size_t n = frame(wire, "hello", 5);
+    cr_assert_eq(write(p[1], wire, n), (ssize_t)n);
+    msg_reader_t *r = reader(p[0]);
+    int before = reads;
+    fail_eintr = 1;
+    guard_arm(10, "msg_reader_on_readable() did not return after a read() "
+                  "that a signal interrupted");
+    errno = 0;
+    int rc = msg_reader_on_readable(r, collect, &seen);
+    int err = errno;
+    guard_disarm();
+    fail_eintr = 0;
+    cr_assert(rc != -1 || err != EINTR, "read() failed with EINTR (a signal "
+              "came before any byte) and msg_reader_on_readable() returned "
+              "-1: EINTR is no error, the read() is made again");
+    cr_assert_eq(rc, 1, "returned %d (%s) after an interrupted read()", rc,
+                 strerror(err));
+    cr_assert_eq(reads - before, 2, "read() failed with EINTR and was not "
+                 "made again (%d read() call): the bytes that made the "
+                 "descriptor readable are still waiting; make the read() "
+                 "again, EINTR is the one error retried", reads - before);
+    cr_assert_eq(seen.count, 1, "the message waiting after the interrupted "
+                 "read() was not handed out");
+    expect_message(0, "hello", 5);
     msg_reader_destroy(r);
     close(p[0]);
     close(p[1]);

@@ -19,8 +19,11 @@ static char sent[TOTAL], got[TOTAL + 1];
  * and can play the signal that interrupts one. */
 ssize_t __real_read(int fd, void *buf, size_t count);
 ssize_t __wrap_read(int fd, void *buf, size_t count);
-static size_t largest_read, zero_reads, reads;
+static size_t largest_read, zero_reads, reads, eof_reads;
 static size_t eintr_at; /* the read() call (1, 2, ...) that fails with EINTR */
+static size_t eio_at;   /* the read() call that fails with EIO */
+static const drain_sink_t *watched; /* the sink of the call under way */
+static size_t overflow; /* the most bytes a read() asked past sink->cap */
 
 ssize_t __wrap_read(int fd, void *buf, size_t count)
 {
@@ -33,7 +36,24 @@ ssize_t __wrap_read(int fd, void *buf, size_t count)
         errno = EINTR; /* as if a signal arrived before any byte was read */
         return -1;
     }
-    return __real_read(fd, buf, count);
+    if (reads == eio_at) {
+        errno = EIO; /* a device error: nothing the answer can retry */
+        return -1;
+    }
+    if (watched != NULL && (char *)buf >= watched->data &&
+        (char *)buf + count > watched->data + watched->cap) {
+        /* Past the sink's end: note it, and read only what fits, so that
+         * the test reports the mistake instead of crashing on it. */
+        size_t past = (size_t)((char *)buf + count -
+                               (watched->data + watched->cap));
+        if (past > overflow)
+            overflow = past;
+        count -= past < count ? past : count;
+    }
+    ssize_t n = __real_read(fd, buf, count);
+    if (n == 0 && count > 0)
+        eof_reads++;
+    return n;
 }
 
 static void fill(void)
@@ -50,8 +70,15 @@ static int drain(int fd, drain_sink_t *sink)
                   "read() after read() said EAGAIN (nothing left for now) "
                   "or 0 (end of file)? Either one means: stop and return.");
     errno = 0;
+    watched = sink;
     int rc = drain_on_readable(fd, sink);
+    int err = errno;
+    watched = NULL;
     guard_disarm();
+    cr_assert_eq(overflow, 0, "a read() asked for %zu bytes more than the "
+                 "sink had room for: it would write past sink->cap; ask for "
+                 "at most the room left (cap - len)", overflow);
+    errno = err;
     return rc;
 }
 
@@ -215,9 +242,38 @@ Test(edge_triggered, a_closed_writer_is_seen_after_the_data, .timeout = 30)
     pump(ep, p[0], &sink);
     cr_assert_eq(sink.len, 10000, "got %zu of 10000 bytes before the end of "
                  "file", sink.len);
+    cr_assert_neq(eof_reads, 0, "end of file was never seen: your answer "
+                  "returned before a read() said EAGAIN or 0 (end of file). "
+                  "A read() that returns fewer bytes than asked does not "
+                  "say what comes next; here, end of file did, and no event "
+                  "will come for it again");
     cr_assert_eq(sink.eof, 1, "end of file was never seen: read() returning "
                  "0 means end of file (set sink->eof), not \"nothing for "
                  "now\" (that is EAGAIN); no event will come for it again");
     close(ep);
     close(p[0]);
+}
+
+Test(edge_triggered, a_read_error_is_the_calls_failure, .timeout = 30)
+{
+    int p[2];
+    int ep = edge_triggered_pipe(p);
+    fill();
+    cr_assert_eq(write(p[1], sent, 10000), 10000);
+    eio_at = 2; /* the second read() fails with EIO */
+    drain_sink_t sink = {got, 0, sizeof got, 0};
+    struct epoll_event ev;
+    cr_assert_eq(epoll_wait(ep, &ev, 1, 1000), 1);
+    int rc = drain(p[0], &sink);
+    int err = errno;
+    cr_assert_eq(rc, -1, "a read() failed with EIO and drain_on_readable() "
+                 "returned %d: only EAGAIN (nothing left) and EINTR (a "
+                 "signal) are not failures; any other error is returned, -1 "
+                 "with read()'s errno", rc);
+    cr_assert_eq(err, EIO, "a read() failed with EIO, but errno is %d (%s) "
+                 "when drain_on_readable() returned", err, strerror(err));
+    cr_assert_eq(sink.eof, 0, "a read error is not end of file");
+    close(ep);
+    close(p[0]);
+    close(p[1]);
 }

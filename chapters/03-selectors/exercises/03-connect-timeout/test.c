@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -56,7 +57,9 @@ static int call(const struct sockaddr_storage *addr, socklen_t len,
 static const char *blocked =
     "connect_timeout() did not return: a blocking connect() waits as long "
     "as the kernel keeps trying (minutes), whatever timeout_ms says. Start "
-    "the connection without waiting for it, and wait yourself, with a limit.";
+    "the connection without waiting for it, and wait yourself, with a limit. "
+    "If you do: does your wait end once timeout_ms milliseconds (not "
+    "seconds) have passed, counting the time before each signal?";
 
 Test(connect_timeout, connects_to_a_server_that_accepts, .timeout = 60)
 {
@@ -65,8 +68,16 @@ Test(connect_timeout, connects_to_a_server_that_accepts, .timeout = 60)
     int lfd = server(&addr, &len);
     int fds = open_fds();
     int fd = call(&addr, len, 5000, blocked);
+    int err = errno;
+    struct pollfd pending = {.fd = lfd, .events = POLLIN};
+    cr_assert(fd >= 0 || poll(&pending, 1, 0) != 1, "connect_timeout() "
+              "failed (%s) to a server that accepts, although the kernel "
+              "made the connection (the server has it, waiting to be "
+              "accepted): your wait did not see the connect() finish. A "
+              "non-blocking connect() that is done makes the socket "
+              "writable, not readable", strerror(err));
     cr_assert_geq(fd, 0, "connect_timeout() failed (%s) to a server that "
-                  "accepts", strerror(errno));
+                  "accepts", strerror(err));
     cr_assert_eq(open_fds(), fds + 1, "one connection made, but %d "
                  "descriptors more are open", open_fds() - fds);
     int flags = fcntl(fd, F_GETFL);
@@ -217,5 +228,36 @@ Test(connect_timeout, a_negative_timeout_is_refused, .timeout = 60)
                  "EINVAL", err, strerror(err));
     cr_assert_eq(open_fds(), fds, "connect_timeout() failed but left a "
                  "descriptor open");
+    close(lfd);
+}
+
+Test(connect_timeout, a_zero_timeout_only_looks, .timeout = 60)
+{
+    /* timeout_ms 0 is allowed: look once, do not wait. */
+    struct sockaddr_storage addr;
+    socklen_t len;
+    int filler[3];
+    int lfd = full_server(&addr, &len, filler);
+    int fds = open_fds();
+    double start = now_s();
+    int fd = call(&addr, len, 0, blocked);
+    int err = errno;
+    double took = now_s() - start;
+    if (fd >= 0)
+        close(fd);
+    cr_assert_neq(err, EINVAL, "a timeout_ms of 0 was refused with EINVAL: "
+                  "the contract allows 0 or more; only a negative one is "
+                  "invalid");
+    cr_assert_eq(fd, -1, "connect_timeout() returned a socket although the "
+                 "server never completed the connection");
+    cr_assert_eq(err, ETIMEDOUT, "a timeout_ms of 0 and a connection that "
+                 "is not made at once: errno %d (%s), want ETIMEDOUT", err,
+                 strerror(err));
+    cr_assert_lt(took, 1.0, "a timeout_ms of 0 took %.2f s: 0 means do not "
+                 "wait at all", took);
+    cr_assert_eq(open_fds(), fds, "connect_timeout() timed out but left a "
+                 "descriptor open");
+    for (int i = 0; i < 3; i++)
+        close(filler[i]);
     close(lfd);
 }

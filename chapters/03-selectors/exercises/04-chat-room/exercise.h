@@ -71,7 +71,9 @@ int chat_join(chat_t *chat, int fd, const char *name);
  *   CHAT_LINE_MAX bytes without a newline; NAME's socket is closed.
  * A member whose connection ends or who is dropped is no longer a member,
  * and the other lines are sent to each member in the order the room made
- * them.
+ * them: the same order for every member. A notice is made when its member
+ * goes, so one dropped while a line is being sent to everyone is announced
+ * after that line.
  *
  * A client that has gone away never kills the process (no SIGPIPE).
  *

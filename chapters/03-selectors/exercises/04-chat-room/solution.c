@@ -24,16 +24,19 @@ typedef struct member {
                                      there are some; owned */
     size_t out_start, out_len;
     unsigned interest;            /* what the selector watches now */
+    const char *why;              /* once gone: "left", "dropped: ..." */
     struct member *next;
+    struct member *next_notice;   /* on chat->notices, once gone */
 } member_t;
 
 struct chat {
     selector_t *sel;
     member_t *members;
+    member_t *notices;            /* gone members whose notice is not sent
+                                     yet, oldest first */
+    member_t **notices_end;
+    int busy;                     /* a line is being sent to everyone */
 };
-
-static void broadcast(chat_t *chat, const member_t *from, const char *text,
-                      size_t len);
 
 chat_t *chat_create(void)
 {
@@ -41,6 +44,9 @@ chat_t *chat_create(void)
     if (chat == NULL)
         return NULL;
     chat->members = NULL;
+    chat->notices = NULL;
+    chat->notices_end = &chat->notices;
+    chat->busy = 0;
     if ((chat->sel = selector_create(SELECTOR_DEFAULT)) == NULL) {
         free(chat);
         return NULL;
@@ -61,15 +67,21 @@ static void bury(chat_t *chat, member_t *m)
     m->out_start = m->out_len = 0;
 }
 
-/* A member goes; the others hear `* NAME <why>`. */
+static void tell(chat_t *chat);
+
+/* A member goes; the others hear `* NAME <why>`, after every line the
+ * room made before (it may go in the middle of sending one to everyone,
+ * which must reach all the others first). */
 static void part(chat_t *chat, member_t *m, const char *why)
 {
-    char note[CHAT_NAME_MAX + 64];
     if (m->gone)
         return;
     bury(chat, m);
-    int n = snprintf(note, sizeof note, "* %s %s\n", m->name, why);
-    broadcast(chat, m, note, (size_t)n);
+    m->why = why;
+    m->next_notice = NULL;
+    *chat->notices_end = m;
+    chat->notices_end = &m->next_notice;
+    tell(chat);
 }
 
 static void reap(chat_t *chat)
@@ -141,12 +153,39 @@ static void enqueue(chat_t *chat, member_t *m, const char *text, size_t len)
     flush(chat, m);
 }
 
-static void broadcast(chat_t *chat, const member_t *from, const char *text,
-                      size_t len)
+static void send_to_all(chat_t *chat, const member_t *from, const char *text,
+                        size_t len)
 {
     for (member_t *m = chat->members; m != NULL; m = m->next)
         if (m != from)
             enqueue(chat, m, text, len);
+}
+
+/* Send the notices of the members gone, oldest first; sending one may
+ * drop someone else, whose notice joins the end of the queue. */
+static void tell(chat_t *chat)
+{
+    char note[CHAT_NAME_MAX + 64];
+    if (chat->busy)
+        return; /* the loop further up will send it, in its turn */
+    chat->busy = 1;
+    member_t *m;
+    while ((m = chat->notices) != NULL) {
+        if ((chat->notices = m->next_notice) == NULL)
+            chat->notices_end = &chat->notices;
+        int n = snprintf(note, sizeof note, "* %s %s\n", m->name, m->why);
+        send_to_all(chat, m, note, (size_t)n);
+    }
+    chat->busy = 0;
+}
+
+static void broadcast(chat_t *chat, const member_t *from, const char *text,
+                      size_t len)
+{
+    chat->busy = 1;
+    send_to_all(chat, from, text, len);
+    chat->busy = 0;
+    tell(chat);
 }
 
 /* Every complete line in m's buffer goes out as `NAME: TEXT`. */

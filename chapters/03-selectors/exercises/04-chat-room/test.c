@@ -548,3 +548,114 @@ Test(chat, chat_step_comes_back_when_nothing_happens, .timeout = 60)
                  "nothing to do took %.1f s", now_s() - start);
     chat_destroy(chat);
 }
+
+Test(chat, an_idle_room_waits_instead_of_spinning, .timeout = 60)
+{
+    /* A socket with room in its send buffer is always writable: a room
+     * that watches for writable with nothing to send never sleeps. */
+    chat_t *chat = room();
+    client_t *a = join(chat, 0, "ann", 0);
+    join(chat, 1, "bob", 0);
+    cr_assert(arrived(chat, a, "* bob joined\n"), "ann was never told that "
+              "bob joined");
+    settle(chat, 100);
+    double start = now_s();
+    for (int i = 0; i < 3; i++) {
+        guard_arm(10, step_hang);
+        cr_assert_eq(chat_step(chat, 300), 0);
+        guard_disarm();
+    }
+    double took = now_s() - start;
+    cr_assert_geq(took, 0.5, "three chat_step(chat, 300) calls in a room "
+                  "where nothing happens took %.3f s in all, not about "
+                  "0.9: the wait ended at once although there was nothing "
+                  "to do. Is the room watching for writable a client it "
+                  "has nothing to send? That loop never sleeps (100%% CPU)",
+                  took);
+    chat_destroy(chat);
+}
+
+Test(chat, a_line_is_bytes_a_nul_included, .timeout = 60)
+{
+    chat_t *chat = room();
+    client_t *a = join(chat, 0, "ann", 0);
+    client_t *b = join(chat, 1, "bob", 0);
+    cr_assert_eq(write(a->fd, "a\0b\n", 4), 4);
+    say(a, "next\n");
+    static const char want[] = "ann: a\0b\nann: next\n";
+    /* Not arrived(): its strstr() would stop at the NUL too. */
+    double end = now_s() + 10;
+    while (b->len < sizeof want - 1 && now_s() < end)
+        step(chat);
+    settle(chat, 100);
+    cr_assert(b->len >= sizeof want - 1 &&
+              memcmp(b->got + b->len - (sizeof want - 1), want,
+                     sizeof want - 1) == 0,
+              "ann sent the line \"a\\0b\" (a, a NUL byte, b) and bob got "
+              "\"%s\" (%zu bytes in all): a line is every byte before the "
+              "newline, a '\\0' included; C string functions (strlen, "
+              "%%s, strcpy) stop at the first one", b->got, b->len);
+    chat_destroy(chat);
+}
+
+Test(chat, a_drop_notice_comes_after_the_line_that_caused_it, .timeout = 120)
+{
+    /* bob joined before sid, cyd after him: whichever way the room walks
+     * its members, one of them is reached after sid. Both must get the
+     * room's lines in the one order the room made them. */
+    enum { BATCH = 50, MAX_BATCHES = 100 };
+    static char batch[BATCH * 80];
+    char line[80];
+    chat_t *chat = room();
+    client_t *a = join(chat, 0, "ann", 0);
+    client_t *b = join(chat, 1, "bob", 0);
+    client_t *s = join(chat, 2, "sid", 4096);
+    client_t *c = join(chat, 3, "cyd", 0);
+    s->reads = 0; /* sid never reads */
+    step_hang = "chat_step() did not return while sid never reads: a send() "
+                "to sid blocked";
+    for (int n = 0; n < MAX_BATCHES && chat_backlog(chat, "sid") != -1; n++) {
+        size_t len = 0;
+        for (int i = 0; i < BATCH; i++) {
+            line_of(line, sizeof line, n * BATCH + i);
+            size_t l = strlen(line);
+            memcpy(batch + len, line, l);
+            len += l;
+        }
+        cr_assert_eq(write(a->fd, batch, len), (ssize_t)len);
+        double end = now_s() + 10;
+        while (strstr(c->got, line) == NULL && now_s() < end)
+            step(chat);
+    }
+    cr_assert_eq(chat_backlog(chat, "sid"), -1, "sid, who never reads, was "
+                 "never dropped");
+    const char *notice = "* sid dropped: too slow\n";
+    cr_assert(arrived(chat, b, notice), "bob was not told that sid was "
+              "dropped");
+    cr_assert(arrived(chat, c, notice), "cyd was not told that sid was "
+              "dropped");
+    settle(chat, 200);
+    const char *joined = "* sid joined\n* cyd joined\n";
+    cr_assert(strncmp(b->got, joined, strlen(joined)) == 0, "bob's first "
+              "lines are not `* sid joined` and `* cyd joined`");
+    const char *since = b->got + strlen(joined); /* since cyd is a member */
+    if (strcmp(since, c->got) != 0) {
+        /* Show the line before the notice in each transcript. */
+        char around[2][200];
+        const char *t[2] = {since, c->got};
+        for (int i = 0; i < 2; i++) {
+            const char *at = strstr(t[i], notice);
+            const char *from = at - t[i] > 110 ? at - 110 : t[i];
+            snprintf(around[i], sizeof around[i], "%.*s", (int)(at - from +
+                     (int)strlen(notice)), from);
+        }
+        cr_assert_fail("bob and cyd were sent the room's lines in different "
+                       "orders. Around the notice, bob got:\n...%s\nand "
+                       "cyd got:\n...%s\nThe notice is made after the line "
+                       "whose delivery dropped sid, so it comes after that "
+                       "line, for every member: a drop in the middle of "
+                       "sending a line to everyone must not jump ahead of "
+                       "that line", around[0], around[1]);
+    }
+    chat_destroy(chat);
+}

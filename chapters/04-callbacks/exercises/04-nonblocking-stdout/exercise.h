@@ -56,7 +56,8 @@ writer_t *writer_create(loop_t *loop, int fd, size_t limit);
  *   waiting it costs the loop nothing.
  * - When write() fails for good (not EAGAIN, not EINTR; EPIPE when the
  *   reader is gone), the writer drops what waits, stops watching, and is
- *   ended: see writer_error().
+ *   ended: see writer_error(). If that write() is this call's own, this
+ *   call fails with its error.
  *
  * @param w a writer.
  * @param data the bytes (copied if they must wait).

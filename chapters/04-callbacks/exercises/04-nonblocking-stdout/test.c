@@ -332,8 +332,8 @@ Test(writer, the_buffer_is_bounded_and_a_refused_write_is_refused_whole)
                  "it was taken, and the line was cut in half (refused means "
                  "refused whole)", LIMIT + 1, s.ngot, writer_pending(s.w));
     cr_assert_eq(writer_refused(s.w), LIMIT + 1, "writer_refused() is %zu "
-                 "after one refused write of %d bytes", writer_refused(s.w),
-                 LIMIT + 1);
+                 "after one refused write of %d bytes: it counts the bytes "
+                 "refused, not the calls", writer_refused(s.w), LIMIT + 1);
     for (int i = 0; i < LINES; i++) {
         size_t before = writer_pending(s.w), refused = writer_refused(s.w);
         make_line(line, i);
@@ -444,5 +444,33 @@ Test(writer, a_reader_that_goes_away_ends_the_writer_with_epipe)
                  "the reader went away returned 0");
     cr_assert_eq(errno, EPIPE, "writer_write() after the reader went away "
                  "failed with %s, not EPIPE", strerror(errno));
+    close_scene(&s);
+}
+
+Test(writer, a_reader_gone_before_a_write_ends_the_writer_at_once)
+{
+    scene_t s;
+
+    open_scene(&s, fakeclock_loop(), 2 * LINES * LINE_LEN);
+    close(s.rd); /* gone before anything was written: nothing waits */
+    s.rd = open("/dev/null", O_RDONLY); /* for close_scene() */
+    errno = 0;
+    int r = writer_write(s.w, "first\n", 6);
+    int err = errno;
+    cr_assert_eq(r, -1, "writer_write() returned %d though the reader was "
+                 "gone and write() failed with EPIPE at once: an error other "
+                 "than EAGAIN ends the writer there and then, in "
+                 "writer_write() too, not only in the writable callback", r);
+    cr_assert_eq(err, EPIPE, "writer_write() to a pipe whose reader is gone "
+                 "failed with %s, not EPIPE", strerror(err));
+    cr_assert_eq(writer_error(s.w), EPIPE, "writer_error() is %d (%s) after "
+                 "write() failed with EPIPE in writer_write(); it must be "
+                 "EPIPE", writer_error(s.w), strerror(writer_error(s.w)));
+    cr_assert_eq(writer_pending(s.w), 0, "%zu bytes wait for a reader that "
+                 "is gone: a failed write() is not EAGAIN, nothing is kept",
+                 writer_pending(s.w));
+    cr_assert_eq(loop_remove_writer(s.loop, s.wr), 0, "the writer watches "
+                 "the descriptor though its reader is gone: a failed write() "
+                 "is not EAGAIN");
     close_scene(&s);
 }

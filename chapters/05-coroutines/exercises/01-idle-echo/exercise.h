@@ -7,6 +7,7 @@
 #include "gather.h"
 #include "sock.h"
 #include "task.h"
+#include "timeout.h"
 
 /** The frame of one connection's coroutine; the caller fills in loop, fd
  *  and idle_s, the rest is the body's. */
@@ -17,7 +18,7 @@ typedef struct idle_echo {
     double idle_s;      /**< how long the client may stay silent */
     size_t n;           /**< bytes in buf */
     io_op_t op;         /**< the read or send in progress */
-    timeout_t limit;    /**< room for a wait_for_start(), if you want it */
+    timeout_scope_t limit; /**< for timeout_enter(), if you want it */
     char buf[4096];     /**< what was read, to send back */
 } idle_echo_t;
 

@@ -13,10 +13,13 @@ int idle_echo_body(coro_t *co)
     /* Catching forms: the socket must be closed whatever ends the loop
      * (try/finally); the error is then re-raised below. */
     for (;;) {
-        AWAIT(co, wait_for_start(&f->limit, f->loop,
-                                       sock_recv(&f->op, f->loop, f->fd,
-                                                 f->buf, sizeof f->buf),
-                                       f->idle_s));
+        if (timeout_enter(&f->limit, f->idle_s) != 0) {
+            co->err = errno;
+            break;
+        }
+        AWAIT(co, sock_recv(&f->op, f->loop, f->fd, f->buf,
+                            sizeof f->buf));
+        co->err = timeout_exit(&f->limit, co->err);
         if (co->err || co->in == 0)
             break;
         f->n = (size_t)(intptr_t)co->in;

@@ -13,10 +13,13 @@ int idle_echo_body(coro_t *co)
     /* Catching forms: the socket must be closed whatever ends the loop
      * (try/finally); the error is then re-raised below. */
     for (;;) {
-        AWAIT_CATCH(co, wait_for_start(&f->limit, f->loop,
-                                       sock_recv(&f->op, f->loop, f->fd,
-                                                 f->buf, sizeof f->buf),
-                                       f->idle_s));
+        if (timeout_enter(&f->limit, f->idle_s) != 0) {
+            co->err = errno;
+            break;
+        }
+        AWAIT_CATCH(co, sock_recv(&f->op, f->loop, f->fd, f->buf,
+                                  sizeof f->buf));
+        co->err = timeout_exit(&f->limit, co->err);  /* ETIMEDOUT if late */
         if (co->err == ETIMEDOUT)
             co->err = 0;  /* the client left: a normal end */
         if (co->err || co->in == 0)

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gather.h"
+#include "timeout.h"
 
 /* The crawl's own coroutine: it owns the job queue and the workers, and
  * outlives them (it waits for each), so a worker may point into it. */
@@ -27,9 +27,8 @@ typedef struct worker {
     crawler_t *crawl;   /* the crawl it works for */
     size_t job;         /* the URL being fetched */
     future_t *fetch;    /* its Future */
-    future_t *limited;  /* the same, with the timeout */
     waiter_t w;         /* for the semaphore */
-    timeout_t timeout;  /* wait_for's state */
+    wait_for_t timeout; /* wait_for's frame */
 } worker_t;
 
 static int worker_body(coro_t *co)
@@ -47,16 +46,9 @@ static int worker_body(coro_t *co)
          * plain await ends the worker, as it should. */
         AWAIT(co, semaphore_acquire(c->limit, &f->w));
         f->fetch = c->fetch(c->fetch_arg, c->urls[f->job]);
-        f->limited = wait_for_start(&f->timeout, c->loop, f->fetch,
-                                    c->timeout_s);
-        if (f->limited == NULL) {
-            future_cancel(f->fetch);
-            co->err = ENOMEM;
-        } else {
-            /* The unit goes back however the fetch ends: catch, release,
-             * then decide. */
-            AWAIT_CATCH(co, f->limited);
-        }
+        /* The unit goes back however the fetch ends: catch, release,
+         * then decide. */
+        CORO_AWAIT_CORO_CATCH(co, wait_for(&f->timeout, f->fetch, c->timeout_s));
         if (co->err == 0)
             semaphore_release(c->limit);
         /* Nobody else cancels a fetch: ECANCELED is this worker's own
