@@ -294,6 +294,11 @@ static int task_cancel_hook(future_t *future)
      * ECANCELED; otherwise the next step delivers it. */
     if (t->waiting && future_cancel(t->waiting))
         return 1;
+    /* The step already queued carries a cancellation: this request is
+     * the same one, not a second to deliver later (asyncio's step, too,
+     * throws one CancelledError however often cancel() was called). */
+    if (t->woken && t->in_err == ECANCELED)
+        return 1;
     t->cancel_requested = 1;
     return 1;
 }
