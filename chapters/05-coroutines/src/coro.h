@@ -178,8 +178,10 @@ int coro_finished(const coro_t *co);
 
 /** @brief Re-raise the error that arrived at a suspension point. */
 #define CORO_RAISE_(co)                                                     \
-        if ((co)->err)                                                      \
-            CORO_FAIL(co, (co)->err)
+        do {                                                                \
+            if ((co)->err)                                                  \
+                CORO_FAIL(co, (co)->err);                                   \
+        } while (0)
 
 /**
  * @brief Suspend, handing @p value out (`x = yield value`). When resumed,

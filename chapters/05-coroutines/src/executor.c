@@ -27,6 +27,7 @@ struct executor {
     pthread_cond_t cond;       /* workers wait here for jobs */
     job_t *todo, *todo_tail;   /* under mutex */
     job_t *done;               /* under mutex */
+    job_t *running;            /* under mutex: jobs a worker is running */
     int stopping;              /* under mutex */
     int abandoned;             /* under mutex: shut down without waiting */
     unsigned refs;             /* under mutex, once abandoned: the workers
@@ -72,6 +73,18 @@ static void wake_loop(executor_t *ex)
         ex->wake_posted = 1;
 }
 
+/* Under ex->mutex: @p job is no longer running. The list holds at most
+ * one job per worker, so a walk costs nothing. */
+static void unlink_running(executor_t *ex, job_t *job)
+{
+    for (job_t **p = &ex->running; *p != NULL; p = &(*p)->next) {
+        if (*p == job) {
+            *p = job->next;
+            return;
+        }
+    }
+}
+
 static void *worker(void *arg)
 {
     executor_t *ex = arg;
@@ -90,9 +103,12 @@ static void *worker(void *arg)
             free(job);
             continue;
         }
+        job->next = ex->running;
+        ex->running = job;
         pthread_mutex_unlock(&ex->mutex);
         job->result = job->fn(job->arg);        /* the blocking part */
         pthread_mutex_lock(&ex->mutex);
+        unlink_running(ex, job);
         if (ex->abandoned) {         /* nobody will collect it */
             free(job);
             continue;
@@ -171,12 +187,38 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
     return ex;
 }
 
+/* Shutdown without waiting, under ex->mutex: a running job's worker will
+ * free it when it ends, so its Future must let go of it now (its record
+ * points into the job). Stores those Futures in @p out, which has room
+ * for one per worker, and returns how many; the caller cancels them once
+ * the mutex is released. */
+static unsigned orphan_running(executor_t *ex, future_t **out)
+{
+    unsigned n = 0;
+
+    for (job_t *job = ex->running; job; job = job->next) {
+        if (job->future) {
+            future_remove_done_callback(job->future, &job->record);
+            out[n++] = job->future;
+            job->future = NULL;
+        }
+    }
+    return n;
+}
+
 void executor_shutdown(executor_t *ex, int wait)
 {
     job_t *todo;
+    future_t **orphans;
+    unsigned n_orphans = 0;
 
     if (!ex)
         return;
+    /* Before the lock: cancelling a Future runs callbacks, which must not
+     * find the pool's mutex held. Out of memory, shutdown waits instead. */
+    orphans = wait ? NULL : calloc(ex->threads, sizeof *orphans);
+    if (orphans == NULL)
+        wait = 1;
     pthread_mutex_lock(&ex->mutex);
     ex->stopping = 1;
     todo = ex->todo;
@@ -184,6 +226,7 @@ void executor_shutdown(executor_t *ex, int wait)
     if (!wait) {
         ex->abandoned = 1;
         ex->refs = ex->threads + 1;    /* each worker, and this function */
+        n_orphans = orphan_running(ex, orphans);
     }
     pthread_cond_broadcast(&ex->cond);
     pthread_mutex_unlock(&ex->mutex);
@@ -198,6 +241,9 @@ void executor_shutdown(executor_t *ex, int wait)
      * on a freed pool, and finish here what the workers did. */
     loop_cancel_threadsafe(ex->loop, on_wake, ex);
     on_wake(ex->loop, ex);
+    for (unsigned i = 0; i < n_orphans; i++)
+        future_set_cancelled(orphans[i]);
+    free(orphans);
     for (job_t *next; todo; todo = next) {
         next = todo->next;
         if (todo->future) {

@@ -53,9 +53,10 @@ void executor_destroy(executor_t *ex);
  * may no longer be used. With @p wait, this is executor_destroy(). Without
  * it, the workers still computing are detached rather than joined: each
  * finishes its job, drops the result, and leaves; the last one frees the
- * pool. Their jobs' arguments must therefore stay valid (or the process
- * end, which ends the threads too): cancel the Futures of the running jobs
- * first, so that nothing on the loop waits for them.
+ * pool; the Futures of their jobs are cancelled here, so that nothing on
+ * the loop waits for them. Their jobs' arguments must stay valid until the
+ * jobs end (or the process ends, which ends the threads too). If the
+ * bookkeeping for that cannot be allocated, it waits instead.
  *
  * @param ex a pool, or NULL.
  * @param wait nonzero to wait for the running jobs.

@@ -87,9 +87,10 @@ future_status_t run(coro_fn *main, size_t frame_size, run_setup_fn *setup,
         err = errno;
     } else {
         task_set_name(main_task, "main");
+        errno = 0; /* a setup that fails without saying why is still a failure */
         if ((setup && setup(frame, loop, executor, arg) != 0) ||
             (o->cancel_on_signals && watch_signals(loop, main_task) != 0)) {
-            err = errno;
+            err = errno != 0 ? errno : EIO;
             task_cancel(main_task);   /* it will never run its body */
         }
     }

@@ -128,6 +128,44 @@ Test(executor, shutdown_without_wait_leaves_a_running_job_behind)
     close(fds[1]);
 }
 
+static int blocked_started;
+
+static void *flag_then_block(void *arg)
+{
+    __atomic_store_n(&blocked_started, 1, __ATOMIC_SEQ_CST);
+    return blocked_until_released(arg);
+}
+
+/* Nobody awaits the running job's Future; shutdown without waiting must
+ * still finish it (cancelled), and the worker that frees the job later
+ * must not leave that Future pointing into freed memory. */
+Test(executor, shutdown_without_wait_cancels_the_running_jobs_future)
+{
+    loop_t *loop = loop_create(NULL);
+    executor_t *ex = executor_create(loop, 1);
+    future_t running;
+    static int fds[2];
+
+    cr_assert_not_null(ex);
+    cr_assert_eq(pipe(fds), 0);
+    executor_submit(ex, &running, flag_then_block, &fds[0]);
+    for (int i = 0; i < 1000 && !__atomic_load_n(&blocked_started,
+                                                 __ATOMIC_SEQ_CST); i++)
+        pause_ms(10);
+    cr_assert(__atomic_load_n(&blocked_started, __ATOMIC_SEQ_CST),
+              "the worker never took the job");
+    executor_shutdown(ex, 0);
+    cr_assert_eq(future_state(&running), FUTURE_CANCELLED,
+                 "a running job's Future was left pending by "
+                 "executor_shutdown(ex, 0)");
+    cr_assert_eq(write(fds[1], "x", 1), 1);  /* the worker ends, frees it */
+    pause_ms(100);
+    future_cancel(&running);                 /* already done: no-op */
+    loop_destroy(loop);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 static int job_started;
 
 static void *flag_then_double(void *arg)
