@@ -1,0 +1,36 @@
+/* wrong: gives each read only what is left of idle_s counted from the start of the connection, so data never moves the deadline | expect: the wait must start again at every message */
+#include "exercise.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+
+int idle_echo_body(coro_t *co)
+{
+    static double started_s;  /* when the connection began */
+    idle_echo_t *f = (idle_echo_t *)co;
+
+    CORO_BEGIN(co);
+    started_s = loop_time(f->loop);
+    /* Catching forms: the socket must be closed whatever ends the loop
+     * (try/finally); the error is then re-raised below. */
+    for (;;) {
+        if (timeout_enter(&f->limit, f->idle_s - (loop_time(f->loop) - started_s)) != 0) {
+            co->err = errno;
+            break;
+        }
+        AWAIT_CATCH(co, sock_recv(&f->op, f->loop, f->fd, f->buf,
+                                  sizeof f->buf));
+        co->err = timeout_exit(&f->limit, co->err);  /* ETIMEDOUT if late */
+        if (co->err || co->in == 0)
+            break;
+        f->n = (size_t)(intptr_t)co->in;
+        AWAIT_CATCH(co, sock_sendall(&f->op, f->loop, f->fd, f->buf, f->n));
+        if (co->err)
+            break;
+    }
+    close(f->fd);
+    if (co->err)
+        CORO_FAIL(co, co->err);
+    CORO_END(co);
+}

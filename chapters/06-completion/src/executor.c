@@ -1,0 +1,293 @@
+/*
+ * executor.c: worker threads take jobs from a list, run them, and put
+ * them on a "done" list; the loop thread finishes the Futures. The only
+ * things shared between threads are the two lists, under one mutex, and
+ * the loop's loop_call_soon_threadsafe(), which wakes it.
+ */
+#include "executor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+typedef struct job {
+    executor_fn *fn;
+    void *arg;
+    void *result;
+    future_t *future;          /* NULL once cancelled (loop thread only) */
+    executor_t *ex;            /* its pool */
+    int cancelled;             /* under ex->mutex: do not start it */
+    future_callback_t record;  /* on *future: notices a cancellation */
+    struct job *next;
+} job_t;
+
+struct executor {
+    loop_t *loop;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;       /* workers wait here for jobs */
+    job_t *todo, *todo_tail;   /* under mutex */
+    job_t *done;               /* under mutex */
+    job_t *running;            /* under mutex: jobs a worker is running */
+    int stopping;              /* under mutex */
+    int abandoned;             /* under mutex: shut down without waiting */
+    unsigned refs;             /* under mutex, once abandoned: the workers
+                                * still running, plus the loop's side */
+    int wake_posted;           /* under mutex: on_wake() is posted */
+    unsigned threads;
+    pthread_t *tids;
+};
+
+static void free_pool(executor_t *ex)
+{
+    pthread_cond_destroy(&ex->cond);
+    pthread_mutex_destroy(&ex->mutex);
+    free(ex->tids);
+    free(ex);
+}
+
+/* After executor_shutdown(ex, 0), the pool belongs to whoever is still
+ * using it: the last worker to leave frees it. Before, it does nothing. */
+static void release(executor_t *ex)
+{
+    int last;
+
+    pthread_mutex_lock(&ex->mutex);
+    last = ex->abandoned && --ex->refs == 0;
+    pthread_mutex_unlock(&ex->mutex);
+    if (last)
+        free_pool(ex);
+}
+
+static void on_wake(loop_t *loop, void *arg);
+
+/* [executor-wake] */
+/* Called by workers, under ex->mutex. One posted on_wake() collects every
+ * job done by then, so a worker posts only when none is pending. If the
+ * post fails (out of memory), the job waits on the done list for the next
+ * post or for executor_shutdown(). */
+static void wake_loop(executor_t *ex)
+{
+    if (ex->wake_posted)
+        return;
+    if (loop_call_soon_threadsafe(ex->loop, on_wake, ex) == 0)
+        ex->wake_posted = 1;
+}
+
+/* Under ex->mutex: @p job is no longer running. The list holds at most
+ * one job per worker, so a walk costs nothing. */
+static void unlink_running(executor_t *ex, job_t *job)
+{
+    for (job_t **p = &ex->running; *p != NULL; p = &(*p)->next) {
+        if (*p == job) {
+            *p = job->next;
+            return;
+        }
+    }
+}
+
+static void *worker(void *arg)
+{
+    executor_t *ex = arg;
+
+    pthread_mutex_lock(&ex->mutex);
+    for (;;) {
+        job_t *job;
+
+        while (!ex->todo && !ex->stopping)
+            pthread_cond_wait(&ex->cond, &ex->mutex);
+        if (!ex->todo)
+            break;
+        job = ex->todo;
+        ex->todo = job->next;
+        if (job->cancelled) {        /* its Future was cancelled: skip */
+            free(job);
+            continue;
+        }
+        job->next = ex->running;
+        ex->running = job;
+        pthread_mutex_unlock(&ex->mutex);
+        job->result = job->fn(job->arg);        /* the blocking part */
+        pthread_mutex_lock(&ex->mutex);
+        unlink_running(ex, job);
+        if (ex->abandoned) {         /* nobody will collect it */
+            free(job);
+            continue;
+        }
+        job->next = ex->done;
+        ex->done = job;
+        wake_loop(ex);
+    }
+    pthread_mutex_unlock(&ex->mutex);
+    release(ex);
+    return NULL;
+}
+/* [executor-wake] */
+
+/* On the loop thread, posted by a worker: finish the jobs done. */
+static void on_wake(loop_t *loop, void *arg)
+{
+    executor_t *ex = arg;
+    job_t *done, *next;
+
+    (void)loop;
+    pthread_mutex_lock(&ex->mutex);
+    done = ex->done;
+    ex->done = NULL;
+    ex->wake_posted = 0;
+    pthread_mutex_unlock(&ex->mutex);
+    for (; done; done = next) {
+        next = done->next;
+        if (done->future) {
+            future_remove_done_callback(done->future, &done->record);
+            future_set_result(done->future, done->result);
+        }
+        free(done);
+    }
+}
+
+static void on_cancel(future_t *future, void *arg)
+{
+    job_t *job = arg;
+
+    (void)future;
+    job->future = NULL;   /* the result, when it comes, goes nowhere */
+    /* And if no worker has taken it yet, none will: asyncio's
+     * run_in_executor does not start a job cancelled before it began. */
+    pthread_mutex_lock(&job->ex->mutex);
+    job->cancelled = 1;
+    pthread_mutex_unlock(&job->ex->mutex);
+}
+
+executor_t *executor_create(loop_t *loop, unsigned threads)
+{
+    executor_t *ex = calloc(1, sizeof *ex);
+
+    if (!ex)
+        return NULL;
+    if (threads == 0)
+        threads = 1;
+    ex->loop = loop;
+    ex->tids = calloc(threads, sizeof *ex->tids);
+    if (!ex->tids) {
+        free(ex);
+        errno = ENOMEM;
+        return NULL;
+    }
+    pthread_mutex_init(&ex->mutex, NULL);
+    pthread_cond_init(&ex->cond, NULL);
+    for (; ex->threads < threads; ex->threads++) {
+        if (pthread_create(&ex->tids[ex->threads], NULL, worker, ex) != 0)
+            break;
+    }
+    if (ex->threads == 0) {
+        executor_destroy(ex);
+        errno = EAGAIN;
+        return NULL;
+    }
+    return ex;
+}
+
+/* Shutdown without waiting, under ex->mutex: a running job's worker will
+ * free it when it ends, so its Future must let go of it now (its record
+ * points into the job). Stores those Futures in @p out, which has room
+ * for one per worker, and returns how many; the caller cancels them once
+ * the mutex is released. */
+static unsigned orphan_running(executor_t *ex, future_t **out)
+{
+    unsigned n = 0;
+
+    for (job_t *job = ex->running; job; job = job->next) {
+        if (job->future) {
+            future_remove_done_callback(job->future, &job->record);
+            out[n++] = job->future;
+            job->future = NULL;
+        }
+    }
+    return n;
+}
+
+void executor_shutdown(executor_t *ex, int wait)
+{
+    job_t *todo;
+    future_t **orphans;
+    unsigned n_orphans = 0;
+
+    if (!ex)
+        return;
+    /* Before the lock: cancelling a Future runs callbacks, which must not
+     * find the pool's mutex held. Out of memory, shutdown waits instead. */
+    orphans = wait ? NULL : calloc(ex->threads, sizeof *orphans);
+    if (orphans == NULL)
+        wait = 1;
+    pthread_mutex_lock(&ex->mutex);
+    ex->stopping = 1;
+    todo = ex->todo;
+    ex->todo = NULL;
+    if (!wait) {
+        ex->abandoned = 1;
+        ex->refs = ex->threads + 1;    /* each worker, and this function */
+        n_orphans = orphan_running(ex, orphans);
+    }
+    pthread_cond_broadcast(&ex->cond);
+    pthread_mutex_unlock(&ex->mutex);
+    for (unsigned i = 0; i < ex->threads; i++) {
+        if (wait)
+            pthread_join(ex->tids[i], NULL);
+        else
+            pthread_detach(ex->tids[i]);
+    }
+    /* No worker posts any more (joined, or abandoned: they drop their
+     * results). Withdraw a post still waiting, which would otherwise run
+     * on a freed pool, and finish here what the workers did. */
+    loop_cancel_threadsafe(ex->loop, on_wake, ex);
+    on_wake(ex->loop, ex);
+    for (unsigned i = 0; i < n_orphans; i++)
+        future_set_cancelled(orphans[i]);
+    free(orphans);
+    for (job_t *next; todo; todo = next) {
+        next = todo->next;
+        if (todo->future) {
+            future_remove_done_callback(todo->future, &todo->record);
+            future_set_cancelled(todo->future);
+        }
+        free(todo);
+    }
+    if (wait)
+        free_pool(ex);
+    else
+        release(ex);
+}
+
+void executor_destroy(executor_t *ex)
+{
+    executor_shutdown(ex, 1);
+}
+
+future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,
+                          void *arg)
+{
+    job_t *job = malloc(sizeof *job);
+
+    if (!job) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    future_init(future, ex->loop);
+    job->fn = fn;
+    job->arg = arg;
+    job->result = NULL;
+    job->future = future;
+    job->ex = ex;
+    job->cancelled = 0;
+    job->next = NULL;
+    future_add_done_callback(future, &job->record, on_cancel, job);
+    pthread_mutex_lock(&ex->mutex);
+    if (ex->todo)
+        ex->todo_tail->next = job;
+    else
+        ex->todo = job;
+    ex->todo_tail = job;
+    pthread_cond_signal(&ex->cond);
+    pthread_mutex_unlock(&ex->mutex);
+    return future;
+}

@@ -1,0 +1,78 @@
+/**
+ * @file run.h
+ * @ingroup ch05
+ * @brief run(): a whole program's event loop in one call (asyncio.run()).
+ *
+ * A program's C `main` parses its arguments and calls run() with its main
+ * coroutine. run() makes the loop (and, if asked, an executor), runs the
+ * main coroutine to its end, then cancels whatever Tasks are still running
+ * and waits for them, shuts the executor down, destroys the loop, and
+ * returns the main coroutine's outcome. Nothing of the runtime is left
+ * behind, whatever the main coroutine did.
+ *
+ * @code
+ * static int setup(void *frame, loop_t *loop, executor_t *ex, void *arg)
+ * {
+ *     main_frame_t *f = frame;
+ *     f->loop = loop;
+ *     f->interval_s = *(double *)arg;
+ *     return 0;
+ * }
+ * ...
+ * status = run(main_body, sizeof(main_frame_t), setup, &interval_s,
+ *              &options, NULL, &err);
+ * @endcode
+ */
+#ifndef RUN_H
+#define RUN_H
+
+#include "executor.h"
+#include "task.h"
+
+/**
+ * @brief Fill the main coroutine's frame before it runs (its arguments).
+ * @param frame the frame, zero-filled, its coro_t initialised.
+ * @param loop the loop it will run on.
+ * @param executor the executor, or NULL if none was asked for.
+ * @param arg the pointer given to run().
+ * @return 0, or -1 with errno set: the main coroutine then never runs.
+ */
+typedef int run_setup_fn(void *frame, loop_t *loop, executor_t *executor,
+                         void *arg);
+
+/** @brief Options for run(); all-zero means the defaults. */
+typedef struct run_options {
+    loop_options_t loop;       /**< for loop_create() */
+    unsigned executor_threads; /**< workers of an executor for the main
+                                    coroutine; 0 = no executor */
+    int executor_wait;         /**< at the end, wait for jobs still running
+                                    (1) or abandon them (0, the default:
+                                    see executor_shutdown()) */
+    int cancel_on_signals;     /**< SIGINT and SIGTERM cancel the main
+                                    Task (asyncio.run does it for SIGINT);
+                                    they are blocked once it has ended, so
+                                    a late one cannot kill a decided exit */
+} run_options_t;
+
+/**
+ * @brief Run @p main to completion on a new loop, then clean up.
+ *
+ * @param main the main coroutine's body.
+ * @param frame_size its frame's size.
+ * @param setup fills the frame (may be NULL).
+ * @param arg for @p setup.
+ * @param options NULL for the defaults.
+ * @param result receives the main coroutine's result (may be NULL); a
+ *        pointer into its frame would be dangling: the frame is freed.
+ * @param error receives its error, ECANCELED if it was cancelled (a
+ *        signal, with cancel_on_signals), or the errno of a failure to
+ *        start (may be NULL).
+ * @return FUTURE_OK, FUTURE_E_ERROR (the main coroutine failed, or the
+ *         runtime could not start or the loop failed: see @p error), or
+ *         FUTURE_E_CANCELLED.
+ */
+future_status_t run(coro_fn *main, size_t frame_size, run_setup_fn *setup,
+                    void *arg, const run_options_t *options, void **result,
+                    int *error);
+
+#endif

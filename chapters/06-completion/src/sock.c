@@ -1,0 +1,249 @@
+/*
+ * sock.c: each operation is "try the system call; if it would block, wait
+ * for the descriptor and try again". The try-first order saves a trip
+ * through the selector whenever data is already there.
+ */
+#define _GNU_SOURCE
+#include "sock.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "task.h"
+
+enum { OP_RECV, OP_READABLE, OP_SEND, OP_ACCEPT, OP_CONNECT };
+
+#define INT_RESULT(n) ((void *)(intptr_t)(n))
+
+/* One attempt. Returns 1 when the Future has finished, 0 to wait more. */
+static int attempt(io_op_t *op)
+{
+    ssize_t n;
+
+    for (;;) {
+        switch (op->kind) {
+        case OP_READABLE:
+            future_set_result(&op->future, NULL);
+            return 1;
+        case OP_RECV:
+            n = read(op->fd, op->buf, op->len);
+            if (n >= 0) {
+                future_set_result(&op->future, INT_RESULT(n));
+                return 1;
+            }
+            break;
+        case OP_SEND:
+            n = send(op->fd, op->buf + op->done, op->len - op->done,
+                     MSG_NOSIGNAL);
+            if (n >= 0) {
+                op->done += (size_t)n;
+                if (op->done < op->len)
+                    continue;
+                future_set_result(&op->future, INT_RESULT(op->done));
+                return 1;
+            }
+            break;
+        case OP_ACCEPT:
+            n = accept4(op->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (n >= 0) {
+                future_set_result(&op->future, INT_RESULT(n));
+                return 1;
+            }
+            if (errno == ECONNABORTED)     /* that one left: next */
+                continue;
+            break;
+        default: {                         /* OP_CONNECT: now writable */
+            int err = 0;
+            socklen_t len = sizeof err;
+
+            if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                err = errno;
+            if (err)
+                future_set_error(&op->future, err);
+            else
+                future_set_result(&op->future, NULL);
+            return 1;
+        }
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        future_set_error(&op->future, errno);
+        return 1;
+    }
+}
+
+static int writes(const io_op_t *op)
+{
+    return op->kind == OP_SEND || op->kind == OP_CONNECT;
+}
+
+static void on_ready(loop_t *loop, void *arg)
+{
+    (void)loop;
+    attempt(arg);
+}
+
+/* Finished or cancelled: stop watching the descriptor. */
+static void on_done(future_t *future, void *arg)
+{
+    io_op_t *op = arg;
+
+    if (writes(op))
+        loop_remove_writer(future->loop, op->fd);
+    else
+        loop_remove_reader(future->loop, op->fd);
+}
+
+/* [io-start] */
+static future_t *start(io_op_t *op, loop_t *loop, int fd, int kind,
+                       const void *buf, size_t len, int try_first)
+{
+    int rc;
+
+    future_init(&op->future, loop);
+    op->loop = loop;
+    op->fd = fd;
+    op->kind = kind;
+    op->buf = (char *)buf;
+    op->len = len;
+    op->done = 0;
+    if (try_first && attempt(op))
+        return &op->future;              /* no wait, no selector */
+    rc = writes(op) ? loop_add_writer(loop, fd, on_ready, op)
+                    : loop_add_reader(loop, fd, on_ready, op);
+    if (rc < 0) {
+        future_set_error(&op->future, errno);
+        return &op->future;
+    }
+    future_add_done_callback(&op->future, &op->record, on_done, op);
+    return &op->future;
+}
+/* [io-start] */
+
+future_t *sock_recv(io_op_t *op, loop_t *loop, int fd, void *buf,
+                    size_t len)
+{
+    return start(op, loop, fd, OP_RECV, buf, len, 1);
+}
+
+future_t *fd_wait_readable(io_op_t *op, loop_t *loop, int fd)
+{
+    return start(op, loop, fd, OP_READABLE, NULL, 0, 0);
+}
+
+future_t *sock_sendall(io_op_t *op, loop_t *loop, int fd, const void *buf,
+                       size_t len)
+{
+    return start(op, loop, fd, OP_SEND, buf, len, 1);
+}
+
+future_t *sock_accept(io_op_t *op, loop_t *loop, int fd)
+{
+    return start(op, loop, fd, OP_ACCEPT, NULL, 0, 1);
+}
+
+future_t *sock_connect(io_op_t *op, loop_t *loop, int fd,
+                       const struct sockaddr *addr, socklen_t addrlen)
+{
+    int rc;
+
+    while ((rc = connect(fd, addr, addrlen)) < 0 && errno == EINTR)
+        ;
+    if (rc < 0 && errno != EINPROGRESS) {
+        future_init(&op->future, loop);
+        future_set_error(&op->future, errno);
+        return &op->future;
+    }
+    if (rc == 0) {
+        future_init(&op->future, loop);
+        future_set_result(&op->future, NULL);
+        return &op->future;
+    }
+    return start(op, loop, fd, OP_CONNECT, NULL, 0, 0);
+}
+
+/* [watch] */
+/* Readiness on a watched socket. Someone waits: wake them. Nobody waits
+ * (they are busy sending, or were cancelled): only now remove the
+ * registration, or a level-triggered selector would report the same
+ * unread bytes on every iteration. */
+static void on_readable(loop_t *loop, void *arg)
+{
+    sock_watch_t *w = arg;
+
+    if (future_done(&w->future))
+        loop_remove_reader(loop, w->fd);
+    else
+        future_set_result(&w->future, NULL);
+}
+
+future_t *sock_readable(sock_watch_t *w)
+{
+    future_init(&w->future, w->loop);
+    /* Registered already (the usual case): the loop sees that the events
+     * do not change and makes no system call, but still renews the
+     * registration's generation, which drops readiness queued before
+     * this wait, already consumed by the read that followed it. */
+    if (loop_add_reader(w->loop, w->fd, on_readable, w) < 0)
+        future_set_error(&w->future, errno);
+    return &w->future;
+}
+/* [watch] */
+
+void sock_watch_init(sock_watch_t *w, loop_t *loop, int fd)
+{
+    future_init(&w->future, loop);
+    future_set_result(&w->future, NULL);     /* finished: nobody waits */
+    w->loop = loop;
+    w->fd = fd;
+}
+
+void sock_watch_close(sock_watch_t *w)
+{
+    loop_remove_reader(w->loop, w->fd);      /* no-op if not watched */
+    close(w->fd);
+    w->fd = -1;
+}
+
+void line_reader_init(line_reader_t *r, loop_t *loop, int fd)
+{
+    r->loop = loop;
+    r->fd = fd;
+    r->eof = 0;
+    r->line = NULL;
+    r->len = 0;
+    linebuf_init(&r->buf);
+}
+
+/* [read-line] */
+static int read_line_body(coro_t *co)
+{
+    line_reader_t *r = (line_reader_t *)co;
+
+    CORO_BEGIN(co);
+    while (!linebuf_next(&r->buf, &r->line, &r->len)) {
+        ssize_t got;
+
+        if (r->eof)
+            CORO_RETURN(co, LINE_EOF);
+        AWAIT(co, fd_wait_readable(&r->op, r->loop, r->fd));
+        got = linebuf_read(&r->buf, r->fd);    /* one read(): no block */
+        if (got == 0)
+            r->eof = 1;
+        else if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            CORO_FAIL(co, errno);
+    }
+    CORO_RETURN(co, INT_RESULT(r->len));
+    CORO_END(co);
+}
+/* [read-line] */
+
+coro_t *line_reader_next(line_reader_t *r)
+{
+    coro_init(&r->co, read_line_body);
+    return &r->co;
+}

@@ -1,0 +1,165 @@
+/*
+ * taskgroup.c - task groups: a Future that finishes when its last child
+ * has, and a first failure that cancels the rest.
+ *
+ * The group's note on each child (a list link and a done-callback record)
+ * lives in the child's own allocation, after its frame, so starting a
+ * child costs no allocation beyond the Task's.
+ */
+#include "taskgroup.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct task_group_member {
+    task_t *task;
+    task_group_t *group;
+    future_callback_t done;
+    struct task_group_member *next;
+    struct task_group_member *prev;
+} member_t;
+
+#define ROUND_UP(n, a) (((n) + (a) - 1) / (a) * (a))
+
+static void finish(task_group_t *g)
+{
+    if (g->error)
+        future_set_error(&g->done, g->error);
+    else if (g->cancelled)
+        future_set_cancelled(&g->done);
+    else
+        future_set_result(&g->done, NULL);
+}
+
+static void cancel_children(task_group_t *g)
+{
+    g->aborting = 1;
+    for (member_t *m = g->head; m != NULL; m = m->next)
+        task_cancel(m->task);
+}
+
+/* [group-child-done] */
+static void child_done(future_t *future, void *arg)
+{
+    member_t *m = arg;
+    task_group_t *g = m->group;
+    int err = 0;
+
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        g->head = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+    g->running--;
+    if (future_result(future, NULL, &err) == FUTURE_E_ERROR) {
+        g->failures++;
+        if (g->error == 0) {          /* the first failure stops the rest */
+            g->error = err;
+            cancel_children(g);
+        }
+    }
+    task_release(m->task);            /* m is gone with it, maybe */
+    if (g->running == 0 && g->waiting)
+        finish(g);
+}
+/* [group-child-done] */
+
+static int group_cancel(future_t *future)
+{
+    task_group_t *g = (task_group_t *)future;
+
+    g->cancelled = 1;
+    cancel_children(g);
+    if (g->running == 0)
+        finish(g);
+    return 1;
+}
+
+void task_group_init(task_group_t *g, loop_t *loop)
+{
+    future_init(&g->done, loop);
+    g->done.cancel = group_cancel;
+    g->loop = loop;
+    g->head = NULL;
+    g->running = 0;
+    g->failures = 0;
+    g->error = 0;
+    g->aborting = 0;
+    g->cancelled = 0;
+    g->waiting = 0;
+}
+
+task_t *task_group_create_task(task_group_t *g, coro_fn *fn,
+                               size_t frame_size, void **frame)
+{
+    size_t offset = ROUND_UP(frame_size, alignof(max_align_t));
+    member_t *m;
+    task_t *t;
+
+    if (future_done(&g->done)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (g->aborting) {
+        errno = ECANCELED;
+        return NULL;
+    }
+    t = task_create(g->loop, fn, offset + sizeof *m, frame);
+    if (t == NULL)
+        return NULL;
+    m = (member_t *)((char *)*frame + offset);
+    m->task = t;
+    m->group = g;
+    m->prev = NULL;
+    m->next = g->head;
+    if (g->head)
+        g->head->prev = m;
+    g->head = m;
+    g->running++;
+    future_add_done_callback(task_future(t), &m->done, child_done, m);
+    return t;
+}
+
+future_t *task_group_wait(task_group_t *g)
+{
+    g->waiting = 1;
+    if (g->running == 0 && !future_done(&g->done))
+        finish(g);
+    return &g->done;
+}
+
+void task_group_cancel(task_group_t *g)
+{
+    cancel_children(g);
+    if (g->running == 0 && g->waiting && !future_done(&g->done))
+        finish(g);
+}
+
+void task_group_abort(task_group_t *g, int error)
+{
+    if (g->error == 0)
+        g->error = error;
+    task_group_cancel(g);
+}
+
+size_t task_group_failures(const task_group_t *g)
+{
+    return g->failures;
+}
+
+size_t task_group_running(const task_group_t *g)
+{
+    return g->running;
+}
+
+void task_group_deinit(task_group_t *g)
+{
+    if (g->running > 0) {
+        fprintf(stderr, "task_group_deinit: %zu children still running\n",
+                g->running);
+        abort();
+    }
+}
