@@ -83,6 +83,8 @@ struct loop {
     size_t inbox_len;
     struct signal_entry signals[SIGNALS_MAX];
     loop_hook_t *hooks;    /* run last by loop_destroy(), newest first */
+    loop_wait_fn *wait;    /* chapter 06: phase 1's wait; NULL = the */
+    void *wait_arg;        /* selector's own */
 };
 
 /* What the C signal handler touches, and nothing else: the flags and the
@@ -560,7 +562,9 @@ static void note_fd(struct iteration_report *r, const selector_event_t *ev)
  * of the same iteration removes the reader, the event is dropped. */
 static int wait_for_fds(loop_t *loop, struct iteration_report *r)
 {
-    int n = selector_select(loop->sel, r->timeout_ms);
+    int n = loop->wait /* chapter 06 */
+                ? loop->wait(loop, loop->sel, r->timeout_ms, loop->wait_arg)
+                : selector_select(loop->sel, r->timeout_ms);
     if (n < 0)
         return -1;
     if (ready_reserve(&loop->ready, 2 * (size_t)n) < 0)
@@ -782,6 +786,14 @@ void loop_add_destroy_hook(loop_t *loop, loop_hook_t *hook, loop_hook_fn *fn)
     hook->next = loop->hooks;
     loop->hooks = hook;
 }
+
+/* ---- chapter 06 ---- */
+void loop_set_wait(loop_t *loop, loop_wait_fn *fn, void *arg)
+{
+    loop->wait = fn;
+    loop->wait_arg = arg;
+}
+/* ---- end chapter 06 ---- */
 
 loop_hook_t *loop_find_destroy_hook(const loop_t *loop, loop_hook_fn *fn)
 {

@@ -356,4 +356,32 @@ int loop_run_forever(loop_t *loop);
  */
 void loop_stop(loop_t *loop);
 
+/* ---- chapter 06: who waits in phase 1 ---- */
+/**
+ * @brief Phase 1's wait, for a layer that takes it over (chapter 06's
+ *        proactor waits in io_uring, where its operations complete).
+ *
+ * It waits at most @p timeout_ms (-1: no limit, 0: not at all) and
+ * returns what selector_select() would: the count of ready descriptors
+ * that selector_next() then hands out (it calls selector_select(@p sel, 0)
+ * once the selector's own descriptor, selector_fd(), is readable; 0 if
+ * not), or -1 with errno set. Callbacks it runs (a Future finished by a
+ * completion) may queue work with loop_call_soon(): phase 4 runs it.
+ * @param loop the loop.
+ * @param sel the loop's selector, for its readers and writers.
+ * @param timeout_ms as for selector_select().
+ * @param arg the pointer given to loop_set_wait().
+ */
+typedef int loop_wait_fn(loop_t *loop, selector_t *sel, int timeout_ms,
+                         void *arg);
+
+/**
+ * @brief Have phase 1 call @p fn instead of selector_select().
+ * @param loop a loop, not running.
+ * @param fn the wait, or NULL for the selector's own again.
+ * @param arg its argument.
+ */
+void loop_set_wait(loop_t *loop, loop_wait_fn *fn, void *arg);
+/* ---- end chapter 06 ---- */
+
 #endif

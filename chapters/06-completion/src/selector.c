@@ -264,6 +264,17 @@ int selector_count(const selector_t *sel)
     return sel->count;
 }
 
+/* ---- chapter 06 ---- */
+int selector_fd(const selector_t *sel)
+{
+    if (sel->ops->fd == NULL) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    return sel->ops->fd(sel->state);
+}
+/* ---- end chapter 06 ---- */
+
 int selector_push_ready(selector_t *sel, int fd, unsigned events, int hangup)
 {
     const slot_t *key = find(sel, fd);

@@ -159,6 +159,19 @@ int selector_get(const selector_t *sel, int fd, unsigned *events, void **data);
  */
 int selector_count(const selector_t *sel);
 
+/* ---- chapter 06 ---- */
+/**
+ * @brief A descriptor that is readable whenever selector_select() would
+ *        report a ready descriptor: the epoll backend's own epoll fd, so
+ *        that another waiter (chapter 06's io_uring) can watch the whole
+ *        selector as one descriptor. Still the selector's: do not close it.
+ * @param sel a selector.
+ * @return the descriptor; -1 with errno ENOTSUP for the select and poll
+ *         backends, which have none.
+ */
+int selector_fd(const selector_t *sel);
+/* ---- end chapter 06 ---- */
+
 /**
  * @brief Wait until a registered descriptor is ready or the time is up.
  *

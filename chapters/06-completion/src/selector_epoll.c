@@ -100,10 +100,17 @@ static int epoll_backend_wait(void *state, selector_t *sel, int timeout_ms)
 }
 /* [epoll-wait] */
 
+/* ---- chapter 06: the epoll fd, for a proactor to watch ---- */
+static int epoll_backend_fd(void *state)
+{
+    return ((epoll_state_t *)state)->epfd;
+}
+/* ---- end chapter 06 ---- */
+
 const selector_ops_t selector_epoll_ops = {
     SELECTOR_EPOLL,       epoll_backend_create, epoll_backend_destroy,
     epoll_backend_add,    epoll_backend_modify, epoll_backend_remove,
-    epoll_backend_wait,
+    epoll_backend_wait,   epoll_backend_fd, /* chapter 06 */
 };
 
 #endif /* __linux__ */

@@ -69,6 +69,15 @@ typedef struct selector_ops {
      *         selector.c retries it).
      */
     int (*wait)(void *state, selector_t *sel, int timeout_ms);
+    /* ---- chapter 06 ---- */
+    /**
+     * @brief The descriptor that becomes readable when @c wait would
+     *        report something (epoll's own fd), or NULL for none.
+     * @param state the backend's state.
+     * @return the descriptor.
+     */
+    int (*fd)(void *state);
+    /* ---- end chapter 06 ---- */
 } selector_ops_t;
 
 /** @brief The select() backend (selector_select.c). */

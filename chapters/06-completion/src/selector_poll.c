@@ -123,4 +123,5 @@ static int poll_wait(void *state, selector_t *sel, int timeout_ms)
 const selector_ops_t selector_poll_ops = {
     SELECTOR_POLL, poll_create, poll_destroy, poll_add,
     poll_modify,   poll_remove, poll_wait,
+    NULL, /* chapter 06: no descriptor to watch */
 };

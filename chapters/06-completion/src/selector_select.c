@@ -109,4 +109,5 @@ static int select_wait(void *state, selector_t *sel, int timeout_ms)
 const selector_ops_t selector_select_ops = {
     SELECTOR_SELECT, select_create, select_destroy, select_add,
     select_modify,   select_remove, select_wait,
+    NULL, /* chapter 06: no descriptor to watch */
 };
