@@ -12,7 +12,8 @@ set -eu
 # or f/absolute-file : Debian package (clang and its libFuzzer runtime fuzz
 # the input parser in `make test`; nc.openbsd is the client the chapters'
 # text uses, with -N; the last four are the peers and the plot of
-# `make bench`: libuv, uvloop, Node and gnuplot)
+# `make bench`: libuv, uvloop, Node and gnuplot; liburing is chapter 06's
+# io_uring)
 NEEDS="
 cc:build-essential
 make:make
@@ -26,6 +27,7 @@ f//usr/share/doxygen-awesome-css/doxygen-awesome.css:doxygen-awesome-css
 python3:python3
 nc.openbsd:netcat-openbsd
 pc/libuv:libuv1-dev
+pc/liburing:liburing-dev
 py/uvloop:python3-uvloop
 node:nodejs
 gnuplot:gnuplot-nox
