@@ -49,8 +49,9 @@
  * fails with EMSGSIZE (asyncio's LimitOverrunError, turned into ValueError
  * by readline). Its bytes are dropped, up to and including its separator,
  * even if that arrives later, so the next readline returns the next line:
- * the stream goes on. The buffer never holds more than the limit plus one
- * read's worth.
+ * the stream goes on (stream_read() and stream_readexactly() take bytes
+ * as they come, and end the dropping). The buffer never holds more than
+ * the limit plus one read's worth.
  *
  * **Writing.** stream_write() is not a coroutine (nor is asyncio's). With
  * nothing queued it sends at once, from the caller's bytes (no copy when
@@ -131,6 +132,8 @@ typedef struct stream {
     uint32_t rend;         /**< end of the bytes read */
     uint32_t rcap;         /**< allocated size */
     uint32_t line;         /**< offset of the last line handed out */
+    uint32_t scan;         /**< readuntil: bytes known to hold no
+                                separator (saves rescanning) */
     size_t partial;        /**< see stream_partial() */
     /* the read operation in progress (one at a time) */
     coro_t co;             /**< its frame's head */
