@@ -29,8 +29,8 @@
 #define POOL_GROUP 0 /* the buffer group id of the pool */
 
 enum op_kind {
-    K_RECV, K_RECV_POOL, K_READ, K_SEND, K_ACCEPT, K_CONNECT,
-    K_ACCEPT_MULTI, K_RECV_MULTI,
+    K_RECV, K_RECV_POOL, K_READ, K_READ_POOL, K_SEND, K_WRITE, K_ACCEPT,
+    K_CONNECT, K_ACCEPT_MULTI, K_RECV_MULTI,
 };
 
 enum op_state {
@@ -57,6 +57,7 @@ struct proactor {
 
 static void destroy_hook(loop_t *loop, loop_hook_t *hook);
 static int op_cancel(future_t *future);
+static void finish(proactor_op_t *op, int res, int was_cancelling);
 
 /* ---- the ring ------------------------------------------------------------- */
 
@@ -145,9 +146,13 @@ static int submit(proactor_op_t *op)
         io_uring_prep_recv(sqe, op->fd, op->buf, op->len, 0);
         break;
     case K_RECV_POOL:
+    case K_READ_POOL:
     case K_RECV_MULTI:
         if (op->kind == K_RECV_POOL)
             io_uring_prep_recv(sqe, op->fd, NULL, p->pool_size, 0);
+        else if (op->kind == K_READ_POOL)
+            io_uring_prep_read(sqe, op->fd, NULL, (unsigned)p->pool_size,
+                               (__u64)-1);
         else
             io_uring_prep_recv_multishot(sqe, op->fd, NULL, 0, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT; /* the kernel picks the buffer */
@@ -159,6 +164,10 @@ static int submit(proactor_op_t *op)
         break;
     case K_SEND:
         io_uring_prep_send(sqe, op->fd, op->buf, op->len, MSG_NOSIGNAL);
+        break;
+    case K_WRITE:
+        io_uring_prep_write(sqe, op->fd, op->buf, (unsigned)op->len,
+                            (__u64)-1);
         break;
     case K_ACCEPT:
         io_uring_prep_accept(sqe, op->fd, NULL, NULL, SOCK_CLOEXEC);
@@ -193,6 +202,7 @@ static future_t *start(proactor_op_t *op, proactor_t *p, unsigned kind,
     op->bid = -1;
     op->res = 0;
     op->state = S_IDLE;
+    op->on_complete = NULL;
     if (submit(op) < 0)
         future_set_error(&op->future, errno);
     return &op->future;
@@ -213,6 +223,24 @@ future_t *proactor_read(proactor_op_t *op, proactor_t *p, int fd, void *buf,
                         size_t len)
 {
     return start(op, p, K_READ, fd, buf, len);
+}
+
+future_t *proactor_read_pooled(proactor_op_t *op, proactor_t *p, int fd)
+{
+    return start(op, p, K_READ_POOL, fd, NULL, 0);
+}
+
+future_t *proactor_write(proactor_op_t *op, proactor_t *p, int fd,
+                         const void *buf, size_t len)
+{
+    return start(op, p, K_WRITE, fd, (void *)(uintptr_t)buf, len);
+}
+
+void proactor_on_complete(proactor_op_t *op,
+                          void (*cb)(proactor_op_t *, int, void *), void *arg)
+{
+    op->on_complete = cb;
+    op->arg = arg;
 }
 
 future_t *proactor_send(proactor_op_t *op, proactor_t *p, int fd,
@@ -316,7 +344,8 @@ static int op_cancel(future_t *future)
     case S_STARVED:
         unstarve(op->proactor, op);
         op->state = S_IDLE;
-        break;
+        finish(op, -ECANCELED, 1);
+        return 1;
     }
     future_set_cancelled(future);
     return 1;
@@ -350,7 +379,7 @@ void proactor_release(proactor_op_t *op)
         unstarve(p, waiting);
         if (submit(waiting) < 0) {
             waiting->state = S_IDLE;
-            future_set_error(&waiting->future, errno);
+            finish(waiting, -errno, 0);
         }
     }
 }
@@ -372,9 +401,15 @@ static void starve(proactor_t *p, proactor_op_t *op)
 
 static void finish(proactor_op_t *op, int res, int was_cancelling)
 {
+    if (was_cancelling && res == -EINTR)
+        res = -ECANCELED;
+    if (op->on_complete != NULL) { /* a layer with Futures of its own */
+        op->on_complete(op, res, op->arg);
+        return;
+    }
     if (res >= 0)
         future_set_result(&op->future, (void *)(intptr_t)res);
-    else if (res == -ECANCELED || (was_cancelling && res == -EINTR))
+    else if (res == -ECANCELED)
         future_set_cancelled(&op->future);
     else
         future_set_error(&op->future, -res);
@@ -400,7 +435,8 @@ static void complete(proactor_t *p, proactor_op_t *op, int res,
         proactor_release(op); /* a recv's buffer lives for the callback */
         return;
     }
-    if (res == -ENOBUFS && op->kind == K_RECV_POOL && !was_cancelling) {
+    if (res == -ENOBUFS && !was_cancelling &&
+        (op->kind == K_RECV_POOL || op->kind == K_READ_POOL)) {
         starve(p, op);
         return;
     }

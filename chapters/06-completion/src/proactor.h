@@ -99,7 +99,8 @@ typedef struct proactor_op {
     unsigned kind;            /**< which operation (private) */
     unsigned state;           /**< idle, queued, in flight... (private) */
     int bid;                  /**< the pool buffer it holds, or -1 */
-    /** @brief For a multishot op: called once per completion. */
+    /** @brief Called once per completion (multishot, or
+     *         proactor_on_complete()), or NULL: the Future finishes. */
     void (*on_complete)(struct proactor_op *op, int res, void *arg);
     void *arg;                /**< for @c on_complete */
     const struct sockaddr *addr; /**< connect: the address (caller's) */
@@ -157,7 +158,8 @@ future_t *proactor_recv(proactor_op_t *op, proactor_t *p, int fd, void *buf,
  *        arrives: a pending recv holds no memory.
  *
  * On success the bytes are at proactor_op_data(); the buffer is lent to
- * the caller until proactor_release() (or the next operation on @p op).
+ * the caller until proactor_release(), which must come before @p op is
+ * used again.
  * @param op caller storage, not in use.
  * @param p the proactor.
  * @param fd a socket.
@@ -188,6 +190,21 @@ future_t *proactor_read(proactor_op_t *op, proactor_t *p, int fd, void *buf,
                         size_t len);
 
 /**
+ * @brief proactor_recv_pooled() for any descriptor (a pipe, a terminal,
+ *        a file): a read at its current position into a pool buffer.
+ * @return the Future: result the byte count (0 at end of file).
+ */
+future_t *proactor_read_pooled(proactor_op_t *op, proactor_t *p, int fd);
+
+/**
+ * @brief Write once to any descriptor at its current position (a pipe, a
+ *        terminal); the kernel owns @p buf until the Future finishes.
+ * @return the Future: result the bytes written, or an error.
+ */
+future_t *proactor_write(proactor_op_t *op, proactor_t *p, int fd,
+                         const void *buf, size_t len);
+
+/**
  * @brief Send once (MSG_NOSIGNAL): the kernel owns @p buf until the
  *        Future finishes. The count may be short; send the rest after.
  * @return the Future: result the bytes sent, or an error (EPIPE, ...).
@@ -208,6 +225,21 @@ future_t *proactor_accept(proactor_op_t *op, proactor_t *p, int fd);
  */
 future_t *proactor_connect(proactor_op_t *op, proactor_t *p, int fd,
                            const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * @brief Have the completion of the op just started call
+ *        @p cb(op, res, arg) (res: the result, or -errno; -ECANCELED
+ *        once cancelled) instead of finishing its Future: for a layer
+ *        whose Futures are its own (streams). Call it right after the
+ *        proactor_* call that started @p op, if that did not finish the
+ *        Future at once (no free entry: EBUSY).
+ * @param op an op in flight.
+ * @param cb the callback.
+ * @param arg its argument.
+ */
+void proactor_on_complete(proactor_op_t *op,
+                          void (*cb)(proactor_op_t *, int, void *),
+                          void *arg);
 
 /**
  * @brief Accept many connections with one submission: @p cb(op, fd, arg)
