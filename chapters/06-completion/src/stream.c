@@ -10,6 +10,14 @@
  * when it can. So an idle connection holds no buffer, and the socket's own
  * receive buffer, not ours, is where unread bytes wait (flow control
  * towards the peer for free: asyncio has to pause the transport for it).
+ *
+ * Chapter 06: the same streams on completion. A read that needs bytes
+ * submits a receive into a pool buffer (proactor.h) and awaits it; the
+ * completion copies the bytes into the stream's buffer, from which the
+ * same reader code as chapter 05's hands them out. A write copies into
+ * the queue and submits a send of it; the queue's bytes are the
+ * kernel's until that completes. The sections changed are marked
+ * "chapter 06"; buffering, lines, limits and the server are chapter 05's.
  */
 #define _GNU_SOURCE
 #include "stream.h"
@@ -30,29 +38,26 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "proactor.h" /* chapter 06 */
 #include "task.h"
 
 /* stream_t::flags */
 enum {
     S_EOF = 1 << 0,        /* read() returned 0 */
     S_READING = 1 << 1,    /* a read frame is handed out */
-    S_REGISTERED = 1 << 2, /* our reader is on the loop */
-    S_BLOCKING = 1 << 3,   /* wait before every read() */
-    S_ALWAYS = 1 << 4,     /* never wait: a regular file */
-    S_MAYREAD = 1 << 5,    /* a read() now will not block */
+    S_RECEIVING = 1 << 2,  /* chapter 06: a receive is in the kernel */
+    S_CANCELREAD = 1 << 3, /* chapter 06: ... and its cancel was asked */
     S_DROPPING = 1 << 6,   /* dropping an over-long line to its separator */
     S_LINEMODE = 1 << 7,   /* readline: the tail at EOF is a line */
     S_HASLINE = 1 << 8,    /* stream_line() is valid */
-    S_WRITER = 1 << 9,     /* our writer is on the loop */
+    S_WRITER = 1 << 9,     /* chapter 06: a send is in the kernel */
     S_WANTEOF = 1 << 10,   /* write_eof asked */
     S_SHUT = 1 << 11,      /* shutdown(SHUT_WR) done */
     S_CLOSING = 1 << 12,   /* close asked */
     S_SOCKET = 1 << 13,    /* send() with MSG_NOSIGNAL */
 };
 
-/* One read() brings at most this much beyond the buffer's free room
- * (read into the stack, then copied to the heap, so a buffer is only
- * allocated for bytes that arrived). */
+/* A buffer much larger than what it holds shrinks past this size. */
 #define STREAM_CHUNK 16384
 
 #define INT_RESULT(n) ((void *)(intptr_t)(n))
@@ -118,12 +123,9 @@ void stream_init(stream_t *s, loop_t *loop, int fd)
 {
     unsigned flags = 0;
     struct stat st;
-    int fl = fcntl(fd, F_GETFL);
 
-    if (fl >= 0 && !(fl & O_NONBLOCK))
-        flags |= S_BLOCKING;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        flags |= S_ALWAYS;
+    /* chapter 06: blocking or not, a file or not, the kernel reads it
+     * the same way; only sockets need send() instead of write(). */
     if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
         flags |= S_SOCKET;
     init_flags(s, loop, fd, flags);
@@ -242,106 +244,120 @@ static void store_error(stream_t *s, int err)
         s->error = err;
 }
 
-static ssize_t sys_read(stream_t *s, void *buf, size_t n)
-{
-    ssize_t got;
+/* ---- chapter 06: receiving --------------------------------------------- */
 
-    do
-        got = read(s->fd, buf, n);
-    while (got < 0 && errno == EINTR);
-    return got;
+/* A stream's operation in the kernel. malloc'd, not in the stream: a
+ * stream closed (its storage about to go) while an operation is in the
+ * kernel lets go of it (s = NULL), and the completion frees it. */
+struct stream_op {
+    proactor_op_t op;  /* first */
+    stream_t *s;       /* the stream, or NULL once it let go */
+    char *chunk;       /* send: the queue's bytes, the kernel's until the
+                        * send completes */
+    size_t off, len;   /* send: [off, len) of chunk not sent yet */
+};
+
+/* Append received bytes to the buffer. */
+static int append(stream_t *s, const char *p, size_t n)
+{
+    if (grow_rbuf(s, n) < 0)
+        return -1;
+    memcpy(s->rbuf + s->rend, p, n);
+    s->rend += (uint32_t)n;
+    return 0;
 }
 
-/* One read() appended to the buffer: into its free room, and on into a
- * chunk on the stack, copied over only if bytes arrived there. */
-static ssize_t fill(stream_t *s)
+/* [stream-received] */
+/* The receive completed: its bytes go to the stream's buffer (even when
+ * the read that asked for them was cancelled meanwhile: no byte lost),
+ * the pool buffer goes back, and the read waiting on s->readable wakes. */
+static void on_received(proactor_op_t *op, int res, void *arg)
 {
-    char chunk[STREAM_CHUNK];
-    struct iovec iov[2];
-    size_t room = s->rcap - s->rend;
-    int k = 0;
-    ssize_t got;
+    struct stream_op *o = arg;
+    stream_t *s = o->s;
 
-    if (room > 0)
-        iov[k++] = (struct iovec){s->rbuf + s->rend, room};
-    iov[k++] = (struct iovec){chunk, sizeof chunk};
-    do
-        got = readv(s->fd, iov, k);
-    while (got < 0 && errno == EINTR);
-    if (got <= 0)
-        return got;
-    if ((size_t)got > room) {
-        size_t extra = (size_t)got - room;
-        s->rend += (uint32_t)room;
-        if (grow_rbuf(s, extra) < 0)
-            return -1; /* the bytes are lost: stored as the error */
-        memcpy(s->rbuf + s->rend, chunk, extra);
-        s->rend += (uint32_t)extra;
-    } else {
-        s->rend += (uint32_t)got;
+    if (res > 0 && s != NULL && append(s, proactor_op_data(op),
+                                        (size_t)res) < 0)
+        store_error(s, ENOMEM); /* the bytes are lost: a hole */
+    proactor_release(op);
+    if (s == NULL) {            /* the stream was closed: nobody waits */
+        free(o);
+        return;
     }
-    return got;
-}
-
-/* ---- waiting for input -------------------------------------------------- */
-
-/* [stream-wait] */
-/* Readiness on the stream. A read waits: wake it. Nobody waits (the Task
- * is busy elsewhere, or its read was cancelled): only now unregister,
- * or a level-triggered selector would report the same unread bytes on
- * every iteration. */
-static void on_readable(loop_t *loop, void *arg)
-{
-    stream_t *s = arg;
-
-    if (future_done(&s->readable)) {
-        loop_remove_reader(loop, s->fd);
-        s->flags &= ~S_REGISTERED;
-    } else {
+    if (res == 0)
+        s->flags |= S_EOF;
+    else if (res < 0 && res != -ECANCELED)
+        store_error(s, -res);
+    int cancelled = res == -ECANCELED || (s->flags & S_CANCELREAD);
+    s->flags &= ~(S_RECEIVING | S_CANCELREAD);
+    if (future_done(&s->readable))
+        return;
+    if (cancelled)
+        future_set_cancelled(&s->readable);
+    else
         future_set_result(&s->readable, NULL);
-    }
+}
+/* [stream-received] */
+
+/* The waiting read is cancelled: a request to the kernel; s->readable
+ * finishes with the receive's completion. */
+static int receive_cancel(future_t *f)
+{
+    stream_t *s = (stream_t *)((char *)f - offsetof(stream_t, readable));
+
+    if (!(s->flags & S_RECEIVING))
+        return future_set_cancelled(f) == FUTURE_OK;
+    s->flags |= S_CANCELREAD;
+    future_cancel(&s->rop->op.future);
+    return 1;
 }
 
-static future_t *wait_readable(stream_t *s)
+/* [stream-receive] */
+/* Submit a receive into a pool buffer: the kernel picks the buffer when
+ * bytes arrive, so a connection waiting for its peer holds none. */
+static future_t *receive(stream_t *s)
 {
+    proactor_t *p = proactor_get(s->loop);
+
     future_init(&s->readable, s->loop);
-    if (s->flags & S_ALWAYS)
-        return finished(&s->readable, s->loop, 0);
-    /* Registered already, the usual case: the loop sees that the events
-     * do not change and makes no system call; it only renews the
-     * registration's generation, which drops a readiness queued before
-     * this wait (already used by the read that came before it: on a
-     * blocking descriptor, acting on it could block). */
-    if (loop_add_reader(s->loop, s->fd, on_readable, s) == 0) {
-        s->flags |= S_REGISTERED;
-    } else if (errno == EPERM) { /* epoll and a regular file: ready */
-        s->flags |= S_ALWAYS;
-        future_set_result(&s->readable, NULL);
-    } else {
-        future_set_error(&s->readable, errno);
+    s->readable.cancel = receive_cancel;
+    if (p != NULL && s->rop == NULL && (s->rop = calloc(1, sizeof *s->rop)))
+        s->rop->s = s;
+    if (p == NULL || s->rop == NULL) {
+        future_set_error(&s->readable, p == NULL ? errno : ENOMEM);
+        return &s->readable;
     }
+    future_t *f = (s->flags & S_SOCKET)
+                      ? proactor_recv_pooled(&s->rop->op, p, s->fd)
+                      : proactor_read_pooled(&s->rop->op, p, s->fd);
+    if (future_done(f)) {       /* not submitted: no entry free */
+        int err = EBUSY;
+        future_result(f, NULL, &err);
+        future_set_error(&s->readable, err);
+        return &s->readable;
+    }
+    proactor_on_complete(&s->rop->op, on_received, s->rop);
+    s->flags |= S_RECEIVING;
     return &s->readable;
 }
-/* [stream-wait] */
+/* [stream-receive] */
 
-/* After a read(): may the next one go without waiting? */
-static void after_read(stream_t *s, ssize_t got)
+/* Closing: a receive still in the kernel is asked to stop and left to
+ * free itself; the stream no longer refers to it. */
+static void let_go_of_receive(stream_t *s)
 {
-    if ((got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ||
-        ((s->flags & S_BLOCKING) && !(s->flags & S_ALWAYS)))
-        s->flags &= ~S_MAYREAD;
-    if (got == 0)
-        s->flags |= S_EOF;
-}
+    struct stream_op *o = s->rop;
 
-/* The read() failed: 1 if only "not now" (EAGAIN), else the error is
- * stored and 0 returned. */
-static int only_not_ready(stream_t *s, int err)
-{
-    if (err == EAGAIN || err == EWOULDBLOCK)
-        return 1;
-    store_error(s, err);
-    return 0;
+    s->rop = NULL;
+    if (o == NULL)
+        return;
+    if (!(s->flags & S_RECEIVING)) {
+        free(o);
+        return;
+    }
+    s->flags &= ~(S_RECEIVING | S_CANCELREAD);
+    o->s = NULL;
+    future_cancel(&o->op.future); /* may complete, and free o, at once */
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -380,10 +396,12 @@ static size_t take(stream_t *s, char *dst, size_t n)
 }
 
 /* [stream-read] */
+/* chapter 06: the bytes come through the stream's buffer, never straight
+ * into the caller's: a buffer handed to the kernel is the kernel's until
+ * the completion, and the caller may share it with other connections. */
 static int read_body(coro_t *co)
 {
     stream_t *s = stream_of(co);
-    ssize_t got;
 
     CORO_BEGIN(co);
     if (s->want == 0)
@@ -395,19 +413,9 @@ static int read_body(coro_t *co)
             READ_RETURN(s, co, 0);
         if (s->error)
             READ_FAIL(s, co, s->error);
-        if (!(s->flags & S_MAYREAD)) {
-            AWAIT_CATCH(co, wait_readable(s));
-            if (co->err)
-                READ_FAIL(s, co, co->err);
-            s->flags |= S_MAYREAD;
-            continue;            /* closed meanwhile: ended() says so */
-        }
-        got = sys_read(s, s->dst, s->want);  /* straight in: no copy */
-        after_read(s, got);
-        if (got >= 0)
-            READ_RETURN(s, co, got);
-        if (!only_not_ready(s, errno))
-            READ_FAIL(s, co, s->error);
+        AWAIT_CATCH(co, receive(s)); /* bytes, end or error: see above */
+        if (co->err)
+            READ_FAIL(s, co, co->err);
     }
     CORO_END(co);
 }
@@ -416,7 +424,6 @@ static int read_body(coro_t *co)
 static int readexactly_body(coro_t *co)
 {
     stream_t *s = stream_of(co);
-    ssize_t got;
 
     CORO_BEGIN(co);
     for (;;) {
@@ -430,21 +437,11 @@ static int readexactly_body(coro_t *co)
             READ_FAIL(s, co, ENODATA);
         if (s->error)
             READ_FAIL(s, co, s->error);
-        if (!(s->flags & S_MAYREAD)) {
-            AWAIT_CATCH(co, wait_readable(s));
-            if (co->err == ECANCELED)     /* no byte lost: put them back */
-                unread(s, s->dst, s->partial);
-            if (co->err)
-                READ_FAIL(s, co, co->err);
-            s->flags |= S_MAYREAD;
-            continue;
-        }
-        got = sys_read(s, s->dst + s->partial, s->want - s->partial);
-        after_read(s, got);
-        if (got > 0)
-            s->partial += (size_t)got;
-        else if (got < 0 && !only_not_ready(s, errno))
-            READ_FAIL(s, co, s->error);
+        AWAIT_CATCH(co, receive(s));      /* chapter 06 */
+        if (co->err == ECANCELED)         /* no byte lost: put them back */
+            unread(s, s->dst, s->partial);
+        if (co->err)
+            READ_FAIL(s, co, co->err);
     }
     CORO_END(co);
 }
@@ -558,17 +555,9 @@ static int readuntil_body(coro_t *co)
         }
         if (s->error)
             READ_FAIL(s, co, s->error);
-        if (!(s->flags & S_MAYREAD)) {
-            AWAIT_CATCH(co, wait_readable(s)); /* bytes stay buffered */
-            if (co->err)
-                READ_FAIL(s, co, co->err);
-            s->flags |= S_MAYREAD;
-            continue;
-        }
-        got = fill(s);
-        after_read(s, got);
-        if (got < 0 && !only_not_ready(s, errno))
-            READ_FAIL(s, co, s->error);
+        AWAIT_CATCH(co, receive(s)); /* chapter 06; bytes stay buffered */
+        if (co->err)
+            READ_FAIL(s, co, co->err);
     }
     if (got < 0)
         READ_FAIL(s, co, EMSGSIZE);
@@ -580,10 +569,8 @@ static int readuntil_body(coro_t *co)
 /* A new read: one at a time; the last line goes now. */
 static coro_t *begin(stream_t *s, coro_fn *fn, unsigned mode)
 {
-    int try_first = !(s->flags & S_BLOCKING) || (s->flags & S_ALWAYS);
-
-    s->flags &= ~(S_LINEMODE | S_MAYREAD);
-    s->flags |= S_READING | mode | (try_first ? S_MAYREAD : 0);
+    s->flags &= ~S_LINEMODE;
+    s->flags |= S_READING | mode;
     release_line(s);
     s->partial = 0;
     s->scan = 0;
@@ -648,9 +635,10 @@ int stream_at_eof(const stream_t *s)
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* chapter 06: what the queue holds plus what the kernel is sending. */
 static size_t queued(const stream_t *s)
 {
-    return s->wend - s->whead;
+    return s->wend - s->whead + (s->wop ? s->wop->len - s->wop->off : 0);
 }
 
 static void free_queue(stream_t *s)
@@ -660,22 +648,11 @@ static void free_queue(stream_t *s)
     s->whead = s->wend = s->wcap = 0;
 }
 
-static ssize_t sys_send(stream_t *s, const void *p, size_t n)
-{
-    ssize_t k;
-
-    do
-        k = (s->flags & S_SOCKET) ? send(s->fd, p, n, MSG_NOSIGNAL)
-                                  : write(s->fd, p, n);
-    while (k < 0 && errno == EINTR);
-    return k;
-}
-
 /* Append to the queue: into its free room, else to the front of it (the
  * sent bytes' place), else into a larger one. */
 static int enqueue(stream_t *s, const char *p, size_t n)
 {
-    size_t len = queued(s);
+    size_t len = s->wend - s->whead; /* chapter 06: the queue's part */
 
     if (n > UINT32_MAX - len) {
         errno = ENOMEM;
@@ -715,15 +692,41 @@ static void wake_drain(stream_t *s, int err)
         future_set_result(&s->drain, NULL);
 }
 
+/* ---- chapter 06: sending ------------------------------------------------- */
+
+static void send_chunk(struct stream_op *o);
+
+/* A send the kernel is done with: its bytes and record go. */
+static void free_send(stream_t *s, struct stream_op *o)
+{
+    if (s != NULL) {
+        s->wop = NULL;
+        s->flags &= ~S_WRITER;
+    }
+    free(o->chunk);
+    free(o);
+}
+
+/* A send still in the kernel (the stream is closing or failed): asked to
+ * stop, and left to free itself and its bytes when it completes. */
+static void let_go_of_send(stream_t *s)
+{
+    struct stream_op *o = s->wop;
+
+    s->wop = NULL;
+    s->flags &= ~S_WRITER;
+    if (o == NULL)
+        return;
+    o->s = NULL;
+    future_cancel(&o->op.future);
+}
+
 /* The connection failed while sending: nothing queued can go out. */
 static void write_failed(stream_t *s, int err)
 {
     store_error(s, err);
     free_queue(s);
-    if (s->flags & S_WRITER) {
-        loop_remove_writer(s->loop, s->fd);
-        s->flags &= ~S_WRITER;
-    }
+    let_go_of_send(s);
     wake_drain(s, s->error);
     if (s->flags & S_CLOSING)
         finish_close(s);
@@ -733,10 +736,6 @@ static void write_failed(stream_t *s, int err)
 static void flushed(stream_t *s)
 {
     free_queue(s);
-    if (s->flags & S_WRITER) {
-        loop_remove_writer(s->loop, s->fd);
-        s->flags &= ~S_WRITER;
-    }
     if ((s->flags & S_WANTEOF) && !(s->flags & S_SHUT)) {
         s->flags |= S_SHUT;
         if (shutdown(s->fd, SHUT_WR) < 0)
@@ -747,32 +746,86 @@ static void flushed(stream_t *s)
 }
 
 /* [stream-flush] */
-/* The socket has room: one send() from the queue (asyncio's transport
- * also sends once per writable event). */
-static void on_writable(loop_t *loop, void *arg)
+/* Hand the whole queue to the kernel as one send; writes that come while
+ * it is in flight start a new queue behind it. */
+static void send_queue(stream_t *s)
 {
-    stream_t *s = arg;
-    ssize_t k = sys_send(s, s->wbuf + s->whead, queued(s));
+    struct stream_op *o = calloc(1, sizeof *o);
 
-    (void)loop;
-    if (k < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            write_failed(s, errno);
+    if (o == NULL) {
+        write_failed(s, ENOMEM);
         return;
     }
-    s->whead += (uint32_t)k;
+    o->s = s;
+    o->chunk = s->wbuf;
+    o->off = s->whead;
+    o->len = s->wend;
+    s->wbuf = NULL;
+    s->whead = s->wend = s->wcap = 0;
+    s->wop = o;
+    s->flags |= S_WRITER;
+    send_chunk(o);
+}
+
+static void on_sent(proactor_op_t *op, int res, void *arg);
+
+static void send_chunk(struct stream_op *o)
+{
+    stream_t *s = o->s;
+    proactor_t *p = proactor_get(s->loop);
+    const char *at = o->chunk + o->off;
+    size_t n = o->len - o->off;
+    future_t *f = p == NULL ? NULL
+                  : (s->flags & S_SOCKET) ? proactor_send(&o->op, p, s->fd, at, n)
+                                          : proactor_write(&o->op, p, s->fd, at, n);
+    int err = EBUSY;
+
+    if (f != NULL && !future_done(f)) {
+        proactor_on_complete(&o->op, on_sent, o);
+        return;
+    }
+    if (f == NULL)
+        err = errno;
+    else
+        future_result(f, NULL, &err);
+    free_send(s, o);                /* never reached the kernel: ours */
+    write_failed(s, err);
+}
+
+/* A send completed: the rest of a short one goes again; then the queue
+ * that grew meanwhile; once all is out, whoever waited for that. */
+static void on_sent(proactor_op_t *op, int res, void *arg)
+{
+    struct stream_op *o = arg;
+    stream_t *s = o->s;
+
+    (void)op;
+    if (s == NULL || res <= 0) {    /* let go of, or failed */
+        free_send(s, o);
+        if (s != NULL)
+            write_failed(s, res == 0 || res == -ECANCELED ? EPIPE : -res);
+        return;
+    }
+    o->off += (size_t)res;
     if (queued(s) <= s->low)
         wake_drain(s, 0);
-    if (queued(s) == 0)
+    if (o->off < o->len) {
+        send_chunk(o);
+        return;
+    }
+    free_send(s, o);
+    if (queued(s) > 0)
+        send_queue(s);
+    else
         flushed(s);
 }
 /* [stream-flush] */
 
 /* [stream-write] */
+/* chapter 06: always a copy. The caller's bytes may change as soon as
+ * this returns; the kernel sends from the queue, which stays put. */
 int stream_write(stream_t *s, const void *data, size_t n)
 {
-    size_t sent = 0;
-
     if (s->flags & (S_CLOSING | S_WANTEOF)) {
         errno = EPIPE;
         return -1;
@@ -783,25 +836,17 @@ int stream_write(stream_t *s, const void *data, size_t n)
     }
     if (n == 0)
         return 0;
-    if (queued(s) == 0) {             /* nothing ahead of it: send now */
-        ssize_t k = sys_send(s, data, n);
-        if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            write_failed(s, errno);
-            errno = s->error;
-            return -1;
-        }
-        sent = k < 0 ? 0 : (size_t)k;
-        if (sent == n)
-            return 0;                 /* the usual case: no copy */
-    }
-    if (enqueue(s, (const char *)data + sent, n - sent) < 0 ||
-        (!(s->flags & S_WRITER) &&
-         loop_add_writer(s->loop, s->fd, on_writable, s) < 0)) {
+    if (enqueue(s, data, n) < 0) {
         write_failed(s, errno);       /* a hole in the byte stream */
         errno = s->error;
         return -1;
     }
-    s->flags |= S_WRITER;
+    if (!(s->flags & S_WRITER))
+        send_queue(s);                /* goes with the loop's next wait */
+    if (s->error) {
+        errno = s->error;
+        return -1;
+    }
     return 0;
 }
 /* [stream-write] */
@@ -851,9 +896,7 @@ static void finish_close(stream_t *s)
 {
     if (s->fd < 0)
         return;
-    if (s->flags & S_WRITER)
-        loop_remove_writer(s->loop, s->fd);
-    s->flags &= ~S_WRITER;
+    let_go_of_send(s); /* chapter 06: an abort's send still in flight */
     close(s->fd);
     s->fd = -1;
     free_queue(s);
@@ -869,9 +912,7 @@ void stream_close(stream_t *s)
     s->flags |= S_CLOSING;
     s->flags &= ~S_DROPPING;
     free_rbuf(s);
-    if (s->flags & S_REGISTERED)
-        loop_remove_reader(s->loop, s->fd);
-    s->flags &= ~S_REGISTERED;
+    let_go_of_receive(s);             /* chapter 06 */
     if (!future_done(&s->readable))   /* a waiting read sees the end */
         future_set_result(&s->readable, NULL);
     if (queued(s) == 0)

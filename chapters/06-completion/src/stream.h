@@ -94,6 +94,19 @@
  *
  * **Thread-safety:** none. A stream, a server and a connect belong to the
  * loop's thread.
+ *
+ * **Chapter 06: the same interface on completion.** The loop's proactor
+ * (proactor.h) does the I/O, so three paragraphs above describe chapter
+ * 05 only. Reading: each read that finds the buffer empty submits a
+ * receive into a pool buffer the kernel picks when bytes arrive (an idle
+ * connection still holds no data buffer; the caller's buffer is never the
+ * kernel's, so a program may share one among its connections), and the
+ * bytes are copied into the stream's buffer and handed out from there.
+ * Writing: the bytes are always copied into the queue, because the
+ * kernel owns what it sends until the send completes; the queue is sent
+ * in one operation at a time. No selector registration is involved. A
+ * cancelled read asks the kernel to cancel its receive and ends when
+ * that completes: bytes it brought after all stay buffered.
  */
 #ifndef STREAM_H
 #define STREAM_H
@@ -148,6 +161,12 @@ typedef struct stream {
     uint32_t wcap;         /**< allocated size */
     future_t drain;        /**< stream_drain()'s Future */
     future_t closed;       /**< stream_wait_closed()'s Future */
+    /* ---- chapter 06: the operations the kernel holds ---- */
+    struct stream_op *rop; /**< the receive (malloc'd, kept for the next
+                                one); a stream closed while it is in the
+                                kernel leaves it to free itself */
+    struct stream_op *wop; /**< the send in flight and its bytes, or NULL */
+    /* ---- end chapter 06 ---- */
 } stream_t;
 
 /**
