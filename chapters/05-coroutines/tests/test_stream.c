@@ -752,3 +752,243 @@ Test(stream, cancelling_wait_closed_aborts_and_drops_the_queue)
     cr_assert_null(st.wbuf, "the queue is dropped");
     free(data);
 }
+
+/* ---- loopback TCP ---------------------------------------------------------- */
+
+/* A port on 127.0.0.1 from a listening socket made for the test. */
+static unsigned short port_of(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    if (a.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&a)->sin_port);
+}
+
+/* A connected TCP pair: *mine non-blocking for a stream, *peer blocking. */
+static void tcp_pair(int *mine, int *peer)
+{
+    char where[NET_ADDRSTR_MAX];
+    int lfd = net_listen("127.0.0.1", 0, where);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+
+    cr_assert_geq(lfd, 0);
+    a.sin_port = htons(port_of(lfd));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *peer = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(connect(*peer, (struct sockaddr *)&a, sizeof a), 0);
+    *mine = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    cr_assert_geq(*mine, 0);
+    close(lfd);
+}
+
+/* The peer resets the connection (SO_LINGER 0: RST, not FIN). */
+static void reset_by_peer(int peer)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+    cr_assert_eq(setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    close(peer);
+}
+
+Test(stream, a_reset_connection_fails_read_then_write_and_drain_with_econnreset)
+{
+    int mine, peer;
+    stream_t ts;
+
+    tcp_pair(&mine, &peer);
+    stream_init(&ts, fx.loop, mine);
+    op_t *r = start_on(&ts, READ, 64);
+    fixture_settle(&fx);
+    reset_by_peer(peer);
+    fixture_settle(&fx);
+    cr_assert(r->done);
+    cr_assert_eq(r->err, ECONNRESET);
+    cr_assert_eq(stream_write(&ts, "x", 1), -1);
+    cr_assert_eq(errno, ECONNRESET, "the stored error: %s", strerror(errno));
+    op_t *d = start_on(&ts, DRAIN, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(d->err, ECONNRESET);
+    r = start_on(&ts, READ, 64);
+    fixture_settle(&fx);
+    cr_assert_eq(r->err, ECONNRESET, "and every later read");
+    stream_close(&ts);
+}
+
+Test(stream, a_reset_while_bytes_are_queued_fails_the_drain_with_the_error)
+{
+    enum { TOTAL = 16 << 20 };
+    unsigned char *data = patterned(TOTAL);
+    int mine, peer;
+    stream_t ts;
+
+    tcp_pair(&mine, &peer);
+    stream_init(&ts, fx.loop, mine);
+    cr_assert_eq(stream_write(&ts, data, TOTAL), 0);
+    cr_assert_gt(stream_write_buffer_size(&ts), 0);
+    op_t *d = start_on(&ts, DRAIN, 0);
+    fixture_settle(&fx);
+    cr_assert(!d->done);
+    reset_by_peer(peer);
+    fixture_settle(&fx);
+    cr_assert(d->done);
+    cr_assert(d->err == ECONNRESET || d->err == EPIPE, "%s",
+              strerror(d->err));
+    cr_assert_eq(stream_write(&ts, "x", 1), -1);
+    cr_assert_eq(errno, d->err);
+    stream_close(&ts);
+    free(data);
+}
+
+/* ---- open_connection -------------------------------------------------------- */
+
+typedef struct client {
+    coro_t co;
+    stream_connect_t conn;
+    stream_t stream;
+    const char *host;
+    unsigned short port;
+    task_t *task;
+    int done;
+    int err;
+} client_t;
+
+static int client_body(coro_t *co)
+{
+    client_t *f = (client_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO_CATCH(co, stream_open_connection(&f->conn, fx.loop,
+                                                     f->host, f->port,
+                                                     &f->stream));
+    f->err = co->err;
+    f->done = 1;
+    CORO_END(co);
+}
+
+static client_t *connect_to(const char *host, unsigned short port)
+{
+    client_t *f;
+    task_t *t = task_create(fx.loop, client_body, sizeof *f, (void **)&f);
+
+    cr_assert_not_null(t);
+    f->task = t;
+    f->host = host;
+    f->port = port;
+    return f;
+}
+
+/* Connect to a listening socket on @p host, exchange a few bytes. */
+static void connect_and_talk(const char *host, const char *bind_to)
+{
+    char where[NET_ADDRSTR_MAX], buf[8];
+    int lfd = net_listen(bind_to, 0, where);
+
+    cr_assert_geq(lfd, 0, "listen on %s: %s", bind_to, strerror(errno));
+    client_t *c = connect_to(host, port_of(lfd));
+    fixture_settle(&fx);
+    cr_assert(c->done);
+    cr_assert_eq(c->err, 0, "%s", strerror(c->err));
+    int peer = accept(lfd, NULL, NULL);
+    cr_assert_geq(peer, 0);
+    cr_assert_eq(stream_write(&c->stream, "hi", 2), 0);
+    cr_assert_eq(read(peer, buf, sizeof buf), 2);
+    cr_assert_eq(write(peer, "yo", 2), 2);
+    op_t *r = start_on(&c->stream, READ, 8);
+    fixture_settle(&fx);
+    expect_bytes(r, "yo");
+    stream_close(&c->stream);
+    close(peer);
+    close(lfd);
+}
+
+Test(stream, open_connection_connects_over_ipv4)
+{
+    connect_and_talk("127.0.0.1", "127.0.0.1");
+}
+
+Test(stream, open_connection_connects_over_ipv6)
+{
+    int probe = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6};
+
+    a.sin6_addr = in6addr_loopback;
+    if (probe < 0 || bind(probe, (struct sockaddr *)&a, sizeof a) < 0)
+        cr_skip_test("no IPv6 loopback here");
+    close(probe);
+    connect_and_talk("::1", "::1");
+}
+
+Test(stream, open_connection_resolves_a_name)
+{
+    connect_and_talk("localhost", "127.0.0.1");
+}
+
+Test(stream, open_connection_to_a_closed_port_fails_with_econnrefused)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);  /* bound, not listening */
+    struct sockaddr_in a = {.sin_family = AF_INET};
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    client_t *c = connect_to("127.0.0.1", port_of(fd));
+    fixture_settle(&fx);
+    cr_assert(c->done);
+    cr_assert_eq(c->err, ECONNREFUSED, "%s", strerror(c->err));
+    close(fd);
+}
+
+Test(stream, open_connection_to_a_bad_address_fails_with_eaddrnotavail)
+{
+    client_t *c = connect_to("256.1.2.3.4", 80);
+
+    fixture_settle(&fx);
+    cr_assert(c->done);
+    cr_assert_eq(c->err, EADDRNOTAVAIL, "%s", strerror(c->err));
+}
+
+/* Count the descriptors this process has open. */
+static int open_fds(void)
+{
+    int n = 0;
+
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            n++;
+    return n;
+}
+
+Test(stream, cancelling_open_connection_closes_the_socket_it_was_connecting)
+{
+    char where[NET_ADDRSTR_MAX];
+    int lfd = net_listen("127.0.0.1", 0, where);
+    int filler[8];
+    int nfill = 0;
+
+    /* A backlog that is full: the next connect stays in progress. */
+    cr_assert_eq(listen(lfd, 0), 0);
+    for (; nfill < 8; nfill++) {
+        struct sockaddr_in a = {.sin_family = AF_INET};
+        a.sin_port = htons(port_of(lfd));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        filler[nfill] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(filler[nfill], (struct sockaddr *)&a, sizeof a);
+    }
+    int before = open_fds();
+    client_t *c = connect_to("127.0.0.1", port_of(lfd));
+    fixture_settle(&fx);
+    if (c->done)
+        cr_skip_test("the kernel completed the connect (%s)",
+                     strerror(c->err));
+    cr_assert_eq(open_fds(), before + 1, "one socket being connected");
+    task_cancel(c->task);
+    fixture_settle(&fx);
+    cr_assert(c->done);
+    cr_assert_eq(c->err, ECANCELED);
+    cr_assert_eq(open_fds(), before, "and it was closed");
+    for (int i = 0; i < nfill; i++)
+        close(filler[i]);
+    close(lfd);
+}
