@@ -31,6 +31,7 @@
 #include "fib.h"
 #include "input.h"
 #include "loop.h"
+#include "proactor.h" /* chapter 06 */
 #include "run.h"
 #include "sock.h"
 #include "options.h"
@@ -401,7 +402,7 @@ int main(int argc, char **argv)
     if (status == FUTURE_E_ERROR) {
         if (!args.started)
             fprintf(stderr, "hello: cannot start the event loop: %s\n",
-                    strerror(err));
+                    proactor_strerror(err)); /* chapter 06 */
         return 1;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {

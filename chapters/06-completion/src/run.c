@@ -8,6 +8,8 @@
  */
 #include "run.h"
 
+#include "proactor.h" /* chapter 06 */
+
 #include <errno.h>
 #include <signal.h>
 
@@ -76,6 +78,13 @@ future_status_t run(coro_fn *main, size_t frame_size, run_setup_fn *setup,
 
     if (loop == NULL)
         return fail(error, errno);
+    /* chapter 06: the loop's I/O is io_uring's; without it, say so now,
+     * before the program has started anything (proactor_strerror()). */
+    if (proactor_get(loop) == NULL) {
+        err = errno;
+        loop_destroy(loop);
+        return fail(error, err);
+    }
     if (o->executor_threads > 0 &&
         (executor = executor_create(loop, o->executor_threads)) == NULL) {
         err = errno;

@@ -643,3 +643,52 @@ Test(uring, seccomp_refusing_io_uring_with_eperm_is_reported)
 {
     check_child(EPERM);
 }
+
+/* A program: one line on stderr that names io_uring, a non-zero status,
+ * nothing on stdout. It is build/hello next to this test binary. */
+Test(uring, a_program_without_io_uring_says_so_in_one_line_and_fails)
+{
+    char exe[4096], prog[4200], err[512] = {0};
+    int errpipe[2];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+    cr_assert_gt(n, 0);
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    snprintf(prog, sizeof prog, "%s/hello", exe);
+    if (access(prog, X_OK) != 0)
+        cr_skip_test("%s is not built", prog);
+    cr_assert_eq(pipe(errpipe), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                     offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog fprog = {.len = sizeof filter / sizeof filter[0],
+                                   .filter = filter};
+        dup2(errpipe[1], 2);
+        close(errpipe[0]);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) < 0)
+            _exit(100);
+        execl(prog, prog, "--interval", "0.1", (char *)NULL);
+        _exit(101);
+    }
+    close(errpipe[1]);
+    size_t len = 0;
+    while (len < sizeof err - 1 &&
+           (n = read(errpipe[0], err + len, sizeof err - 1 - len)) > 0)
+        len += (size_t)n;
+    close(errpipe[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+              WEXITSTATUS(status) < 100, "status %d", status);
+    cr_assert_not_null(strstr(err, "io_uring is not available"), "%s", err);
+    cr_assert_eq(strchr(err, '\n'), err + len - 1, "one line: %s", err);
+}
