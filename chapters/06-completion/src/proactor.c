@@ -176,7 +176,7 @@ static int submit(proactor_op_t *op)
         io_uring_prep_multishot_accept(sqe, op->fd, NULL, NULL, SOCK_CLOEXEC);
         break;
     case K_CONNECT:
-        io_uring_prep_connect(sqe, op->fd, op->addr, op->addrlen);
+        io_uring_prep_connect(sqe, op->fd, op->buf, (socklen_t)op->len);
         break;
     }
     io_uring_sqe_set_data(sqe, op);
@@ -259,9 +259,7 @@ future_t *proactor_accept(proactor_op_t *op, proactor_t *p, int fd)
 future_t *proactor_connect(proactor_op_t *op, proactor_t *p, int fd,
                            const struct sockaddr *addr, socklen_t addrlen)
 {
-    op->addr = addr;
-    op->addrlen = addrlen;
-    return start(op, p, K_CONNECT, fd, NULL, 0);
+    return start(op, p, K_CONNECT, fd, (void *)(uintptr_t)addr, addrlen);
 }
 
 static int start_multishot(proactor_op_t *op, proactor_t *p, unsigned kind,

@@ -92,19 +92,18 @@ typedef struct proactor_op {
     proactor_t *proactor;     /**< its proactor */
     struct proactor_op *next; /**< on the list of recvs waiting for a
                                    pool buffer (private) */
-    void *buf;                /**< the caller's buffer, or the pool's */
+    void *buf;                /**< the caller's buffer (connect: the
+                                   address) */
     size_t len;               /**< its size */
     int fd;                   /**< the descriptor */
     int res;                  /**< the last completion's result */
-    unsigned kind;            /**< which operation (private) */
-    unsigned state;           /**< idle, queued, in flight... (private) */
     int bid;                  /**< the pool buffer it holds, or -1 */
+    unsigned char kind;       /**< which operation (private) */
+    unsigned char state;      /**< idle, in flight... (private) */
     /** @brief Called once per completion (multishot, or
      *         proactor_on_complete()), or NULL: the Future finishes. */
     void (*on_complete)(struct proactor_op *op, int res, void *arg);
     void *arg;                /**< for @c on_complete */
-    const struct sockaddr *addr; /**< connect: the address (caller's) */
-    socklen_t addrlen;        /**< its length */
 } proactor_op_t;
 
 /**

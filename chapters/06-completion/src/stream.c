@@ -254,7 +254,7 @@ struct stream_op {
     stream_t *s;       /* the stream, or NULL once it let go */
     char *chunk;       /* send: the queue's bytes, the kernel's until the
                         * send completes */
-    size_t off, len;   /* send: [off, len) of chunk not sent yet */
+    uint32_t off, len; /* send: [off, len) of chunk not sent yet */
 };
 
 /* Append received bytes to the buffer. */
@@ -806,7 +806,7 @@ static void on_sent(proactor_op_t *op, int res, void *arg)
             write_failed(s, res == 0 || res == -ECANCELED ? EPIPE : -res);
         return;
     }
-    o->off += (size_t)res;
+    o->off += (uint32_t)res;
     if (queued(s) <= s->low)
         wake_drain(s, 0);
     if (o->off < o->len) {
