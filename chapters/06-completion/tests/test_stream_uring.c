@@ -1,0 +1,205 @@
+/*
+ * test_stream_uring.c - what completion changes under the same stream
+ * interface (chapter 06): the caller's buffer is never the kernel's, an
+ * idle read holds no pool buffer, and a stream closed or cancelled with a
+ * receive in the kernel leaves nothing behind once it completes.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "proactor.h"
+#include "stream.h"
+#include "task.h"
+
+static fixture_t fx;
+static proactor_t *pr;
+
+static void setup(void)
+{
+    fixture_start(&fx);
+    pr = proactor_get(fx.loop);
+}
+
+static void teardown(void)
+{
+    fixture_stop(&fx);
+}
+
+TestSuite(stream_uring, .init = setup, .fini = teardown, .timeout = 10);
+
+static void need_uring(void)
+{
+    if (pr == NULL)
+        cr_skip_test("%s", proactor_strerror(errno));
+}
+
+static proactor_stats_t stats(void)
+{
+    proactor_stats_t s;
+    proactor_get_stats(pr, &s);
+    return s;
+}
+
+typedef struct reader {
+    coro_t co;
+    stream_t *s;
+    char *buf;
+    size_t n;
+    int done;
+    int err;
+    intptr_t got;
+} reader_t;
+
+static int reader_body(coro_t *co)
+{
+    reader_t *f = (reader_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO_CATCH(co, stream_read(f->s, f->buf, f->n));
+    f->err = co->err;
+    f->got = co->err ? -1 : (intptr_t)co->in;
+    f->done = 1;
+    CORO_END(co);
+}
+
+static reader_t *start_read(stream_t *s, char *buf, size_t n, task_t **t)
+{
+    reader_t *f;
+
+    *t = task_create(fx.loop, reader_body, sizeof *f, (void **)&f);
+    cr_assert_not_null(*t);
+    f->s = s;
+    f->buf = buf;
+    f->n = n;
+    return f;
+}
+
+/* echo-server shares one scratch buffer among its connections: fine with
+ * readiness (the read happens in the Task's own step), a corruption with
+ * completion if the buffer were handed to the kernel. It is not. */
+Test(stream_uring, a_shared_buffer_is_written_only_when_its_read_is_handed_out)
+{
+    int a[2], b[2];
+    stream_t sa, sb;
+    char shared[16];
+    task_t *ta, *tb;
+
+    need_uring();
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+    stream_init(&sa, fx.loop, a[0]);
+    stream_init(&sb, fx.loop, b[0]);
+    memset(shared, '.', sizeof shared);
+    reader_t *ra = start_read(&sa, shared, 4, &ta);
+    reader_t *rb = start_read(&sb, shared, 4, &tb);
+    fixture_settle(&fx);
+    cr_assert_eq(stats().in_flight, 2, "both receives in the kernel");
+    cr_assert_eq(write(a[1], "AAAA", 4), 4);
+    for (int i = 0; i < 100 && !ra->done; i++)
+        loop_run_once(fx.loop);
+    cr_assert(ra->done && ra->got == 4);
+    cr_assert_eq(memcmp(shared, "AAAA", 4), 0);
+    memcpy(shared, "used", 4);     /* the program works with its bytes */
+    cr_assert_eq(write(b[1], "BBBB", 4), 4);
+    cr_assert_eq(memcmp(shared, "used", 4), 0,
+                 "b's bytes did not land in the buffer behind its back");
+    for (int i = 0; i < 100 && !rb->done; i++)
+        loop_run_once(fx.loop);
+    cr_assert(rb->done && rb->got == 4);
+    cr_assert_eq(memcmp(shared, "BBBB", 4), 0);
+    task_release(ta);
+    task_release(tb);
+    stream_close(&sa);
+    stream_close(&sb);
+    close(a[1]);
+    close(b[1]);
+}
+
+Test(stream_uring, idle_reads_hold_no_pool_buffer)
+{
+    enum { N = 32 };
+    int sv[N][2];
+    stream_t s[N];
+    char buf[N][8];
+    task_t *t[N];
+
+    need_uring();
+    unsigned free_before = stats().pool_free;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]), 0);
+        stream_init(&s[i], fx.loop, sv[i][0]);
+        start_read(&s[i], buf[i], sizeof buf[i], &t[i]);
+    }
+    fixture_settle(&fx);
+    cr_assert_eq(stats().in_flight, N);
+    cr_assert_eq(stats().pool_free, free_before,
+                 "a receive waiting for its peer holds no buffer");
+    for (int i = 0; i < N; i++) {
+        task_cancel(t[i]);
+        task_release(t[i]);
+    }
+    fixture_settle(&fx);
+    cr_assert_eq(stats().in_flight, 0);
+    for (int i = 0; i < N; i++) {
+        stream_close(&s[i]);
+        close(sv[i][1]);
+    }
+}
+
+/* The stream lets go of its receive; the kernel's cancel completes it. */
+Test(stream_uring, closing_with_a_receive_in_the_kernel_leaves_nothing_in_flight)
+{
+    int sv[2];
+    stream_t s;
+    char buf[8];
+    task_t *t;
+
+    need_uring();
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    stream_init(&s, fx.loop, sv[0]);
+    reader_t *r = start_read(&s, buf, sizeof buf, &t);
+    fixture_settle(&fx);
+    cr_assert_eq(stats().in_flight, 1);
+    stream_close(&s);              /* nothing queued: the fd closes now */
+    cr_assert_eq(s.fd, -1);
+    fixture_settle(&fx);
+    cr_assert(r->done);
+    cr_assert_eq(r->got, 0, "the waiting read sees the end of stream");
+    cr_assert_eq(stats().in_flight, 0);
+    cr_assert_eq(stats().pool_free, 256);
+    task_release(t);
+    close(sv[1]);
+}
+
+/* A write's bytes are the kernel's until the send completes: the caller
+ * may overwrite its own at once, and the stream's queue stays put even
+ * when more writes come while the send is in flight. */
+Test(stream_uring, writes_during_a_send_in_flight_keep_their_order)
+{
+    int sv[2];
+    stream_t s;
+    char data[4], got[64] = {0};
+
+    need_uring();
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    stream_init(&s, fx.loop, sv[0]);
+    memcpy(data, "one ", 4);
+    cr_assert_eq(stream_write(&s, data, 4), 0);
+    loop_run_once(fx.loop);        /* the first send goes in */
+    memcpy(data, "two ", 4);
+    cr_assert_eq(stream_write(&s, data, 4), 0);
+    memcpy(data, "3   ", 4);
+    cr_assert_eq(stream_write(&s, data, 4), 0);
+    fixture_settle(&fx);
+    cr_assert_eq(stream_write_buffer_size(&s), 0);
+    cr_assert_eq(read(sv[1], got, sizeof got), 12);
+    cr_assert_str_eq(got, "one two 3   ");
+    stream_close(&s);
+    close(sv[1]);
+}
