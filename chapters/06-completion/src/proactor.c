@@ -364,14 +364,9 @@ const char *proactor_op_data(const proactor_op_t *op)
 
 /* A buffer came back: the oldest recv that found the pool empty goes to
  * the kernel again. */
-void proactor_release(proactor_op_t *op)
+static void pool_release(proactor_t *p, int bid)
 {
-    proactor_t *p = op->proactor;
-
-    if (op->bid < 0)
-        return;
-    pool_put(p, op->bid);
-    op->bid = -1;
+    pool_put(p, bid);
     proactor_op_t *waiting = p->starved;
     if (waiting != NULL) {
         unstarve(p, waiting);
@@ -380,6 +375,14 @@ void proactor_release(proactor_op_t *op)
             finish(waiting, -errno, 0);
         }
     }
+}
+
+void proactor_release(proactor_op_t *op)
+{
+    if (op->bid < 0)
+        return;
+    pool_release(op->proactor, op->bid);
+    op->bid = -1;
 }
 
 /* A pooled recv the kernel found no buffer for: not an error for the
@@ -419,6 +422,8 @@ static void complete(proactor_t *p, proactor_op_t *op, int res,
     int was_cancelling = op->state == S_CANCELLING;
 
     p->stats.completions++;
+    if (op->kind == K_ACCEPT_MULTI || op->kind == K_RECV_MULTI)
+        op->bid = -1;         /* the last completion's went back already */
     if (flags & IORING_CQE_F_BUFFER) {
         op->bid = (int)(flags >> IORING_CQE_BUFFER_SHIFT);
         p->stats.pool_free--;
@@ -429,8 +434,10 @@ static void complete(proactor_t *p, proactor_op_t *op, int res,
         p->stats.in_flight--;
     }
     if (op->kind == K_ACCEPT_MULTI || op->kind == K_RECV_MULTI) {
+        int bid = op->bid;    /* the callback may free op on its last */
         op->on_complete(op, res, op->arg);
-        proactor_release(op); /* a recv's buffer lives for the callback */
+        if (bid >= 0)         /* a recv's buffer lives for the callback */
+            pool_release(p, bid);
         return;
     }
     if (res == -ENOBUFS && !was_cancelling &&

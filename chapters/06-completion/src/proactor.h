@@ -254,9 +254,10 @@ int proactor_multishot_accept(proactor_op_t *op, proactor_t *p, int fd,
 /**
  * @brief Receive many times with one submission, each into a pool
  *        buffer: @p cb(op, n, arg) runs for each completion with the byte
- *        count (the bytes at proactor_op_data(op): the callback takes
- *        them, or calls proactor_release()), 0 at end of stream, or
- *        -errno. It ends as proactor_multishot_accept() does; an empty
+ *        count (the bytes at proactor_op_data(op), until the callback
+ *        returns: the pool gets the buffer back then; the callback does
+ *        not call proactor_release()), 0 at end of stream, or -errno.
+ *        A multishot callback may free @p op on its last completion. It ends as proactor_multishot_accept() does; an empty
  *        pool ends it with -ENOBUFS.
  * @return 0; -1 with errno set.
  */

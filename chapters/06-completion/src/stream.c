@@ -1137,18 +1137,6 @@ void stream_server_on_error(stream_server_t *srv, stream_server_error_cb *fn,
     srv->on_error_arg = arg;
 }
 
-/* As on_readable: wake the serve, or unregister lazily (also during a
- * pause, when the serve waits for its timer, not for the socket). */
-static void on_listen_readable(loop_t *loop, void *arg)
-{
-    stream_server_t *srv = arg;
-
-    if (future_done(&srv->wait) || (srv->flags & L_PAUSED))
-        loop_remove_reader(loop, srv->fd);
-    else
-        future_set_result(&srv->wait, NULL);
-}
-
 static void on_retry(loop_t *loop, void *arg)
 {
     stream_server_t *srv = arg;
@@ -1156,14 +1144,6 @@ static void on_retry(loop_t *loop, void *arg)
     (void)loop;
     if (!future_done(&srv->wait))
         future_set_result(&srv->wait, NULL);
-}
-
-static future_t *wait_listen(stream_server_t *srv)
-{
-    future_init(&srv->wait, srv->loop);
-    if (loop_add_reader(srv->loop, srv->fd, on_listen_readable, srv) < 0)
-        future_set_error(&srv->wait, errno);
-    return &srv->wait;
 }
 
 static future_t *pause_accepting(stream_server_t *srv)
@@ -1283,9 +1263,100 @@ static int accepted(stream_server_t *srv, int err)
     return ++srv->batch < ACCEPT_BATCH ? NEXT : YIELD;
 }
 
+/* ---- chapter 06: one accept submitted for many connections ---------- */
+
+/* The multishot accept. malloc'd, as a stream's operations are: a server
+ * closed while it is in the kernel lets go of it (srv = NULL). */
+struct stream_accept {
+    proactor_op_t op;       /* first */
+    stream_server_t *srv;   /* the server, or NULL once it let go */
+};
+
+static void wake_serve(stream_server_t *srv, int err)
+{
+    if (future_done(&srv->wait))
+        return;
+    if (err)
+        future_set_error(&srv->wait, err);
+    else
+        future_set_result(&srv->wait, NULL);
+}
+
+/* [serve-accepted] */
+/* One completion of the multishot accept: a connection becomes a Task
+ * at once; a failure is judged as chapter 05's accept() failures are.
+ * The serve wakes only when the accept has to be submitted again (the
+ * kernel ended it), after a pause, or for good. */
+static void on_accepted(proactor_op_t *op, int res, void *arg)
+{
+    struct stream_accept *a = arg;
+    stream_server_t *srv = a->srv;
+    int next = NEXT, err = 0;
+
+    if (srv == NULL) {              /* the server was closed */
+        if (res >= 0)
+            close(res);
+        if (!proactor_multishot_active(op))
+            free(a);
+        return;
+    }
+    if (res >= 0) {
+        err = start_conn(srv, res);
+        next = accepted(srv, err);
+        srv->batch = 0;             /* the kernel paces us, not a batch */
+    } else if (res != -ECANCELED) {
+        err = -res;
+        next = accept_failed(srv, err);
+    }
+    if (next == PAUSE)
+        srv->flags |= L_PAUSED;
+    if ((next == PAUSE || next == GIVE_UP) && proactor_multishot_active(op))
+        proactor_cancel_multishot(op);
+    if (next == GIVE_UP)
+        wake_serve(srv, err);
+    else if (next == PAUSE || !proactor_multishot_active(op))
+        wake_serve(srv, 0);
+}
+/* [serve-accepted] */
+
+/* Submit the multishot accept unless it is still in the kernel, and wait
+ * for a reason to come back. */
+static future_t *accept_many(stream_server_t *srv)
+{
+    proactor_t *p = proactor_get(srv->loop);
+
+    future_init(&srv->wait, srv->loop);
+    if (p != NULL && srv->acc == NULL &&
+        (srv->acc = calloc(1, sizeof *srv->acc)) != NULL)
+        srv->acc->srv = srv;
+    if (p == NULL || srv->acc == NULL)
+        future_set_error(&srv->wait, p == NULL ? errno : ENOMEM);
+    else if (!proactor_multishot_active(&srv->acc->op) &&
+             proactor_multishot_accept(&srv->acc->op, p, srv->fd,
+                                       on_accepted, srv->acc) < 0)
+        future_set_error(&srv->wait, errno);
+    return &srv->wait;
+}
+
+static void let_go_of_accept(stream_server_t *srv)
+{
+    struct stream_accept *a = srv->acc;
+
+    srv->acc = NULL;
+    if (a == NULL)
+        return;
+    if (!proactor_multishot_active(&a->op)) {
+        free(a);
+        return;
+    }
+    a->srv = NULL;
+    proactor_cancel_multishot(&a->op);
+}
+
 static int serve_end(stream_server_t *srv, int err)
 {
     loop_cancel(srv->loop, &srv->retry);
+    let_go_of_accept(srv);
     srv->flags &= ~(L_SERVING | L_PAUSED);
     return err;
 }
@@ -1294,24 +1365,12 @@ static int serve_end(stream_server_t *srv, int err)
 static int serve_body(coro_t *co)
 {
     stream_server_t *srv = (stream_server_t *)co;
-    int fd, next, err;
 
     CORO_BEGIN(co);
     while (!(srv->flags & L_CLOSED)) {
-        fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        err = fd >= 0 ? start_conn(srv, fd) : errno;
-        next = fd >= 0 ? accepted(srv, err) : accept_failed(srv, err);
-        if (next == GIVE_UP)              /* the group or socket is gone */
-            CORO_FAIL(co, serve_end(srv, err));
-        if (next == NEXT)
-            continue;
-        srv->batch = 0;
-        if (next == PAUSE)
+        AWAIT_CATCH(co, accept_many(srv));
+        if (!co->err && (srv->flags & L_PAUSED))
             AWAIT_CATCH(co, pause_accepting(srv));
-        else if (next == WAIT)
-            AWAIT_CATCH(co, wait_listen(srv));
-        else
-            AWAIT_CATCH(co, NULL);        /* a batch done: let others run */
         srv->flags &= ~L_PAUSED;
         if (co->err)
             CORO_FAIL(co, serve_end(srv, co->err));
@@ -1345,8 +1404,8 @@ void stream_server_close(stream_server_t *srv)
         return;
     srv->flags |= L_CLOSED;
     loop_cancel(srv->loop, &srv->retry);
+    let_go_of_accept(srv);            /* chapter 06 */
     if (srv->fd >= 0) {
-        loop_remove_reader(srv->loop, srv->fd);
         close(srv->fd);
         srv->fd = -1;
     }

@@ -492,6 +492,8 @@ typedef struct stream_server {
     unsigned batch;             /**< accepts since the last yield */
     stream_server_error_cb *on_error; /**< the report hook, or NULL */
     void *on_error_arg;         /**< its argument */
+    struct stream_accept *acc;  /**< chapter 06: the multishot accept
+                                     (malloc'd; let go of at close) */
 } stream_server_t;
 
 /**

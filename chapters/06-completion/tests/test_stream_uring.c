@@ -203,3 +203,114 @@ Test(stream_uring, writes_during_a_send_in_flight_keep_their_order)
     stream_close(&s);
     close(sv[1]);
 }
+
+/* ---- the server: one multishot accept for every connection --------------- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "net.h"
+#include "taskgroup.h"
+
+typedef struct echo_conn {
+    stream_conn_t c;
+    char buf[64];
+} echo_conn_t;
+
+static int echo_body(coro_t *co)
+{
+    echo_conn_t *e = (echo_conn_t *)co;
+
+    CORO_BEGIN(co);
+    for (;;) {
+        CORO_AWAIT_CORO(co, stream_read(&e->c.stream, e->buf, sizeof e->buf));
+        if ((intptr_t)co->in == 0)
+            break;
+        if (stream_write(&e->c.stream, e->buf, (size_t)(intptr_t)co->in) < 0)
+            CORO_FAIL(co, errno);
+        AWAIT(co, stream_drain(&e->c.stream));
+    }
+    CORO_END(co);
+}
+
+typedef struct server_frame {
+    coro_t co;
+    stream_server_t *srv;
+    task_group_t *group;
+    int done;
+    int err;
+} server_frame_t;
+
+static int server_body(coro_t *co)
+{
+    server_frame_t *f = (server_frame_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO_CATCH(co, stream_server_serve(f->srv, f->group, echo_body,
+                                                  sizeof(echo_conn_t), NULL));
+    f->err = co->err;
+    f->done = 1;
+    CORO_END(co);
+}
+
+static unsigned short port_of(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    return ntohs(a.sin_port);
+}
+
+Test(stream_uring, the_server_accepts_every_client_with_one_submitted_accept)
+{
+    enum { N = 5 };
+    stream_server_t srv;
+    task_group_t group;
+    server_frame_t *f;
+    int c[N];
+
+    need_uring();
+    cr_assert_eq(stream_server_listen(&srv, fx.loop, "127.0.0.1", 0, NULL), 0);
+    task_group_init(&group, fx.loop);
+    task_t *t = task_create(fx.loop, server_body, sizeof *f, (void **)&f);
+    f->srv = &srv;
+    f->group = &group;
+    fixture_settle(&fx);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(port_of(srv.fd)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int i = 0; i < N; i++) {
+        c[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        cr_assert_eq(connect(c[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    for (int i = 0; i < 200 && task_group_running(&group) < N; i++)
+        loop_run_once(fx.loop);
+    cr_assert_eq(task_group_running(&group), N);
+    /* one accept in the kernel the whole time: nothing was submitted for
+     * the five connections but their handlers' first receives */
+    fixture_settle(&fx);
+    cr_assert_eq(stats().in_flight, N + 1, "N receives and one accept");
+    for (int i = 0; i < N; i++) {
+        char buf[8] = {0};
+        cr_assert_eq(write(c[i], "echo", 4), 4);
+        for (int k = 0; k < 200 && recv(c[i], buf, sizeof buf,
+                                          MSG_DONTWAIT) < 0; k++)
+            loop_run_once(fx.loop);
+        cr_assert_str_eq(buf, "echo");
+    }
+    stream_server_close(&srv);
+    for (int i = 0; i < 100 && !f->done; i++)
+        loop_run_once(fx.loop);
+    cr_assert(f->done);
+    cr_assert_eq(f->err, 0, "close ends the serve: %s", strerror(f->err));
+    for (int i = 0; i < N; i++)
+        close(c[i]);
+    for (int i = 0; i < 200 && task_group_running(&group) > 0; i++)
+        loop_run_once(fx.loop);
+    cr_assert_eq(task_group_running(&group), 0);
+    fixture_settle(&fx);
+    cr_assert_eq(stats().in_flight, 0, "the accept was let go of, too");
+    task_release(t);
+    task_group_deinit(&group);
+}
