@@ -965,53 +965,40 @@ static void init_socket(stream_t *s, loop_t *loop, int fd)
     set_nodelay(fd);
 }
 
-static void on_connected(loop_t *loop, void *arg)
-{
-    stream_connect_t *c = arg;
+/* chapter 06: the connect is an operation submitted to the kernel; its
+ * completion says how it went (no getsockopt(SO_ERROR) needed). */
 
-    (void)loop;
-    if (!future_done(&c->writable))
-        future_set_result(&c->writable, NULL);
-}
-
-/* Start connecting to c->ai. 1: connected, 0: in progress (wait for
- * c->writable), -1: this address failed (c->err). */
+/* Start connecting to c->ai. 0: submitted (await c->op's Future), -1:
+ * this address failed (c->err). */
 static int connect_start(stream_connect_t *c)
 {
     const struct addrinfo *ai = c->ai;
-    int rc;
+    proactor_t *p = proactor_get(c->loop);
 
+    if (p == NULL || (c->op = malloc(sizeof *c->op)) == NULL) {
+        c->err = p == NULL ? errno : ENOMEM;
+        return -1;
+    }
     c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
                    SOCK_CLOEXEC, ai->ai_protocol);
     if (c->fd < 0) {
         c->err = errno;
+        free(c->op);
+        c->op = NULL;
         return -1;
     }
-    rc = connect(c->fd, ai->ai_addr, ai->ai_addrlen);
-    if (rc == 0)
-        return 1;
-    if ((errno == EINPROGRESS || errno == EINTR) &&
-        loop_add_writer(c->loop, c->fd, on_connected, c) == 0) {
-        future_init(&c->writable, c->loop);
-        return 0;
-    }
-    c->err = errno;
-    close(c->fd);
-    c->fd = -1;
-    return -1;
+    proactor_connect(c->op, p, c->fd, ai->ai_addr, ai->ai_addrlen);
+    return 0;
 }
 
-/* The wait is over: did the connect succeed? */
-static int connect_result(stream_connect_t *c)
+/* The connect completed (or failed, or was cancelled): 1 connected, -1
+ * not (c->err). */
+static int connect_result(stream_connect_t *c, int err)
 {
-    int err = 0;
-    socklen_t len = sizeof err;
-
-    loop_remove_writer(c->loop, c->fd);
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
+    free(c->op);
+    c->op = NULL;
     if (err == 0)
-        return 0;
+        return 1;
     c->err = err;
     close(c->fd);
     c->fd = -1;
@@ -1035,15 +1022,14 @@ static int connect_body(coro_t *co)
     CORO_BEGIN(co);
     for (; c->ai != NULL; c->ai = c->ai->ai_next) {
         rc = connect_start(c);
-        if (rc == 0) {
-            AWAIT_CATCH(co, &c->writable);
-            if (co->err) {                     /* cancelled */
-                loop_remove_writer(c->loop, c->fd);
-                close(c->fd);
+        if (rc == 0) {                         /* chapter 06 */
+            AWAIT_CATCH(co, &c->op->future);   /* ends with the kernel's
+                                                * answer, even cancelled */
+            rc = connect_result(c, co->err);
+            if (co->err == ECANCELED) {
                 connect_end(c);
-                CORO_FAIL(co, co->err);
+                CORO_FAIL(co, ECANCELED);
             }
-            rc = connect_result(c) == 0;
         }
         if (rc == 1) {
             connect_end(c);
@@ -1076,6 +1062,7 @@ coro_t *stream_open_connection(stream_connect_t *c, loop_t *loop,
     c->fd = -1;
     c->err = EADDRNOTAVAIL;
     c->list = NULL;
+    c->op = NULL; /* chapter 06 */
     rc = getaddrinfo(host, service, &hints, &c->list);
     if (rc == EAI_MEMORY)
         c->err = ENOMEM;

@@ -406,6 +406,8 @@ typedef struct stream_connect {
     int fd;                 /**< the socket being connected, or -1 */
     int err;                /**< resolution error, or the last connect's */
     future_t writable;      /**< the wait for the connect to finish */
+    struct proactor_op *op; /**< chapter 06: the connect in the kernel
+                                 (malloc'd while it is there) */
 } stream_connect_t;
 
 /**

@@ -28,9 +28,31 @@
 static fixture_t fx;
 static proactor_t *pr;
 
+static double fake_clock(void *arg)
+{
+    return *(double *)arg;
+}
+
+static void ignore(loop_t *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+/* The fixture's loop, without the proactor fixture_start() attaches with
+ * the defaults: these tests attach their own, with their own options. */
 static void setup(void)
 {
+    loop_t *with_defaults;
+
     fixture_start(&fx);
+    with_defaults = fx.loop;
+    loop_remove_reader(with_defaults, fx.awake[0]);
+    loop_options_t o = {.clock = fake_clock, .clock_arg = &fx.now};
+    fx.loop = loop_create(&o);
+    cr_assert_not_null(fx.loop);
+    cr_assert_eq(loop_add_reader(fx.loop, fx.awake[0], ignore, NULL), 0);
+    loop_destroy(with_defaults);
 }
 
 static void teardown(void)
