@@ -1,6 +1,7 @@
 #include "fixture.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "proactor.h" /* chapter 06 */
@@ -31,6 +32,17 @@ void fixture_start(fixture_t *fx)
     cr_assert_eq(pipe(fx->awake), 0);
     cr_assert_eq(write(fx->awake[1], "x", 1), 1);
     cr_assert_eq(loop_add_reader(fx->loop, fx->awake[0], ignore, NULL), 0);
+}
+
+void fixture_need_uring(void) /* chapter 06 */
+{
+    loop_t *loop = loop_create(NULL);
+    proactor_t *p = loop != NULL ? proactor_get(loop) : NULL;
+    int err = errno;
+
+    loop_destroy(loop);
+    if (p == NULL)
+        cr_skip_test("%s", proactor_strerror(err));
 }
 
 void fixture_stop(fixture_t *fx)

@@ -23,4 +23,8 @@ void fixture_settle(fixture_t *fx);
  * after each step, so timers fire in order. */
 void fixture_advance(fixture_t *fx, double dt);
 
+/* chapter 06: skip the current test, saying why, where io_uring cannot
+ * be used (a test whose code needs the ring). */
+void fixture_need_uring(void);
+
 #endif

@@ -5,9 +5,10 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "fixture.h" /* chapter 06 */
 #include "run.h"
 
-TestSuite(run, .timeout = 10);
+TestSuite(run, .init = fixture_need_uring, .timeout = 10); /* chapter 06 */
 
 static double ticking_clock(void *arg)
 {

@@ -44,6 +44,7 @@ static stream_t st;
 
 static void setup(void)
 {
+    fixture_need_uring(); /* chapter 06 */
     fixture_start(&fx);
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
     stream_init(&st, fx.loop, sv[0]);
