@@ -183,6 +183,11 @@ void proactor_release(proactor_op_t *op);
 /**
  * @brief Read from any descriptor (a pipe, a terminal, a file) at its
  *        current position; it need not be non-blocking.
+ * @param op caller storage, not in use.
+ * @param p the proactor.
+ * @param fd the descriptor.
+ * @param buf where to read; the kernel's until the Future finishes.
+ * @param len its size.
  * @return the Future: result the byte count (0 at end of file).
  */
 future_t *proactor_read(proactor_op_t *op, proactor_t *p, int fd, void *buf,
@@ -191,6 +196,9 @@ future_t *proactor_read(proactor_op_t *op, proactor_t *p, int fd, void *buf,
 /**
  * @brief proactor_recv_pooled() for any descriptor (a pipe, a terminal,
  *        a file): a read at its current position into a pool buffer.
+ * @param op caller storage, not in use.
+ * @param p the proactor.
+ * @param fd the descriptor.
  * @return the Future: result the byte count (0 at end of file).
  */
 future_t *proactor_read_pooled(proactor_op_t *op, proactor_t *p, int fd);
@@ -198,6 +206,11 @@ future_t *proactor_read_pooled(proactor_op_t *op, proactor_t *p, int fd);
 /**
  * @brief Write once to any descriptor at its current position (a pipe, a
  *        terminal); the kernel owns @p buf until the Future finishes.
+ * @param op caller storage, not in use.
+ * @param p the proactor.
+ * @param fd the descriptor.
+ * @param buf the bytes.
+ * @param len how many.
  * @return the Future: result the bytes written, or an error.
  */
 future_t *proactor_write(proactor_op_t *op, proactor_t *p, int fd,
@@ -206,6 +219,11 @@ future_t *proactor_write(proactor_op_t *op, proactor_t *p, int fd,
 /**
  * @brief Send once (MSG_NOSIGNAL): the kernel owns @p buf until the
  *        Future finishes. The count may be short; send the rest after.
+ * @param op caller storage, not in use.
+ * @param p the proactor.
+ * @param fd the descriptor.
+ * @param buf the bytes.
+ * @param len how many.
  * @return the Future: result the bytes sent, or an error (EPIPE, ...).
  */
 future_t *proactor_send(proactor_op_t *op, proactor_t *p, int fd,
@@ -213,6 +231,9 @@ future_t *proactor_send(proactor_op_t *op, proactor_t *p, int fd,
 
 /**
  * @brief Accept one connection.
+ * @param op caller storage, not in use.
+ * @param p the proactor.
+ * @param fd the descriptor.
  * @return the Future: result the new descriptor (close-on-exec).
  */
 future_t *proactor_accept(proactor_op_t *op, proactor_t *p, int fd);
@@ -220,6 +241,11 @@ future_t *proactor_accept(proactor_op_t *op, proactor_t *p, int fd);
 /**
  * @brief Connect @p fd to @p addr (kept by the caller until the Future
  *        finishes).
+ * @param op caller storage, not in use.
+ * @param p the proactor.
+ * @param fd the descriptor.
+ * @param addr the address.
+ * @param addrlen its length.
  * @return the Future: result 0, or the error (ECONNREFUSED, ...).
  */
 future_t *proactor_connect(proactor_op_t *op, proactor_t *p, int fd,
@@ -245,6 +271,11 @@ void proactor_on_complete(proactor_op_t *op,
  *        runs for each (fd >= 0) or error (-errno). When the kernel ends
  *        it (an error, or proactor_cancel_multishot()), the last call has
  *        proactor_multishot_active(op) false; submit again to go on.
+ * @param op caller storage, not in use.
+ * @param p the proactor.
+ * @param fd the descriptor.
+ * @param cb the callback.
+ * @param arg its argument.
  * @return 0; -1 with errno set.
  */
 int proactor_multishot_accept(proactor_op_t *op, proactor_t *p, int fd,
@@ -259,6 +290,11 @@ int proactor_multishot_accept(proactor_op_t *op, proactor_t *p, int fd,
  *        not call proactor_release()), 0 at end of stream, or -errno.
  *        A multishot callback may free @p op on its last completion. It ends as proactor_multishot_accept() does; an empty
  *        pool ends it with -ENOBUFS.
+ * @param op caller storage, not in use.
+ * @param p the proactor.
+ * @param fd the descriptor.
+ * @param cb the callback.
+ * @param arg its argument.
  * @return 0; -1 with errno set.
  */
 int proactor_multishot_recv(proactor_op_t *op, proactor_t *p, int fd,
