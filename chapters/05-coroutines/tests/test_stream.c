@@ -992,3 +992,360 @@ Test(stream, cancelling_open_connection_closes_the_socket_it_was_connecting)
         close(filler[i]);
     close(lfd);
 }
+
+/* ---- selector registrations ------------------------------------------------ */
+
+/* Chapter 01's echo loop with awaits, on any stream; lines or chunks. */
+typedef struct echo {
+    stream_conn_t conn;     /* the server's head; tests on st use .stream */
+    stream_t *s;
+    int lines;
+    double pause_s;         /* a sleep after each message: busy elsewhere */
+    sleeper_t sleep;
+    char buf[256];
+    size_t n;
+} echo_t;
+
+static int echoed;
+
+static int echo_body(coro_t *co)
+{
+    echo_t *f = (echo_t *)co;
+
+    CORO_BEGIN(co);
+    if (f->s == NULL)
+        f->s = &f->conn.stream;
+    for (;;) {
+        if (f->lines)
+            CORO_AWAIT_CORO(co, stream_readline(f->s));
+        else
+            CORO_AWAIT_CORO(co, stream_read(f->s, f->buf, sizeof f->buf));
+        f->n = (size_t)(intptr_t)co->in;
+        if (f->n == 0)
+            break;
+        if (f->lines)
+            memcpy(f->buf, stream_line(f->s), f->n);
+        if (f->buf[0] == '!')
+            CORO_FAIL(co, EPROTO);
+        if (stream_write(f->s, f->buf, f->n) < 0)
+            CORO_FAIL(co, errno);
+        echoed++;
+        AWAIT(co, stream_drain(f->s));
+        if (f->pause_s > 0)
+            AWAIT(co, sleep_start(&f->sleep, fx.loop, f->pause_s));
+    }
+    CORO_END(co);
+}
+
+/* One message through the echo: send, let the loop run, read it back. */
+static double pause_s;
+
+static void round_trip(int peer, const char *msg)
+{
+    char buf[256];
+    size_t len = strlen(msg);
+
+    cr_assert_eq(write(peer, msg, len), (ssize_t)len);
+    fixture_settle(&fx);
+    if (pause_s > 0)
+        fixture_advance(&fx, 2 * pause_s);
+    cr_assert_eq(recv(peer, buf, sizeof buf, MSG_DONTWAIT), (ssize_t)len,
+                 "no echo of \"%s\"", msg);
+    cr_assert_eq(memcmp(buf, msg, len), 0);
+}
+
+static void echo_many(int lines)
+{
+    echo_t *f;
+    task_t *t = task_create(fx.loop, echo_body, sizeof *f, (void **)&f);
+
+    f->s = &st;
+    f->lines = lines;
+    f->pause_s = pause_s;
+    for (int i = 0; i < 3; i++)          /* warm up: the first wait */
+        round_trip(sv[1], "warm\n");
+    long before = epoll_ctl_calls;
+    for (int i = 0; i < 200; i++)
+        round_trip(sv[1], i % 2 ? "ping\n" : "a somewhat longer line\n");
+    cr_assert_eq(epoll_ctl_calls - before, 0,
+                 "%ld epoll_ctl calls for 200 messages",
+                 epoll_ctl_calls - before);
+    cr_assert_eq(echoed, 203);
+    task_cancel(t);
+    fixture_settle(&fx);
+    task_release(t);
+}
+
+Test(stream, an_echo_makes_no_epoll_ctl_per_message)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    echo_many(0);
+}
+
+Test(stream, a_line_echo_makes_no_epoll_ctl_per_line)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    echo_many(1);
+}
+
+Test(stream, a_reader_that_sleeps_between_lines_makes_no_epoll_ctl_per_line)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    pause_s = 0.002;
+    echo_many(1);
+}
+
+Test(stream, a_reader_busy_elsewhere_is_unregistered_once_then_again_once)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    op_t *r = start(READ, 64);
+    fixture_settle(&fx);
+    peer_write("a");
+    fixture_settle(&fx);
+    expect_bytes(r, "a");
+    /* Nobody reads now: the first readiness unregisters (one call), and
+     * the bytes then wait in the socket, not reported again and again. */
+    long before = epoll_ctl_calls;
+    peer_write("b");
+    fixture_settle(&fx);
+    fixture_settle(&fx);
+    cr_assert_eq(epoll_ctl_calls - before, 1, "%ld calls", epoll_ctl_calls - before);
+    cr_assert_eq(st.flags & 4 /* S_REGISTERED */, 0);
+    r = start(READ, 64);                 /* try-first finds "b" */
+    fixture_settle(&fx);
+    expect_bytes(r, "b");
+    cr_assert_eq(epoll_ctl_calls - before, 1);
+}
+
+/* ---- servers ------------------------------------------------------------------- */
+
+typedef struct server_main {
+    coro_t co;
+    stream_server_t srv;
+    task_group_t group;
+    task_t *task;
+    int frame_lines;
+    int served;
+    int serve_err;
+    int done;
+    int group_err;
+    /* what the error hook heard */
+    int reports;
+    int last_err;
+    const char *last_what;
+} server_main_t;
+
+static void on_server_error(void *arg, int err, const char *what)
+{
+    server_main_t *f = arg;
+
+    f->reports++;
+    f->last_err = err;
+    f->last_what = what;
+}
+
+/* asyncio's `async with TaskGroup() as g: await server.serve_forever()`:
+ * the serve ends (cancelled, or the server closed); a cancelled serve
+ * cancels the connections, a closed one lets them finish. */
+static int server_body(coro_t *co)
+{
+    server_main_t *f = (server_main_t *)co;
+
+    CORO_BEGIN(co);
+    task_group_init(&f->group, fx.loop);
+    CORO_AWAIT_CORO_CATCH(co, stream_server_serve(&f->srv, &f->group,
+                                                  echo_body, sizeof(echo_t),
+                                                  f));
+    f->serve_err = co->err;
+    f->served = 1;
+    if (f->serve_err)
+        task_group_cancel(&f->group);
+    AWAIT_CATCH(co, task_group_wait(&f->group));
+    f->group_err = co->err;
+    task_group_deinit(&f->group);
+    stream_server_close(&f->srv);
+    f->done = 1;
+    CORO_END(co);
+}
+
+static server_main_t *start_server(void)
+{
+    server_main_t *f;
+    char where[NET_ADDRSTR_MAX];
+    task_t *t = task_create(fx.loop, server_body, sizeof *f, (void **)&f);
+
+    cr_assert_not_null(t);
+    f->task = t;
+    cr_assert_eq(stream_server_listen(&f->srv, fx.loop, "127.0.0.1", 0,
+                                      where), 0);
+    cr_assert_eq(strncmp(where, "127.0.0.1:", 10), 0);
+    stream_server_on_error(&f->srv, on_server_error, f);
+    fixture_settle(&fx);
+    return f;
+}
+
+/* A blocking client of the server. */
+static int dial(server_main_t *f)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    a.sin_port = htons(port_of(f->srv.fd));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* The client's connection ended (end of stream or reset). */
+static int ended_for(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+Test(stream, the_server_runs_each_connection_as_a_task_in_the_group)
+{
+    server_main_t *f = start_server();
+    int c[3];
+
+    for (int i = 0; i < 3; i++)
+        c[i] = dial(f);
+    fixture_settle(&fx);
+    cr_assert_eq(task_group_running(&f->group), 3);
+    round_trip(c[0], "zero");
+    round_trip(c[2], "two");
+    round_trip(c[1], "one");
+    shutdown(c[1], SHUT_WR);             /* its handler returns */
+    fixture_settle(&fx);
+    cr_assert(ended_for(c[1]), "the server closed the handler's stream");
+    cr_assert_eq(task_group_running(&f->group), 2);
+    round_trip(c[0], "still here");
+    for (int i = 0; i < 3; i++)
+        close(c[i]);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+    cr_assert(f->done);
+}
+
+Test(stream, cancelling_the_server_cancels_the_group_and_every_connection)
+{
+    server_main_t *f = start_server();
+    int a = dial(f), b = dial(f);
+
+    round_trip(a, "a");
+    round_trip(b, "b");
+    task_cancel(f->task);
+    fixture_settle(&fx);
+    cr_assert(f->done);
+    cr_assert_eq(f->serve_err, ECANCELED);
+    cr_assert_eq(f->group_err, 0, "cancelled, not failed");
+    cr_assert(ended_for(a));
+    cr_assert(ended_for(b));
+    cr_assert_eq(f->reports, 0);
+    close(a);
+    close(b);
+}
+
+Test(stream, a_failing_handler_is_reported_and_the_others_go_on)
+{
+    server_main_t *f = start_server();
+    int a = dial(f), b = dial(f);
+
+    fixture_settle(&fx);
+    cr_assert_eq(write(a, "!", 1), 1);
+    fixture_settle(&fx);
+    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->last_err, EPROTO);
+    cr_assert_str_eq(f->last_what, "handler");
+    cr_assert(ended_for(a));
+    cr_assert_eq(task_group_running(&f->group), 1);
+    round_trip(b, "b goes on");
+    cr_assert(!f->served);
+    close(a);
+    close(b);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+}
+
+Test(stream, closing_the_server_ends_the_serve_and_lets_connections_finish)
+{
+    server_main_t *f = start_server();
+    int a = dial(f);
+
+    fixture_settle(&fx);
+    stream_server_close(&f->srv);
+    fixture_settle(&fx);
+    cr_assert(f->served);
+    cr_assert_eq(f->serve_err, 0);
+    cr_assert(!f->done, "the connection still runs");
+    round_trip(a, "after close");
+    close(a);
+    fixture_settle(&fx);
+    cr_assert(f->done);
+    cr_assert_eq(f->group_err, 0);
+}
+
+Test(stream, the_listening_socket_stays_registered_between_connections)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    server_main_t *f = start_server();
+    int c = dial(f);
+
+    round_trip(c, "first");
+    close(c);
+    fixture_settle(&fx);
+    long before = epoll_ctl_calls;
+    for (int i = 0; i < 20; i++) {
+        c = dial(f);
+        round_trip(c, "x");
+        close(c);
+        fixture_settle(&fx);
+    }
+    /* Each connection: its reader added on its first wait, removed at
+     * close. The listening socket: nothing. */
+    cr_assert_eq(epoll_ctl_calls - before, 2 * 20, "%ld calls",
+                 epoll_ctl_calls - before);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+}
+
+/* The lowest descriptor number not open. */
+static int lowest_free_fd(void)
+{
+    int fd = dup(0);
+
+    close(fd);
+    return fd;
+}
+
+Test(stream, out_of_descriptors_the_server_pauses_and_retries)
+{
+    server_main_t *f = start_server();
+    struct rlimit old, low;
+    int c = dial(f);                     /* queued in the kernel */
+
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)lowest_free_fd();  /* accept() gets EMFILE */
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    fixture_settle(&fx);
+    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->last_err, EMFILE);
+    cr_assert_str_eq(f->last_what, "accept");
+    fixture_advance(&fx, STREAM_ACCEPT_RETRY_S / 2);
+    cr_assert_eq(f->reports, 1, "it pauses: no accept() meanwhile");
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    fixture_advance(&fx, STREAM_ACCEPT_RETRY_S);
+    cr_assert_eq(f->reports, 1);
+    round_trip(c, "accepted at last");
+    close(c);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+}
