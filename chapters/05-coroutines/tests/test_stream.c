@@ -1349,3 +1349,56 @@ Test(stream, out_of_descriptors_the_server_pauses_and_retries)
     task_cancel(f->task);
     fixture_settle(&fx);
 }
+
+static double test_clock(void *arg)
+{
+    return *(double *)arg;
+}
+
+static void ignore_cb(loop_t *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+Test(stream, a_connection_select_cannot_watch_is_closed_and_reported)
+{
+    loop_options_t o = {0};
+    struct rlimit rl;
+    int fillers[FD_SETSIZE];
+    int nfill = 0;
+
+    /* The fixture's loop again, on select(). */
+    loop_remove_reader(fx.loop, fx.awake[0]);
+    stream_abort(&st);
+    loop_destroy(fx.loop);
+    o.backend = SELECTOR_SELECT;
+    o.clock = test_clock;
+    o.clock_arg = &fx.now;
+    fx.loop = loop_create(&o);
+    cr_assert_not_null(fx.loop);
+    cr_assert_eq(loop_add_reader(fx.loop, fx.awake[0], ignore_cb, NULL), 0);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max < FD_SETSIZE + 16)
+        cr_skip_test("cannot open %d descriptors", FD_SETSIZE + 16);
+    rl.rlim_cur = FD_SETSIZE + 16;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+
+    server_main_t *f = start_server();
+    int c = dial(f);
+    while (lowest_free_fd() < FD_SETSIZE)  /* accept() gets >= 1024 */
+        fillers[nfill++] = dup(0);
+    fixture_settle(&fx);
+    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->last_err, ERANGE);
+    cr_assert_str_eq(f->last_what, "watch");
+    cr_assert_eq(task_group_running(&f->group), 0);
+    cr_assert_eq(lowest_free_fd(), FD_SETSIZE, "and closed");
+    for (int i = 0; i < nfill; i++)
+        close(fillers[i]);
+    cr_assert(ended_for(c));
+    close(c);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+    cr_assert(f->done);
+}
