@@ -196,16 +196,19 @@ Test(stream, read_of_zero_bytes_returns_zero_at_once)
 
 Test(stream, a_second_read_while_one_waits_fails_with_ebusy)
 {
-    op_t *a = start(READ, 64);
+    op_t *a = start(LINE, 0);
     fixture_settle(&fx);
-    op_t *b = start(LINE, 0);
-    fixture_settle(&fx);
-    cr_assert(b->done);
-    cr_assert_eq(b->err, EBUSY);
+    int kinds[] = {READ, EXACT, LINE, UNTIL};
+    for (int i = 0; i < 4; i++) {
+        op_t *b = start(kinds[i], 4);
+        fixture_settle(&fx);
+        cr_assert(b->done);
+        cr_assert_eq(b->err, EBUSY, "kind %d: %s", i, strerror(b->err));
+    }
     cr_assert(!a->done, "the first read is untouched");
-    peer_write("x");
+    peer_write("x\n");
     fixture_settle(&fx);
-    expect_bytes(a, "x");
+    expect_bytes(a, "x\n");
 }
 
 Test(stream, cancelling_a_read_loses_nothing_and_the_next_read_works)
@@ -414,6 +417,14 @@ Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
     cr_assert_eq(write(p[1], "\n", 1), 1);
     fixture_settle(&fx);
     expect_bytes(r, "b\n");
+    r = start_on(&ps, LINE, 0);           /* one read(), then wait again */
+    fixture_settle(&fx);
+    cr_assert_eq(write(p[1], "c", 1), 1);
+    fixture_settle(&fx);                  /* hangs here if it reads twice */
+    cr_assert(!r->done);
+    cr_assert_eq(write(p[1], "\n", 1), 1);
+    fixture_settle(&fx);
+    expect_bytes(r, "c\n");
     r = start_on(&ps, READ, 8);
     fixture_settle(&fx);
     cr_assert(!r->done);
@@ -422,6 +433,20 @@ Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
     expect_bytes(r, "");
     cr_assert_eq(fcntl(p[0], F_GETFL) & O_NONBLOCK, 0, "left blocking");
     stream_close(&ps);
+}
+
+Test(stream, dev_null_which_epoll_refuses_reads_as_an_empty_stream)
+{
+    stream_t ns;
+    int fd = open("/dev/null", O_RDONLY);
+
+    cr_assert_geq(fd, 0);
+    stream_init(&ns, fx.loop, fd);        /* hello < /dev/null */
+    op_t *r = start_on(&ns, LINE, 0);
+    fixture_settle(&fx);
+    expect_bytes(r, "");
+    cr_assert(stream_at_eof(&ns));
+    stream_close(&ns);
 }
 
 Test(stream, a_regular_file_is_read_without_waiting)
@@ -507,6 +532,11 @@ Test(stream, drain_waits_above_high_water_and_resumes_at_low_water)
     unsigned char *data = patterned(TOTAL);
     size_t at = 0;
 
+    int small = 4096;
+
+    /* Small socket buffers: the queue then falls a little per send. */
+    cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small,
+                            sizeof small), 0);
     stream_set_write_limits(&st, 65536, 16384);
     cr_assert_eq(stream_write(&st, data, TOTAL), 0);
     size_t queued = stream_write_buffer_size(&st);
@@ -519,7 +549,7 @@ Test(stream, drain_waits_above_high_water_and_resumes_at_low_water)
     while (!d->done) {
         cr_assert_gt(stream_write_buffer_size(&st), 16384,
                      "drain still waits at or below low water");
-        peer_read_some(&at, 8192);
+        peer_read_some(&at, 2048);
         fixture_settle(&fx);
     }
     cr_assert_eq(d->err, 0);
@@ -551,9 +581,21 @@ Test(stream, writes_behind_a_queue_keep_their_order)
     unsigned char *data = patterned(TOTAL);
     size_t at = 0;
 
-    cr_assert_eq(stream_write(&st, data, TOTAL / 2), 0);
+    size_t i = TOTAL / 4;
+
+    cr_assert_eq(stream_write(&st, data, i), 0);
     cr_assert_gt(stream_write_buffer_size(&st), 0);
-    for (size_t i = TOTAL / 2; i < TOTAL; i += PIECE) {
+    /* Some of the queue goes, then a write that fits only if the queue
+     * moves to the front of its buffer. */
+    peer_read_some(&at, 300000);
+    fixture_settle(&fx);
+    cr_assert_gt(st.whead, 1000);
+    size_t n = st.wcap - st.wend + 1000;
+    cr_assert_eq(stream_write(&st, data + i, n), 0);
+    cr_assert_eq(st.whead, 0, "moved to the front, not grown");
+    i += n;
+    cr_assert_eq(stream_write(&st, data + i, TOTAL / 2 - i), 0);
+    for (i = TOTAL / 2; i < TOTAL; i += PIECE) {
         size_t n = TOTAL - i < PIECE ? TOTAL - i : PIECE;
         cr_assert_eq(stream_write(&st, data + i, n), 0);
         if (i % (64 * PIECE) == 0) {
