@@ -610,8 +610,6 @@ static coro_t *begin(stream_t *s, coro_fn *fn, unsigned mode)
 {
     s->flags &= ~S_LINEMODE;
     s->flags |= S_READING | mode;
-    if ((s->flags & S_BLOCKING) && !(s->flags & S_ALWAYS))
-        s->flags &= ~S_MAYREAD;           /* a readiness is for one read */
     release_line(s);
     s->partial = 0;
     s->scan = 0;

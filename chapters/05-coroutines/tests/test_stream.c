@@ -437,6 +437,24 @@ Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
     r = start_on(&ps, READ, 8);
     fixture_settle(&fx);                  /* hangs here if it reads now */
     cr_assert(!r->done);
+    cr_assert_eq(write(p[1], "z", 1), 1);
+    fixture_settle(&fx);
+    expect_bytes(r, "z");
+    /* One read() that fills all it asked for (16 KiB, no newline) says
+     * nothing of what is left: the line waits again, it does not read. */
+    static char big[16384];
+    memset(big, 'b', sizeof big);
+    r = start_on(&ps, LINE, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(write(p[1], big, sizeof big), (ssize_t)sizeof big);
+    fixture_settle(&fx);                  /* hangs here if it reads again */
+    cr_assert(!r->done);
+    cr_assert_eq(write(p[1], "\n", 1), 1);
+    fixture_settle(&fx);
+    cr_assert_eq(r->got, (intptr_t)sizeof big + 1);
+    r = start_on(&ps, READ, 8);
+    fixture_settle(&fx);
+    cr_assert(!r->done);
     close(p[1]);
     fixture_settle(&fx);
     expect_bytes(r, "");
