@@ -104,6 +104,7 @@
 #include "coro.h"
 #include "future.h"
 #include "loop.h"
+#include "net.h"
 #include "taskgroup.h"
 
 /** @brief Default line limit of stream_readline() / stream_readuntil(). */

@@ -343,6 +343,26 @@ Test(stream, an_over_long_line_is_dropped_up_to_its_late_newline)
     expect_bytes(r, "next\n");
 }
 
+Test(stream, readuntil_over_the_limit_drops_the_chunk_and_goes_on)
+{
+    stream_set_limit(&st, 4);
+    peer_write("abcdefEND");             /* 6 bytes before the separator */
+    op_t *r = start(UNTIL, 0);
+    r->sep = "END";
+    r->seplen = 3;
+    fixture_settle(&fx);
+    cr_assert_eq(r->err, EMSGSIZE);       /* asyncio leaves it buffered */
+    peer_write("okEN");
+    r = start(UNTIL, 0);
+    r->sep = "END";
+    r->seplen = 3;
+    fixture_settle(&fx);
+    cr_assert(!r->done);
+    peer_write("D");
+    fixture_settle(&fx);
+    expect_bytes(r, "okEND");
+}
+
 Test(stream, readuntil_finds_a_separator_split_across_two_reads)
 {
     op_t *r = start(UNTIL, 0);
