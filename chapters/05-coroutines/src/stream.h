@@ -141,8 +141,10 @@ typedef struct stream {
     /* the read operation in progress (one at a time) */
     coro_t co;             /**< its frame's head */
     future_t readable;     /**< what it awaits: the descriptor readable */
-    char *dst;             /**< read / readexactly: the caller's buffer */
-    const char *sep;       /**< readuntil: the separator (caller's) */
+    union {
+        char *dst;         /**< read / readexactly: the caller's buffer */
+        const char *sep;   /**< readuntil: the separator (caller's) */
+    };
     size_t want;           /**< bytes asked for; separator length */
     /* write queue: [whead, wend) unsent. NULL when empty. */
     char *wbuf;            /**< malloc'd, or NULL */

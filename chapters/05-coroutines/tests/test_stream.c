@@ -26,6 +26,7 @@
 #include "stream.h"
 #include "task.h"
 #include "taskgroup.h"
+#include "timeout.h"
 
 /* Every epoll_ctl of this test binary comes here (a definition in the
  * program wins over the C library's), is counted, and goes on to the
@@ -416,6 +417,43 @@ Test(stream, cancelling_a_readline_keeps_the_bytes_it_had)
     r = start(LINE, 0);
     fixture_settle(&fx);
     expect_bytes(r, "abc\n");
+}
+
+typedef struct timed_line {
+    coro_t co;
+    timeout_scope_t scope;
+    int err;
+    int done;
+} timed_line_t;
+
+static int timed_line_body(coro_t *co)
+{
+    timed_line_t *f = (timed_line_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO_CATCH(co, timeout_run(&f->scope, 1.0,
+                                          stream_readline(&st)));
+    f->err = co->err;
+    f->done = 1;
+    CORO_END(co);
+}
+
+Test(stream, a_readline_under_a_timeout_fails_with_etimedout_and_keeps_bytes)
+{
+    timed_line_t *f;
+    task_t *t = task_create(fx.loop, timed_line_body, sizeof *f, (void **)&f);
+
+    peer_write("half");
+    fixture_advance(&fx, 0.9);
+    cr_assert(!f->done);
+    fixture_advance(&fx, 0.2);
+    cr_assert(f->done);
+    cr_assert_eq(f->err, ETIMEDOUT);
+    peer_write(" and half\n");
+    op_t *r = start(LINE, 0);
+    fixture_settle(&fx);
+    expect_bytes(r, "half and half\n");
+    task_release(t);
 }
 
 /* ---- blocking descriptors and files -------------------------------------- */
