@@ -362,16 +362,23 @@ static void let_go_of_receive(stream_t *s)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* A read ends. (chapter 06: no selector registration to renew.) */
+static void read_done(stream_t *s)
+{
+    s->flags &= ~S_READING;
+}
+
 #define READ_RETURN(s, co, n)                                               \
     do {                                                                    \
-        (s)->flags &= ~S_READING;                                           \
-        CORO_RETURN(co, INT_RESULT(n));                                     \
+        intptr_t read_return_n_ = (intptr_t)(n);                            \
+        read_done(s);                                                       \
+        CORO_RETURN(co, INT_RESULT(read_return_n_));                        \
     } while (0)
 
 #define READ_FAIL(s, co, e)                                                 \
     do {                                                                    \
         int read_fail_err_ = (e);                                           \
-        (s)->flags &= ~S_READING;                                           \
+        read_done(s);                                                       \
         CORO_FAIL(co, read_fail_err_);                                      \
     } while (0)
 
