@@ -7,10 +7,14 @@
  * well, and run() then cancels the slow one, whose work is lost; the
  * program exits 0. With --group they are children of a task group: the
  * failure cancels the other child at once, the group fails with it, and
- * so does the program. CHAPTER.md shows both runs.
+ * so does the program. With --timeout the main coroutine waits for the
+ * group inside a timeout scope of 0.05 s, which expires first: both
+ * children are cancelled and the scope reports ETIMEDOUT, its own expiry
+ * told apart from a cancellation. CHAPTER.md shows the three runs.
  */
 #include "run.h"
 #include "taskgroup.h"
+#include "timeout.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,8 +50,11 @@ static int job_body(coro_t *co)
 typedef struct main_frame {
     coro_t co;
     loop_t *loop;
-    int grouped;          /* --group */
+    int grouped;          /* --group or --timeout */
+    double timeout_s;     /* --timeout: 0.05, else 0 (none) */
+    int in_scope;         /* the timeout scope was entered */
     task_group_t group;
+    timeout_scope_t scope;
     sleeper_t own_work;
 } main_frame_t;
 
@@ -93,7 +100,15 @@ static int main_body(coro_t *co)
         printf("main: my work is done, returning success\n");
         CORO_RETURN(co, NULL);
     }
+    if (f->timeout_s > 0) {             /* the wait, with a deadline */
+        if (timeout_enter(&f->scope, f->timeout_s) == 0)
+            f->in_scope = 1;
+        else
+            task_group_abort(&f->group, errno);
+    }
     AWAIT_CATCH(co, task_group_wait(&f->group));  /* grouped: wait */
+    if (f->in_scope)
+        co->err = timeout_exit(&f->scope, co->err); /* ETIMEDOUT if ours */
     printf("main: the group ended: %s (%zu failed)\n",
            co->err ? strerror(co->err) : "no error",
            task_group_failures(&f->group));
@@ -110,21 +125,28 @@ static int setup(void *frame, loop_t *loop, executor_t *executor, void *arg)
 
     (void)executor;
     f->loop = loop;
-    f->grouped = *(int *)arg;
+    f->timeout_s = *(double *)arg;
+    f->grouped = f->timeout_s >= 0;
+    if (f->timeout_s < 0)
+        f->timeout_s = 0;
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    int grouped = argc == 2 && strcmp(argv[1], "--group") == 0;
+    double timeout_s = -1;   /* -1: loose; 0: a group; > 0: and a scope */
     int err = 0;
 
-    if (argc > 2 || (argc == 2 && !grouped)) {
-        fprintf(stderr, "usage: orphans [--group]\n");
+    if (argc == 2 && strcmp(argv[1], "--group") == 0)
+        timeout_s = 0;
+    else if (argc == 2 && strcmp(argv[1], "--timeout") == 0)
+        timeout_s = 0.05;
+    else if (argc != 1) {
+        fprintf(stderr, "usage: orphans [--group | --timeout]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (run(main_body, sizeof(main_frame_t), setup, &grouped, NULL, NULL,
+    if (run(main_body, sizeof(main_frame_t), setup, &timeout_s, NULL, NULL,
             &err) != FUTURE_OK) {
         fprintf(stderr, "orphans: %s\n", strerror(err));
         return 1;
