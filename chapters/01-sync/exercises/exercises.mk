@@ -30,7 +30,7 @@ ex_wrong = $(patsubst exercises/$(1)/%.c,%,$(sort $(wildcard exercises/$(1)/wron
 
 define ex_binary
 $(BUILD)/exercises/$(1)/$(2): exercises/$(1)/test.c exercises/$(1)/$(2).c \
-    $(wildcard exercises/$(1)/*.h) exercises/guard.h $(EX_SRCS) $(LIB_OBJS) | criterion
+    $(wildcard exercises/$(1)/*.h exercises/*.h) $(EX_SRCS) $(LIB_OBJS) | criterion
 	$$(call say,CC,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(CPPFLAGS) -Iexercises/$(1) -Iexercises $$(EX_CPPFLAGS) $$(CRITERION_CFLAGS) \
