@@ -35,6 +35,10 @@ import threading
 import xml.etree.ElementTree
 
 TIMEOUT_S = int(os.environ.get("EX_TIMEOUT", "120"))
+# Seconds the output of a finished (or killed) run may take to end. Past
+# that, what still holds it is killed with the run's session; a process
+# that left the session (setsid) cannot be reached, and is left behind.
+DRAIN_S = 5
 JOBS = int(os.environ.get("EX_JOBS", "2"))
 WRONG_LINE = re.compile(r"^/\* wrong: (.+?) \| expect: (.+?) \*/\s*$")
 KIND_LINE = re.compile(r"^\*\*Kind:\*\*\s*(.+?)\s*$", re.M)
@@ -116,10 +120,12 @@ class Run:
     def __init__(self):
         self.built, self.passed, self.total = True, 0, None
         self.rc, self.timed_out, self.output = None, False, ""
+        self.output_stuck = False
 
     @property
     def ok(self):
-        return (self.built and not self.timed_out and self.rc == 0
+        return (self.built and not self.timed_out and not self.output_stuck
+                and self.rc == 0
                 and self.total is not None and self.passed == self.total)
 
 
@@ -162,6 +168,14 @@ def count_passed(xmlfile, tapfile):
         return 0
 
 
+def kill_session(pid):
+    """SIGKILL every process of the session (and process group) pid led."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def run_tests(path, reports=None, echo=False):
     """Run a Criterion binary, bounded by TIMEOUT_S; a Run.
 
@@ -188,20 +202,37 @@ def run_tests(path, reports=None, echo=False):
             if echo:
                 sys.stdout.write(line.decode("utf-8", "replace"))
                 sys.stdout.flush()
-    reader = threading.Thread(target=pump)
+    # A daemon: a reader stuck on an output that never ends must not keep
+    # this script from exiting.
+    reader = threading.Thread(target=pump, daemon=True)
     reader.start()
     try:
         r.rc = p.wait(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
+        kill_session(p.pid)
         r.rc = p.wait()
         r.timed_out = True
-    reader.join()
+    # The binary has ended, but a process it started may still hold the
+    # output open (and run on): end the session, then stop waiting.
+    reader.join(DRAIN_S)
+    if reader.is_alive():
+        kill_session(p.pid)
+        reader.join(DRAIN_S)
     r.output = b"".join(chunks).decode("utf-8", "replace")
     if r.timed_out:
         note = ("\nTIMED OUT after %d s: the whole test run was stopped, "
                 "as a test never returned (EX_TIMEOUT=seconds changes the "
                 "limit)\n" % TIMEOUT_S)
+        r.output += note
+        if echo:
+            sys.stdout.write(note)
+    if not reader.is_alive():
+        p.stdout.close()
+    else:  # left open: closing it under the reader would kill the thread
+        r.output_stuck = True
+        note = ("\nOUTPUT NEVER ENDED: %d s after the test run ended, a "
+                "process it started outside its session still held the "
+                "output open; the rest of it is lost\n" % (2 * DRAIN_S))
         r.output += note
         if echo:
             sys.stdout.write(note)
@@ -224,6 +255,8 @@ def describe(r):
         return "does not compile"
     if r.timed_out:
         return "timed out after %d s" % TIMEOUT_S
+    if r.output_stuck:
+        return "its output never ended"
     total = "?" if r.total is None else r.total
     return "%d/%s tests pass" % (r.passed, total)
 
