@@ -8,6 +8,8 @@ import io
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -254,6 +256,42 @@ class ExerciseRunnerTest(Scratch):
                          "passed")
         self.assertIn("OUTPUT NEVER ENDED", r.output)
         self.assertIn("ran the tests", r.output)
+
+    def test_a_wrong_answer_is_saved_as_a_patch_that_gives_it_back(self):
+        ex = os.path.join(self.chapter, "exercises", "01-x")
+        write(os.path.join(ex, "test.c"), "\n")
+        write(os.path.join(ex, "solution.c"), "int f(void)\n{\n"
+              "    return 1;\n}\n")
+        header = "/* wrong: returns 2 | expect: f() returned 2 */\n"
+        whole = os.path.join(self.dir, "returns-two.c")
+        write(whole, header + "int f(void)\n{\n    return 2;\n}\n")
+        runner = [sys.executable, os.path.join(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__))), "chapters",
+            "01-sync", "exercises", "check.py"), "wrong-patch", "01-x"]
+        r = subprocess.run(runner + [whole], cwd=self.chapter,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        patch = os.path.join(ex, "wrong", "returns-two.patch")
+        with open(patch) as f:
+            text = f.read()
+        self.assertTrue(text.startswith(header), text)
+        self.assertIn("-    return 1;\n+    return 2;\n", text)
+        made = os.path.join(self.dir, "made.c")
+        subprocess.run(["patch", "-s", "-f", "--fuzz=0", "-r", "-", "-o",
+                        made, os.path.join(ex, "solution.c"), patch],
+                       check=True)
+        with open(made) as f:
+            self.assertEqual(header + f.read(), open(whole).read())
+        # No mistake: refused, and no patch is written.
+        write(whole, header + open(os.path.join(ex, "solution.c")).read())
+        os.remove(patch)
+        r = subprocess.run(runner + [whole], cwd=self.chapter,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no mistake", r.stdout)
+        self.assertFalse(os.path.exists(patch))
 
 
 if __name__ == "__main__":

@@ -10,11 +10,22 @@ student, a teacher or an autograder wants to know. Run from the chapter:
     check.py hint EX           the next hint of EX, one more per call
     check.py check             the project's own check: each exercise passes
                                on solution.c, fails on starter.c, and every
-                               wrong/*.c fails with its `expect:` phrase shown
+                               wrong answer fails with its `expect:` phrase
+                               shown
     check.py grade             TAP and JUnit XML per exercise, plus
                                summary.json, under BUILD/grade/
     check.py combine FILE...   one board from several chapters' JSON results
     check.py find EX CHAPTER... which chapter holds EX (for the top Makefile)
+    check.py wrong-patch EX FILE...
+                               save each FILE, a whole wrong answer (its
+                               first line the `/* wrong: ... | expect: ... */`
+                               header, the rest solution.c with one
+                               mistake), as wrong/NAME.patch
+
+The wrong answers of an exercise are wrong/NAME.patch: the header line,
+then a unified diff that turns solution.c into the wrong answer. Make
+applies it with patch(1) to build BUILD/exercises/EX/wrong/NAME.c, the
+whole file, and tests that. (A wrong/NAME.c, a whole file, works too.)
 
 Every test run is bounded twice: exercises/guard.h inside the tests, and an
 outer limit here (EX_TIMEOUT seconds, 120 by default) that ends the whole
@@ -83,10 +94,13 @@ def kind(ex):
 
 
 def wrong_answers(ex):
+    """wrong/NAME.patch (and wrong/NAME.c) of ex, sorted by NAME."""
     folder = os.path.join("exercises", ex, "wrong")
     if not os.path.isdir(folder):
         return []
-    return sorted("wrong/" + f for f in os.listdir(folder) if f.endswith(".c"))
+    return sorted(("wrong/" + f for f in os.listdir(folder)
+                   if f.endswith((".c", ".patch"))),
+                  key=lambda v: os.path.splitext(v))
 
 
 def wrong_header(ex, variant):
@@ -130,7 +144,8 @@ class Run:
 
 
 def binary(args, ex, variant):
-    return os.path.join(args.build, "exercises", ex, variant[:-2])
+    return os.path.join(args.build, "exercises", ex,
+                        os.path.splitext(variant)[0])
 
 
 def build(args, ex, variant):
@@ -453,11 +468,21 @@ def check_one(args, ex, variant):
 def structure_problems(ex):
     """What the exercise convention asks for and ex lacks."""
     problems = []
+    names = [os.path.splitext(v)[0] for v in wrong_answers(ex)]
     for variant in wrong_answers(ex):
         if wrong_header(ex, variant) is None:
             problems.append("%s: %s: its first line must be exactly "
                             "/* wrong: <mistake> | expect: <phrase> */"
                             % (ex, variant))
+        if names.count(os.path.splitext(variant)[0]) > 1:
+            problems.append("%s: %s: there is also a wrong answer of that "
+                            "name with another extension; keep one"
+                            % (ex, variant))
+        if variant.endswith(".patch"):
+            with open(os.path.join("exercises", ex, variant)) as f:
+                if not any(line.startswith("@@ ") for line in f):
+                    problems.append("%s: %s changes nothing in solution.c: "
+                                    "it holds no diff hunk" % (ex, variant))
     if kind(ex) != "-":  # converted to the convention: hold it to it
         if len(wrong_answers(ex)) < 3:
             problems.append("%s: %d wrong answers in wrong/, at least 3 "
@@ -498,7 +523,7 @@ def cmd_check(args):
     for ex in exercises():
         problems += structure_problems(ex)
         if not wrong_answers(ex):
-            say("NOTE", "%s: no wrong/*.c catalogue yet" % ex)
+            say("NOTE", "%s: no wrong/ catalogue yet" % ex)
         for variant in ["solution.c", "starter.c"] + wrong_answers(ex):
             if variant.startswith("wrong/") and \
                     wrong_header(ex, variant) is None:
@@ -630,6 +655,45 @@ def cmd_find(args):
     return 2
 
 
+def cmd_wrong_patch(args):
+    """Each FILE, a whole wrong answer, saved as wrong/NAME.patch."""
+    ex = resolve(args.exercise)
+    solution = os.path.join("exercises", ex, "solution.c")
+    for path in args.files:
+        name = os.path.splitext(os.path.basename(path))[0]
+        with open(path) as f:
+            header, body = f.readline(), f.read()
+        if not WRONG_LINE.match(header):
+            sys.exit("check.py: %s: its first line must be exactly "
+                     "/* wrong: <mistake> | expect: <phrase> */" % path)
+        with tempfile.TemporaryDirectory(prefix="wrong-") as tmp:
+            whole = os.path.join(tmp, name + ".c")
+            with open(whole, "w") as f:
+                f.write(body)
+            diff = subprocess.run(
+                ["diff", "-u", "--label", "solution.c", "--label",
+                 "wrong/%s.c" % name, solution, whole],
+                stdout=subprocess.PIPE, universal_newlines=True)
+            if diff.returncode == 0:
+                sys.exit("check.py: %s is solution.c itself, with no "
+                         "mistake" % path)
+            if diff.returncode != 1:
+                sys.exit("check.py: diff failed on %s" % path)
+            patch = os.path.join("exercises", ex, "wrong", name + ".patch")
+            os.makedirs(os.path.dirname(patch), exist_ok=True)
+            with open(patch, "w") as f:
+                f.write(header + diff.stdout)
+            # The round trip: patch(1) must give the file back.
+            again = os.path.join(tmp, "again.c")
+            subprocess.run(["patch", "-s", "-f", "--fuzz=0",
+                            "--no-backup-if-mismatch", "-r", "-", "-o",
+                            again, solution, patch], check=True)
+            if not filecmp.cmp(again, whole, shallow=False):
+                sys.exit("check.py: %s does not give %s back" % (patch, path))
+        say("WROTE", patch)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build",
@@ -653,8 +717,11 @@ def main():
     p = sub.add_parser("find")
     p.add_argument("exercise")
     p.add_argument("chapters", nargs="+")
+    p = sub.add_parser("wrong-patch")
+    p.add_argument("exercise")
+    p.add_argument("files", nargs="+")
     args = ap.parse_args()
-    return globals()["cmd_" + args.cmd](args)
+    return globals()["cmd_" + args.cmd.replace("-", "_")](args)
 
 
 if __name__ == "__main__":
