@@ -10,12 +10,14 @@ set -eu
 
 # command, pc/pkg-config-name, py/python-module, rt/clang-runtime-library
 # or f/absolute-file : Debian package (clang and its libFuzzer runtime fuzz
-# the input parser in `make test`; nc.openbsd is the client the chapters'
+# the input parser in `make test`; patch makes the exercises' wrong answers
+# from wrong/*.patch; nc.openbsd is the client the chapters'
 # text uses, with -N; the last four are the peers and the plot of
 # `make bench`: libuv, uvloop, Node and gnuplot)
 NEEDS="
 cc:build-essential
 make:make
+patch:patch
 pkg-config:pkg-config
 pc/criterion:libcriterion-dev
 clang:clang

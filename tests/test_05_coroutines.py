@@ -99,7 +99,8 @@ class Coroutines(ProgramTest):
         p = self.start("hello", "--interval", "0.1")
         self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
         p.send("45\n")
-        time.sleep(0.2)             # the worker is computing now
+        self.assertTrue(harness.wait_for_a_busy_thread(p.proc.pid, 30),
+                        "fib(45) never ran on a worker thread")
         start = time.monotonic()
         p.send("exit\n")
         self.assert_exits(p, 0, timeout=10)
@@ -176,7 +177,9 @@ class Coroutines(ProgramTest):
                     p.wait_for_line(HELLO_RE.pattern, timeout=5)[0])
                 if busy:
                     p.send("45\n")
-                    time.sleep(0.2)             # the worker is computing
+                    self.assertTrue(
+                        harness.wait_for_a_busy_thread(p.proc.pid, 30),
+                        "fib(45) never ran on a worker thread")
                 p.proc.send_signal(signo)
                 self.assert_exits(p, 0, timeout=5)
                 answers = [l for _, l in p.out_lines if re.match(FIB_RE, l)]
