@@ -30,11 +30,13 @@
  * lives in the stream, so one read operation at a time per stream (a
  * second one fails with EBUSY, where asyncio raises RuntimeError); await
  * the frame at once. A non-blocking socket is read first and waited for
- * only when it has nothing (EAGAIN). A blocking descriptor (stdin as a
- * terminal or a pipe, which must stay blocking: the flag is shared with
- * other processes) is waited for first, then read with exactly one read().
- * A regular file (epoll refuses it with EPERM) is always ready and read
- * without waiting.
+ * only when it has nothing (EAGAIN), or when the last read() was short
+ * (the kernel had fewer bytes than asked, so most likely none now: an
+ * echo costs one read() and one send() per message). A blocking
+ * descriptor (stdin as a terminal or a pipe, which must stay blocking:
+ * the flag is shared with other processes) is waited for first, then read
+ * with exactly one read(). A regular file, or /dev/null (epoll refuses
+ * both with EPERM), is always ready and read without waiting.
  *
  * **End of stream, as asyncio reports it.** stream_read() gives 0 bytes;
  * stream_readline() gives the last line without its '\\n', then 0;
@@ -104,6 +106,7 @@
 #include "coro.h"
 #include "future.h"
 #include "loop.h"
+#include "net.h"
 #include "taskgroup.h"
 
 /** @brief Default line limit of stream_readline() / stream_readuntil(). */
@@ -138,8 +141,10 @@ typedef struct stream {
     /* the read operation in progress (one at a time) */
     coro_t co;             /**< its frame's head */
     future_t readable;     /**< what it awaits: the descriptor readable */
-    char *dst;             /**< read / readexactly: the caller's buffer */
-    const char *sep;       /**< readuntil: the separator (caller's) */
+    union {
+        char *dst;         /**< read / readexactly: the caller's buffer */
+        const char *sep;   /**< readuntil: the separator (caller's) */
+    };
     size_t want;           /**< bytes asked for; separator length */
     /* write queue: [whead, wend) unsent. NULL when empty. */
     char *wbuf;            /**< malloc'd, or NULL */

@@ -26,6 +26,7 @@
 #include "stream.h"
 #include "task.h"
 #include "taskgroup.h"
+#include "timeout.h"
 
 /* Every epoll_ctl of this test binary comes here (a definition in the
  * program wins over the C library's), is counted, and goes on to the
@@ -51,6 +52,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+    task_cancel_all(fx.loop);            /* the operations left waiting */
+    fixture_settle(&fx);
     stream_abort(&st);
     if (sv[1] >= 0)
         close(sv[1]);
@@ -196,16 +199,19 @@ Test(stream, read_of_zero_bytes_returns_zero_at_once)
 
 Test(stream, a_second_read_while_one_waits_fails_with_ebusy)
 {
-    op_t *a = start(READ, 64);
+    op_t *a = start(LINE, 0);
     fixture_settle(&fx);
-    op_t *b = start(LINE, 0);
-    fixture_settle(&fx);
-    cr_assert(b->done);
-    cr_assert_eq(b->err, EBUSY);
+    int kinds[] = {READ, EXACT, LINE, UNTIL};
+    for (int i = 0; i < 4; i++) {
+        op_t *b = start(kinds[i], 4);
+        fixture_settle(&fx);
+        cr_assert(b->done);
+        cr_assert_eq(b->err, EBUSY, "kind %d: %s", i, strerror(b->err));
+    }
     cr_assert(!a->done, "the first read is untouched");
-    peer_write("x");
+    peer_write("x\n");
     fixture_settle(&fx);
-    expect_bytes(a, "x");
+    expect_bytes(a, "x\n");
 }
 
 Test(stream, cancelling_a_read_loses_nothing_and_the_next_read_works)
@@ -338,6 +344,26 @@ Test(stream, an_over_long_line_is_dropped_up_to_its_late_newline)
     expect_bytes(r, "next\n");
 }
 
+Test(stream, readuntil_over_the_limit_drops_the_chunk_and_goes_on)
+{
+    stream_set_limit(&st, 4);
+    peer_write("abcdefEND");             /* 6 bytes before the separator */
+    op_t *r = start(UNTIL, 0);
+    r->sep = "END";
+    r->seplen = 3;
+    fixture_settle(&fx);
+    cr_assert_eq(r->err, EMSGSIZE);       /* asyncio leaves it buffered */
+    peer_write("okEN");
+    r = start(UNTIL, 0);
+    r->sep = "END";
+    r->seplen = 3;
+    fixture_settle(&fx);
+    cr_assert(!r->done);
+    peer_write("D");
+    fixture_settle(&fx);
+    expect_bytes(r, "okEND");
+}
+
 Test(stream, readuntil_finds_a_separator_split_across_two_reads)
 {
     op_t *r = start(UNTIL, 0);
@@ -393,6 +419,43 @@ Test(stream, cancelling_a_readline_keeps_the_bytes_it_had)
     expect_bytes(r, "abc\n");
 }
 
+typedef struct timed_line {
+    coro_t co;
+    timeout_scope_t scope;
+    int err;
+    int done;
+} timed_line_t;
+
+static int timed_line_body(coro_t *co)
+{
+    timed_line_t *f = (timed_line_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO_CATCH(co, timeout_run(&f->scope, 1.0,
+                                          stream_readline(&st)));
+    f->err = co->err;
+    f->done = 1;
+    CORO_END(co);
+}
+
+Test(stream, a_readline_under_a_timeout_fails_with_etimedout_and_keeps_bytes)
+{
+    timed_line_t *f;
+    task_t *t = task_create(fx.loop, timed_line_body, sizeof *f, (void **)&f);
+
+    peer_write("half");
+    fixture_advance(&fx, 0.9);
+    cr_assert(!f->done);
+    fixture_advance(&fx, 0.2);
+    cr_assert(f->done);
+    cr_assert_eq(f->err, ETIMEDOUT);
+    peer_write(" and half\n");
+    op_t *r = start(LINE, 0);
+    fixture_settle(&fx);
+    expect_bytes(r, "half and half\n");
+    task_release(t);
+}
+
 /* ---- blocking descriptors and files -------------------------------------- */
 
 Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
@@ -414,6 +477,39 @@ Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
     cr_assert_eq(write(p[1], "\n", 1), 1);
     fixture_settle(&fx);
     expect_bytes(r, "b\n");
+    r = start_on(&ps, LINE, 0);           /* one read(), then wait again */
+    fixture_settle(&fx);
+    cr_assert_eq(write(p[1], "c", 1), 1);
+    fixture_settle(&fx);                  /* hangs here if it reads twice */
+    cr_assert(!r->done);
+    cr_assert_eq(write(p[1], "\n", 1), 1);
+    fixture_settle(&fx);
+    expect_bytes(r, "c\n");
+    cr_assert_eq(write(p[1], "xy", 2), 2);
+    r = start_on(&ps, READ, 1);           /* full reads, one per wait */
+    fixture_settle(&fx);
+    expect_bytes(r, "x");
+    r = start_on(&ps, READ, 1);
+    fixture_settle(&fx);
+    expect_bytes(r, "y");
+    r = start_on(&ps, READ, 8);
+    fixture_settle(&fx);                  /* hangs here if it reads now */
+    cr_assert(!r->done);
+    cr_assert_eq(write(p[1], "z", 1), 1);
+    fixture_settle(&fx);
+    expect_bytes(r, "z");
+    /* One read() that fills all it asked for (16 KiB, no newline) says
+     * nothing of what is left: the line waits again, it does not read. */
+    static char big[16384];
+    memset(big, 'b', sizeof big);
+    r = start_on(&ps, LINE, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(write(p[1], big, sizeof big), (ssize_t)sizeof big);
+    fixture_settle(&fx);                  /* hangs here if it reads again */
+    cr_assert(!r->done);
+    cr_assert_eq(write(p[1], "\n", 1), 1);
+    fixture_settle(&fx);
+    cr_assert_eq(r->got, (intptr_t)sizeof big + 1);
     r = start_on(&ps, READ, 8);
     fixture_settle(&fx);
     cr_assert(!r->done);
@@ -422,6 +518,20 @@ Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
     expect_bytes(r, "");
     cr_assert_eq(fcntl(p[0], F_GETFL) & O_NONBLOCK, 0, "left blocking");
     stream_close(&ps);
+}
+
+Test(stream, dev_null_which_epoll_refuses_reads_as_an_empty_stream)
+{
+    stream_t ns;
+    int fd = open("/dev/null", O_RDONLY);
+
+    cr_assert_geq(fd, 0);
+    stream_init(&ns, fx.loop, fd);        /* hello < /dev/null */
+    op_t *r = start_on(&ns, LINE, 0);
+    fixture_settle(&fx);
+    expect_bytes(r, "");
+    cr_assert(stream_at_eof(&ns));
+    stream_close(&ns);
 }
 
 Test(stream, a_regular_file_is_read_without_waiting)
@@ -507,6 +617,11 @@ Test(stream, drain_waits_above_high_water_and_resumes_at_low_water)
     unsigned char *data = patterned(TOTAL);
     size_t at = 0;
 
+    int small = 4096;
+
+    /* Small socket buffers: the queue then falls a little per send. */
+    cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small,
+                            sizeof small), 0);
     stream_set_write_limits(&st, 65536, 16384);
     cr_assert_eq(stream_write(&st, data, TOTAL), 0);
     size_t queued = stream_write_buffer_size(&st);
@@ -519,7 +634,7 @@ Test(stream, drain_waits_above_high_water_and_resumes_at_low_water)
     while (!d->done) {
         cr_assert_gt(stream_write_buffer_size(&st), 16384,
                      "drain still waits at or below low water");
-        peer_read_some(&at, 8192);
+        peer_read_some(&at, 2048);
         fixture_settle(&fx);
     }
     cr_assert_eq(d->err, 0);
@@ -551,9 +666,21 @@ Test(stream, writes_behind_a_queue_keep_their_order)
     unsigned char *data = patterned(TOTAL);
     size_t at = 0;
 
-    cr_assert_eq(stream_write(&st, data, TOTAL / 2), 0);
+    size_t i = TOTAL / 4;
+
+    cr_assert_eq(stream_write(&st, data, i), 0);
     cr_assert_gt(stream_write_buffer_size(&st), 0);
-    for (size_t i = TOTAL / 2; i < TOTAL; i += PIECE) {
+    /* Some of the queue goes, then a write that fits only if the queue
+     * moves to the front of its buffer. */
+    peer_read_some(&at, 300000);
+    fixture_settle(&fx);
+    cr_assert_gt(st.whead, 1000);
+    size_t more = st.wcap - st.wend + 1000;
+    cr_assert_eq(stream_write(&st, data + i, more), 0);
+    cr_assert_eq(st.whead, 0, "moved to the front, not grown");
+    i += more;
+    cr_assert_eq(stream_write(&st, data + i, TOTAL / 2 - i), 0);
+    for (i = TOTAL / 2; i < TOTAL; i += PIECE) {
         size_t n = TOTAL - i < PIECE ? TOTAL - i : PIECE;
         cr_assert_eq(stream_write(&st, data + i, n), 0);
         if (i % (64 * PIECE) == 0) {
@@ -1113,12 +1240,39 @@ Test(stream, a_reader_busy_elsewhere_is_unregistered_once_then_again_once)
     peer_write("b");
     fixture_settle(&fx);
     fixture_settle(&fx);
-    cr_assert_eq(epoll_ctl_calls - before, 1, "%ld calls", epoll_ctl_calls - before);
+    cr_assert_eq(epoll_ctl_calls - before, 1, "%ld calls",
+                 epoll_ctl_calls - before);
     cr_assert_eq(st.flags & 4 /* S_REGISTERED */, 0);
-    r = start(READ, 64);                 /* try-first finds "b" */
+    r = start(READ, 64);                 /* registered again, once */
     fixture_settle(&fx);
     expect_bytes(r, "b");
-    cr_assert_eq(epoll_ctl_calls - before, 1);
+    r = start(READ, 64);
+    fixture_settle(&fx);
+    peer_write("c");
+    fixture_settle(&fx);
+    expect_bytes(r, "c");
+    cr_assert_eq(epoll_ctl_calls - before, 2);
+}
+
+/* A short read (fewer bytes than asked) means the socket had no more:
+ * the next read waits for readiness instead of trying a read() that
+ * would fail with EAGAIN. Counted with a descriptor whose reads we see:
+ * the bytes still come through, in order. */
+Test(stream, after_a_short_read_the_next_read_waits_instead_of_trying)
+{
+    peer_write("abc");
+    op_t *r = start(READ, 64);
+    fixture_settle(&fx);
+    expect_bytes(r, "abc");
+    cr_assert_eq(st.flags & 32 /* S_MAYREAD */, 0, "short: wait next");
+    peer_write("0123456789");
+    r = start(READ, 4);                  /* full: may read again */
+    fixture_settle(&fx);
+    expect_bytes(r, "0123");
+    cr_assert_neq(st.flags & 32, 0);
+    r = start(EXACT, 6);
+    fixture_settle(&fx);
+    expect_bytes(r, "456789");
 }
 
 /* ---- servers ------------------------------------------------------------------- */
@@ -1348,4 +1502,57 @@ Test(stream, out_of_descriptors_the_server_pauses_and_retries)
     close(c);
     task_cancel(f->task);
     fixture_settle(&fx);
+}
+
+static double test_clock(void *arg)
+{
+    return *(double *)arg;
+}
+
+static void ignore_cb(loop_t *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+Test(stream, a_connection_select_cannot_watch_is_closed_and_reported)
+{
+    loop_options_t o = {0};
+    struct rlimit rl;
+    int fillers[FD_SETSIZE];
+    int nfill = 0;
+
+    /* The fixture's loop again, on select(). */
+    loop_remove_reader(fx.loop, fx.awake[0]);
+    stream_abort(&st);
+    loop_destroy(fx.loop);
+    o.backend = SELECTOR_SELECT;
+    o.clock = test_clock;
+    o.clock_arg = &fx.now;
+    fx.loop = loop_create(&o);
+    cr_assert_not_null(fx.loop);
+    cr_assert_eq(loop_add_reader(fx.loop, fx.awake[0], ignore_cb, NULL), 0);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max < FD_SETSIZE + 16)
+        cr_skip_test("cannot open %d descriptors", FD_SETSIZE + 16);
+    rl.rlim_cur = FD_SETSIZE + 16;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+
+    server_main_t *f = start_server();
+    int c = dial(f);
+    while (lowest_free_fd() < FD_SETSIZE)  /* accept() gets >= 1024 */
+        fillers[nfill++] = dup(0);
+    fixture_settle(&fx);
+    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->last_err, ERANGE);
+    cr_assert_str_eq(f->last_what, "watch");
+    cr_assert_eq(task_group_running(&f->group), 0);
+    cr_assert_eq(lowest_free_fd(), FD_SETSIZE, "and closed");
+    for (int i = 0; i < nfill; i++)
+        close(fillers[i]);
+    cr_assert(ended_for(c));
+    close(c);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+    cr_assert(f->done);
 }
