@@ -444,6 +444,37 @@ class Coroutines(ProgramTest):
         self.assertEqual(len(said), 1, "reported %d times" % len(said))
         self.stop_server(srv)
 
+    def test_select_never_announces_a_listener_it_cannot_watch(self):
+        # Inherited descriptors can push the listening socket to
+        # FD_SETSIZE or above, where select() cannot watch it. Then
+        # "listening on" would promise a server that never accepts: it
+        # must fail clearly before the line, and exit 1.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard < 1200:
+            self.skipTest("hard RLIMIT_NOFILE is %d" % hard)
+        raise_nofile(1200)
+        path = program(self.CHAPTER, self.VARIANT, "echo-server")
+        fds = []
+        try:
+            while not fds or fds[-1] < 1100:
+                fds.append(os.open(os.devnull, os.O_RDONLY))
+            try:
+                r = subprocess.run([path, "--port", "0", "--backend",
+                                    "select"], pass_fds=fds,
+                                   capture_output=True, timeout=10,
+                                   env=dict(os.environ, **harness.SAN_ENV))
+            except subprocess.TimeoutExpired as e:
+                self.fail("still running after 10 s; stdout: %r"
+                          % (e.stdout,))
+        finally:
+            for fd in fds:
+                os.close(fd)
+        out, err = r.stdout.decode(), r.stderr.decode()
+        self.assertNotIn("listening on", out)
+        self.assertEqual(r.returncode, 1, err[-2000:])
+        self.assertRegex(err, r"(?m)^echo-server: .*FD_SETSIZE")
+        self.assertIsNone(harness.sanitizer_report(err), err[-2000:])
+
     def test_a_signal_storm_during_a_transfer_still_exits_0(self):
         # SIGINT and SIGTERM keep coming while the server stops: the ones
         # that arrive after the loop has given the signals their default
