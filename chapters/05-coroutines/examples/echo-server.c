@@ -57,9 +57,14 @@ typedef struct config {
     const char *host;
     unsigned short port;
     selector_backend_t backend;
-    int started;        /* the loop was made: the main coroutine ran */
+    int started;        /* the loop runs: the main coroutine began */
     int said;           /* the main coroutine reported its own failure */
 } config_t;
+
+/* Why a descriptor the loop cannot watch (ERANGE) cannot be. */
+static const char past_fd_setsize[] =
+    " (select() watches descriptors below FD_SETSIZE only; try --backend "
+    "epoll)";
 
 static void parse_args(int argc, char **argv, config_t *cfg)
 {
@@ -201,10 +206,9 @@ static void on_server_error(void *arg, int err, const char *what)
         s->accept_failing = 1;
     } else if (strcmp(what, "watch") == 0) {
         if (!s->refused_said)
-            fprintf(stderr, "echo-server: client refused: %s (select() "
-                    "cannot watch descriptors at or above FD_SETSIZE; try "
-                    "--backend epoll). Further refusals are not reported\n",
-                    strerror(err));
+            fprintf(stderr, "echo-server: client refused: %s%s. Further "
+                    "refusals are not reported\n", strerror(err),
+                    err == ERANGE ? past_fd_setsize : "");
         s->refused_said = 1;
     } else if (strcmp(what, "handler") != 0 ||
                (err != ECONNRESET && err != EPIPE)) {
@@ -223,6 +227,7 @@ static int listen_or_say(server_t *s)
 {
     const config_t *cfg = s->cfg;
 
+    s->cfg->started = 1;              /* the loop and its signals are up */
     if (stream_server_listen(&s->listener, s->loop, cfg->host, cfg->port,
                              s->where) < 0) {
         fprintf(stderr, "echo-server: cannot listen on %s port %u: %s\n",
@@ -242,8 +247,7 @@ static int listen_or_say(server_t *s)
                 "socket (descriptor %d): %s%s\n",
                 selector_backend_name(loop_backend(s->loop)),
                 s->listener.fd, strerror(err),
-                err == ERANGE ? " (select() holds descriptors below "
-                                "FD_SETSIZE only; try --backend epoll)" : "");
+                err == ERANGE ? past_fd_setsize : "");
         stream_server_close(&s->listener);
         errno = err;
         return -1;
@@ -291,7 +295,6 @@ static int server_setup(void *frame, loop_t *loop, executor_t *executor,
     (void)executor;
     s->loop = loop;
     s->cfg = arg;
-    s->cfg->started = 1;
     return 0;
 }
 
@@ -312,10 +315,10 @@ int main(int argc, char **argv)
     if (run(server_body, sizeof(server_t), server_setup, &cfg, &options,
             NULL, &err) == FUTURE_E_ERROR) {
         if (!cfg.started)
-            fprintf(stderr, "echo-server: cannot start the %s loop: %s\n",
+            fprintf(stderr, "echo-server: cannot start the %s loop: %s%s\n",
                     selector_backend_name(
                         selector_backend_resolve(cfg.backend)),
-                    strerror(err));
+                    strerror(err), err == ERANGE ? past_fd_setsize : "");
         else if (!cfg.said)        /* not a stop: say so, exit 1 */
             fprintf(stderr, "echo-server: the event loop failed: %s\n",
                     strerror(err));
