@@ -180,9 +180,10 @@ static int conn_body(coro_t *co)
     for (;;) {
         CORO_AWAIT_CORO(co, stream_read(&c->stream, s->scratch,
                                         sizeof s->scratch));
-        if (co->in == NULL)                    /* 0 bytes: end of stream */
+        if ((intptr_t)co->in == 0)             /* end of stream */
             break;
-        if (stream_write(&c->stream, s->scratch, (size_t)(intptr_t)co->in))
+        if (stream_write(&c->stream, s->scratch,
+                         (size_t)(intptr_t)co->in) < 0)
             CORO_FAIL(co, errno);
         AWAIT(co, stream_drain(&c->stream));   /* flow control */
     }
@@ -266,10 +267,10 @@ static int server_body(coro_t *co)
         s->cfg->said = 1;
         CORO_FAIL(co, errno);
     }
-    printf("listening on %s\n", s->where);  /* signals are handled: run() */
-    fflush(stdout);
     stream_server_on_error(&s->listener, on_server_error, s);
     task_group_init(&s->conns, s->loop);
+    printf("listening on %s\n", s->where);  /* signals are handled: run() */
+    fflush(stdout);
     CORO_AWAIT_CORO_CATCH(co, stream_server_serve(&s->listener, &s->conns,
                                                   conn_body,
                                                   sizeof(stream_conn_t), s));
