@@ -51,6 +51,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+    task_cancel_all(fx.loop);            /* the operations left waiting */
+    fixture_settle(&fx);
     stream_abort(&st);
     if (sv[1] >= 0)
         close(sv[1]);
@@ -590,10 +592,10 @@ Test(stream, writes_behind_a_queue_keep_their_order)
     peer_read_some(&at, 300000);
     fixture_settle(&fx);
     cr_assert_gt(st.whead, 1000);
-    size_t n = st.wcap - st.wend + 1000;
-    cr_assert_eq(stream_write(&st, data + i, n), 0);
+    size_t more = st.wcap - st.wend + 1000;
+    cr_assert_eq(stream_write(&st, data + i, more), 0);
     cr_assert_eq(st.whead, 0, "moved to the front, not grown");
-    i += n;
+    i += more;
     cr_assert_eq(stream_write(&st, data + i, TOTAL / 2 - i), 0);
     for (i = TOTAL / 2; i < TOTAL; i += PIECE) {
         size_t n = TOTAL - i < PIECE ? TOTAL - i : PIECE;
