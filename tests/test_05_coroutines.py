@@ -28,6 +28,14 @@ def hellos_in(proc, start, end):
                if start < when < end and HELLO_RE.match(line))
 
 
+def fd_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
 def echo_all_at_once(port, payloads, timeout=120.0):
     """One non-blocking client per payload, all connected before any
     finishes: each writes its payload while reading, half-closes, and reads
@@ -446,6 +454,78 @@ class Coroutines(ProgramTest):
         said = [l for l in srv.err_lines if "client refused" in l]
         self.assertEqual(len(said), 1, "reported %d times" % len(said))
         self.stop_server(srv)
+
+    def test_select_never_announces_a_listener_it_cannot_watch(self):
+        # Inherited descriptors can push the server's own (the loop's, the
+        # listening socket) to FD_SETSIZE or above, where select() cannot
+        # watch them. "listening on" would then promise a server that
+        # never accepts: it must fail clearly before the line, exit 1.
+        # Descriptors 3..1100 are inherited but for `gaps` free ones
+        # below FD_SETSIZE: with few, even the loop cannot start; with one
+        # more, the loop starts and the listening socket is the first one
+        # past; with enough, the server starts and serves (or, its client's
+        # descriptor past the limit, refuses that client and says so).
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard < 1200:
+            self.skipTest("hard RLIMIT_NOFILE is %d" % hard)
+        raise_nofile(1200)
+        path = program(self.CHAPTER, self.VARIANT, "echo-server")
+        env = dict(os.environ, **harness.SAN_ENV)
+        fds = []
+        while not fds or fds[-1] < 1100:
+            fds.append(os.open(os.devnull, os.O_RDONLY))
+        outcomes = []
+        try:
+            for gaps in range(8):
+                # Every descriptor, ours or the runner's, goes along but
+                # the gaps: one left out is a free slot the server takes.
+                inherited = [fd for fd in range(3, fds[-1] + 1)
+                             if fd_open(fd) and not 500 <= fd < 500 + gaps]
+                p = subprocess.Popen([path, "--port", "0", "--backend",
+                                      "select"], pass_fds=inherited,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env)
+                try:
+                    line = p.stdout.readline().decode()
+                    got = None
+                    if line.startswith("listening on "):
+                        port = int(line.rsplit(":", 1)[1])
+                        try:
+                            with connect(port) as c:
+                                got = exchange(c, b"fine")
+                        except OSError:
+                            got = b""
+                        p.send_signal(signal.SIGTERM)
+                    status = p.wait(timeout=10)
+                    err = p.stderr.read().decode(errors="replace")
+                finally:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+                    p.stdout.close()
+                    p.stderr.close()
+                announced = line.startswith("listening on ")
+                outcomes.append((gaps, announced, status, err))
+                self.assertIsNone(harness.sanitizer_report(err), err[-2000:])
+                if announced:
+                    self.assertEqual(status, 0, err[-2000:])
+                    if got != b"fine":  # the client's descriptor was past
+                        self.assertIn("client refused", err, "gaps %d" % gaps)
+                    continue
+                self.assertEqual(line, "", "gaps %d" % gaps)
+                self.assertEqual(status, 1, "gaps %d: %s" % (gaps, err))
+                self.assertRegex(err, r"(?m)^echo-server: .*FD_SETSIZE",
+                                 "gaps %d" % gaps)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        self.assertTrue(any(re.search(r"listening socket.*FD_SETSIZE", err)
+                            for _, _, _, err in outcomes),
+                        "no run failed on the listening socket itself: %r"
+                        % [(g, a, s) for g, a, s, _ in outcomes])
+        self.assertTrue(outcomes[-1][1], "with %d free descriptors it still "
+                        "did not start: %s" % (outcomes[-1][0],
+                                               outcomes[-1][3]))
 
     def test_a_signal_storm_during_a_transfer_still_exits_0(self):
         # SIGINT and SIGTERM keep coming while the server stops: the ones
