@@ -7,10 +7,12 @@ import os
 import re
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -232,6 +234,47 @@ class Coroutines(ProgramTest):
         self.assertRegex(err, r"future 0x[0-9a-f]+: result")
         self.assertRegex(err, r"task hello#\d+: cancel requested")
         self.assertRegex(err, r"task input#\d+: finished")
+
+    def epoll_ctls(self, lines, gap=0.03):
+        """epoll_ctl calls of one hello run (strace -f) that gets `lines`
+        typed lines "0", `gap` s apart (each one its own wake-up), then
+        the end of input."""
+        path = program(self.CHAPTER, self.VARIANT, "hello")
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "strace.txt")
+            p = subprocess.Popen(["strace", "-f", "-qq", "-e",
+                                  "trace=epoll_ctl", "-o", log, path,
+                                  "--interval", "86400"],
+                                 stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+            time.sleep(0.3)
+            for _ in range(lines):
+                p.stdin.write(b"0\n")
+                p.stdin.flush()
+                time.sleep(gap)
+            p.stdin.close()
+            err = p.stderr.read().decode(errors="replace")
+            p.stderr.close()
+            self.assertEqual(p.wait(timeout=30), 0, err)
+            with open(log) as f:
+                return sum(1 for l in f if "epoll_ctl(" in l)
+
+    def test_typed_lines_cost_no_epoll_ctl_each(self):
+        # Standard input stays registered with the selector while it is
+        # read (a stream), so the count does not grow with the lines: it
+        # was 2 per line (add before each wait, remove after).
+        if self.VARIANT != "plain":
+            self.skipTest("counted on the plain build")
+        if shutil.which("strace") is None:
+            self.skipTest("no strace")
+        few = self.epoll_ctls(5)
+        if few == 0:
+            self.skipTest("no epoll_ctl seen: strace cannot trace here, or "
+                          "the loop does not use epoll")
+        many = self.epoll_ctls(25)
+        self.assertEqual(many, few, "epoll_ctl grows with the lines: %d for "
+                         "5 lines, %d for 25" % (few, many))
 
     # ---- echo-server ----------------------------------------------------
 

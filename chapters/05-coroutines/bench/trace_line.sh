@@ -4,6 +4,7 @@
 #
 #   sh bench/trace_line.sh [LINES [GAP_S]]     (from the chapter folder)
 #
+# TRACE_SEQUENCE=1 also prints the last line's calls in the order made.
 # 1. Calls and files. hello is rebuilt with -finstrument-functions (every
 #    function of src/ and examples/ reports its entry to bench/trace_calls.c)
 #    into build/trace/. It gets the line "0" LINES times (default 8), GAP_S
@@ -114,6 +115,10 @@ print("\nline %d by file (calls, times entered from another file):"
       % len(lines))
 for name, n in by_file.most_common():
     print("  %-16s %4d %4d" % (name, n, entered[name]))
+if os.environ.get("TRACE_SEQUENCE"):
+    print("\nline %d in call order (T2, T3: other threads):" % len(lines))
+    print(" ".join(("T%d:" % r[3] if r[3] != b[0][3] else "") +
+                   where[r[1]][0] for r in b))
 by_fn = collections.Counter((where[r[1]][1], where[r[1]][0]) for r in b)
 print("\nline %d by function (calls):" % len(lines))
 for (name, func), n in sorted(by_fn.items(), key=lambda kv: (-kv[1], kv[0])):
