@@ -806,6 +806,11 @@ int stream_write(stream_t *s, const void *data, size_t n)
 }
 /* [stream-write] */
 
+size_t stream_write_buffer_size(const stream_t *s)
+{
+    return queued(s);
+}
+
 future_t *stream_drain(stream_t *s)
 {
     if (!future_done(&s->drain))

@@ -302,6 +302,14 @@ int stream_at_eof(const stream_t *s);
 int stream_write(stream_t *s, const void *data, size_t n);
 
 /**
+ * @brief How many bytes are queued, not yet sent: asyncio's
+ *        transport.get_write_buffer_size().
+ * @param s a stream.
+ * @return the count.
+ */
+size_t stream_write_buffer_size(const stream_t *s);
+
+/**
  * @brief Flow control: asyncio's `await writer.drain()`.
  *        `AWAIT(co, stream_drain(s))`.
  *
