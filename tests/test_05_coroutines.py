@@ -235,6 +235,34 @@ class Coroutines(ProgramTest):
         self.assertRegex(err, r"task hello#\d+: cancel requested")
         self.assertRegex(err, r"task input#\d+: finished")
 
+    # Known bug, fixed by a change to src/stream.c that belongs to the
+    # streams helper (see the hello05 report): on an always-ready
+    # descriptor the stream reads without ever suspending. When that lands,
+    # this test passes and expectedFailure makes the run fail: remove it.
+    @unittest.expectedFailure
+    def test_an_endless_always_ready_stdin_leaves_the_loop_running(self):
+        # /dev/zero is always ready (epoll refuses it, as it refuses regular
+        # files) and never ends a line: the reader drops bytes forever. It
+        # must still give the loop its turns, or the hellos stop and
+        # SIGINT, a loop callback, is never handled. (Before the stream,
+        # each read waited for the selector, and this passed.)
+        path = program(self.CHAPTER, self.VARIANT, "hello")
+        with open("/dev/zero", "rb") as zero:
+            p = harness.Process([path, "--interval", "0.1"], stdin=zero)
+            try:
+                first, _ = p.wait_for_line(HELLO_RE.pattern, timeout=5)
+                self.assertIsNotNone(first, "no hello at all")
+                for _ in range(3):
+                    when, _ = p.wait_for_line(HELLO_RE.pattern, timeout=5)
+                    self.assertIsNotNone(when, "the hellos stopped while "
+                                         "reading /dev/zero")
+                p.proc.send_signal(signal.SIGINT)
+                self.assertEqual(p.wait(10), 0, p.stderr_text()[-2000:])
+            finally:
+                p.kill()
+        self.assertEqual(p.err_lines, ["error: line longer than 80 bytes "
+                                       "(not counting its line end)"])
+
     def epoll_ctls(self, lines, gap=0.03):
         """epoll_ctl calls of one hello run (strace -f) that gets `lines`
         typed lines "0", `gap` s apart (each one its own wake-up), then
