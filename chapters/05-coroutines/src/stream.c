@@ -346,16 +346,31 @@ static int only_not_ready(stream_t *s, int err)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* A read ends. If it was woken by readiness, that readiness may also be
+ * queued again for this iteration (the selector saw the bytes before this
+ * step read them): renew the registration's generation, as a new wait
+ * does, so the stale report is dropped rather than taken for "bytes
+ * nobody reads" and the reader unregistered, only to be registered again
+ * by the next read: two epoll_ctl per message. Bytes really left unread
+ * are reported again by the next selector wait. */
+static void read_done(stream_t *s)
+{
+    s->flags &= ~S_READING;
+    if (s->flags & S_REGISTERED)
+        loop_add_reader(s->loop, s->fd, on_readable, s); /* no syscall */
+}
+
 #define READ_RETURN(s, co, n)                                               \
     do {                                                                    \
-        (s)->flags &= ~S_READING;                                           \
-        CORO_RETURN(co, INT_RESULT(n));                                     \
+        intptr_t read_return_n_ = (intptr_t)(n);                            \
+        read_done(s);                                                       \
+        CORO_RETURN(co, INT_RESULT(read_return_n_));                        \
     } while (0)
 
 #define READ_FAIL(s, co, e)                                                 \
     do {                                                                    \
         int read_fail_err_ = (e);                                           \
-        (s)->flags &= ~S_READING;                                           \
+        read_done(s);                                                       \
         CORO_FAIL(co, read_fail_err_);                                      \
     } while (0)
 

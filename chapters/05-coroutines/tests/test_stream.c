@@ -51,6 +51,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+    task_cancel_all(fx.loop);            /* the operations left waiting */
+    fixture_settle(&fx);
     stream_abort(&st);
     if (sv[1] >= 0)
         close(sv[1]);
@@ -196,16 +198,19 @@ Test(stream, read_of_zero_bytes_returns_zero_at_once)
 
 Test(stream, a_second_read_while_one_waits_fails_with_ebusy)
 {
-    op_t *a = start(READ, 64);
+    op_t *a = start(LINE, 0);
     fixture_settle(&fx);
-    op_t *b = start(LINE, 0);
-    fixture_settle(&fx);
-    cr_assert(b->done);
-    cr_assert_eq(b->err, EBUSY);
+    int kinds[] = {READ, EXACT, LINE, UNTIL};
+    for (int i = 0; i < 4; i++) {
+        op_t *b = start(kinds[i], 4);
+        fixture_settle(&fx);
+        cr_assert(b->done);
+        cr_assert_eq(b->err, EBUSY, "kind %d: %s", i, strerror(b->err));
+    }
     cr_assert(!a->done, "the first read is untouched");
-    peer_write("x");
+    peer_write("x\n");
     fixture_settle(&fx);
-    expect_bytes(a, "x");
+    expect_bytes(a, "x\n");
 }
 
 Test(stream, cancelling_a_read_loses_nothing_and_the_next_read_works)
@@ -414,6 +419,14 @@ Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
     cr_assert_eq(write(p[1], "\n", 1), 1);
     fixture_settle(&fx);
     expect_bytes(r, "b\n");
+    r = start_on(&ps, LINE, 0);           /* one read(), then wait again */
+    fixture_settle(&fx);
+    cr_assert_eq(write(p[1], "c", 1), 1);
+    fixture_settle(&fx);                  /* hangs here if it reads twice */
+    cr_assert(!r->done);
+    cr_assert_eq(write(p[1], "\n", 1), 1);
+    fixture_settle(&fx);
+    expect_bytes(r, "c\n");
     r = start_on(&ps, READ, 8);
     fixture_settle(&fx);
     cr_assert(!r->done);
@@ -422,6 +435,20 @@ Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
     expect_bytes(r, "");
     cr_assert_eq(fcntl(p[0], F_GETFL) & O_NONBLOCK, 0, "left blocking");
     stream_close(&ps);
+}
+
+Test(stream, dev_null_which_epoll_refuses_reads_as_an_empty_stream)
+{
+    stream_t ns;
+    int fd = open("/dev/null", O_RDONLY);
+
+    cr_assert_geq(fd, 0);
+    stream_init(&ns, fx.loop, fd);        /* hello < /dev/null */
+    op_t *r = start_on(&ns, LINE, 0);
+    fixture_settle(&fx);
+    expect_bytes(r, "");
+    cr_assert(stream_at_eof(&ns));
+    stream_close(&ns);
 }
 
 Test(stream, a_regular_file_is_read_without_waiting)
@@ -507,6 +534,11 @@ Test(stream, drain_waits_above_high_water_and_resumes_at_low_water)
     unsigned char *data = patterned(TOTAL);
     size_t at = 0;
 
+    int small = 4096;
+
+    /* Small socket buffers: the queue then falls a little per send. */
+    cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small,
+                            sizeof small), 0);
     stream_set_write_limits(&st, 65536, 16384);
     cr_assert_eq(stream_write(&st, data, TOTAL), 0);
     size_t queued = stream_write_buffer_size(&st);
@@ -519,7 +551,7 @@ Test(stream, drain_waits_above_high_water_and_resumes_at_low_water)
     while (!d->done) {
         cr_assert_gt(stream_write_buffer_size(&st), 16384,
                      "drain still waits at or below low water");
-        peer_read_some(&at, 8192);
+        peer_read_some(&at, 2048);
         fixture_settle(&fx);
     }
     cr_assert_eq(d->err, 0);
@@ -551,9 +583,21 @@ Test(stream, writes_behind_a_queue_keep_their_order)
     unsigned char *data = patterned(TOTAL);
     size_t at = 0;
 
-    cr_assert_eq(stream_write(&st, data, TOTAL / 2), 0);
+    size_t i = TOTAL / 4;
+
+    cr_assert_eq(stream_write(&st, data, i), 0);
     cr_assert_gt(stream_write_buffer_size(&st), 0);
-    for (size_t i = TOTAL / 2; i < TOTAL; i += PIECE) {
+    /* Some of the queue goes, then a write that fits only if the queue
+     * moves to the front of its buffer. */
+    peer_read_some(&at, 300000);
+    fixture_settle(&fx);
+    cr_assert_gt(st.whead, 1000);
+    size_t more = st.wcap - st.wend + 1000;
+    cr_assert_eq(stream_write(&st, data + i, more), 0);
+    cr_assert_eq(st.whead, 0, "moved to the front, not grown");
+    i += more;
+    cr_assert_eq(stream_write(&st, data + i, TOTAL / 2 - i), 0);
+    for (i = TOTAL / 2; i < TOTAL; i += PIECE) {
         size_t n = TOTAL - i < PIECE ? TOTAL - i : PIECE;
         cr_assert_eq(stream_write(&st, data + i, n), 0);
         if (i % (64 * PIECE) == 0) {
@@ -991,4 +1035,414 @@ Test(stream, cancelling_open_connection_closes_the_socket_it_was_connecting)
     for (int i = 0; i < nfill; i++)
         close(filler[i]);
     close(lfd);
+}
+
+/* ---- selector registrations ------------------------------------------------ */
+
+/* Chapter 01's echo loop with awaits, on any stream; lines or chunks. */
+typedef struct echo {
+    stream_conn_t conn;     /* the server's head; tests on st use .stream */
+    stream_t *s;
+    int lines;
+    double pause_s;         /* a sleep after each message: busy elsewhere */
+    sleeper_t sleep;
+    char buf[256];
+    size_t n;
+} echo_t;
+
+static int echoed;
+
+static int echo_body(coro_t *co)
+{
+    echo_t *f = (echo_t *)co;
+
+    CORO_BEGIN(co);
+    if (f->s == NULL)
+        f->s = &f->conn.stream;
+    for (;;) {
+        if (f->lines)
+            CORO_AWAIT_CORO(co, stream_readline(f->s));
+        else
+            CORO_AWAIT_CORO(co, stream_read(f->s, f->buf, sizeof f->buf));
+        f->n = (size_t)(intptr_t)co->in;
+        if (f->n == 0)
+            break;
+        if (f->lines)
+            memcpy(f->buf, stream_line(f->s), f->n);
+        if (f->buf[0] == '!')
+            CORO_FAIL(co, EPROTO);
+        if (stream_write(f->s, f->buf, f->n) < 0)
+            CORO_FAIL(co, errno);
+        echoed++;
+        AWAIT(co, stream_drain(f->s));
+        if (f->pause_s > 0)
+            AWAIT(co, sleep_start(&f->sleep, fx.loop, f->pause_s));
+    }
+    CORO_END(co);
+}
+
+/* One message through the echo: send, let the loop run, read it back. */
+static double pause_s;
+
+static void round_trip(int peer, const char *msg)
+{
+    char buf[256];
+    size_t len = strlen(msg);
+
+    cr_assert_eq(write(peer, msg, len), (ssize_t)len);
+    fixture_settle(&fx);
+    if (pause_s > 0)
+        fixture_advance(&fx, 2 * pause_s);
+    cr_assert_eq(recv(peer, buf, sizeof buf, MSG_DONTWAIT), (ssize_t)len,
+                 "no echo of \"%s\"", msg);
+    cr_assert_eq(memcmp(buf, msg, len), 0);
+}
+
+static void echo_many(int lines)
+{
+    echo_t *f;
+    task_t *t = task_create(fx.loop, echo_body, sizeof *f, (void **)&f);
+
+    f->s = &st;
+    f->lines = lines;
+    f->pause_s = pause_s;
+    for (int i = 0; i < 3; i++)          /* warm up: the first wait */
+        round_trip(sv[1], "warm\n");
+    long before = epoll_ctl_calls;
+    for (int i = 0; i < 200; i++)
+        round_trip(sv[1], i % 2 ? "ping\n" : "a somewhat longer line\n");
+    cr_assert_eq(epoll_ctl_calls - before, 0,
+                 "%ld epoll_ctl calls for 200 messages",
+                 epoll_ctl_calls - before);
+    cr_assert_eq(echoed, 203);
+    task_cancel(t);
+    fixture_settle(&fx);
+    task_release(t);
+}
+
+Test(stream, an_echo_makes_no_epoll_ctl_per_message)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    echo_many(0);
+}
+
+Test(stream, a_line_echo_makes_no_epoll_ctl_per_line)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    echo_many(1);
+}
+
+Test(stream, a_reader_that_sleeps_between_lines_makes_no_epoll_ctl_per_line)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    pause_s = 0.002;
+    echo_many(1);
+}
+
+Test(stream, a_reader_busy_elsewhere_is_unregistered_once_then_again_once)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    op_t *r = start(READ, 64);
+    fixture_settle(&fx);
+    peer_write("a");
+    fixture_settle(&fx);
+    expect_bytes(r, "a");
+    /* Nobody reads now: the first readiness unregisters (one call), and
+     * the bytes then wait in the socket, not reported again and again. */
+    long before = epoll_ctl_calls;
+    peer_write("b");
+    fixture_settle(&fx);
+    fixture_settle(&fx);
+    cr_assert_eq(epoll_ctl_calls - before, 1, "%ld calls", epoll_ctl_calls - before);
+    cr_assert_eq(st.flags & 4 /* S_REGISTERED */, 0);
+    r = start(READ, 64);                 /* try-first finds "b" */
+    fixture_settle(&fx);
+    expect_bytes(r, "b");
+    cr_assert_eq(epoll_ctl_calls - before, 1);
+}
+
+/* ---- servers ------------------------------------------------------------------- */
+
+typedef struct server_main {
+    coro_t co;
+    stream_server_t srv;
+    task_group_t group;
+    task_t *task;
+    int frame_lines;
+    int served;
+    int serve_err;
+    int done;
+    int group_err;
+    /* what the error hook heard */
+    int reports;
+    int last_err;
+    const char *last_what;
+} server_main_t;
+
+static void on_server_error(void *arg, int err, const char *what)
+{
+    server_main_t *f = arg;
+
+    f->reports++;
+    f->last_err = err;
+    f->last_what = what;
+}
+
+/* asyncio's `async with TaskGroup() as g: await server.serve_forever()`:
+ * the serve ends (cancelled, or the server closed); a cancelled serve
+ * cancels the connections, a closed one lets them finish. */
+static int server_body(coro_t *co)
+{
+    server_main_t *f = (server_main_t *)co;
+
+    CORO_BEGIN(co);
+    task_group_init(&f->group, fx.loop);
+    CORO_AWAIT_CORO_CATCH(co, stream_server_serve(&f->srv, &f->group,
+                                                  echo_body, sizeof(echo_t),
+                                                  f));
+    f->serve_err = co->err;
+    f->served = 1;
+    if (f->serve_err)
+        task_group_cancel(&f->group);
+    AWAIT_CATCH(co, task_group_wait(&f->group));
+    f->group_err = co->err;
+    task_group_deinit(&f->group);
+    stream_server_close(&f->srv);
+    f->done = 1;
+    CORO_END(co);
+}
+
+static server_main_t *start_server(void)
+{
+    server_main_t *f;
+    char where[NET_ADDRSTR_MAX];
+    task_t *t = task_create(fx.loop, server_body, sizeof *f, (void **)&f);
+
+    cr_assert_not_null(t);
+    f->task = t;
+    cr_assert_eq(stream_server_listen(&f->srv, fx.loop, "127.0.0.1", 0,
+                                      where), 0);
+    cr_assert_eq(strncmp(where, "127.0.0.1:", 10), 0);
+    stream_server_on_error(&f->srv, on_server_error, f);
+    fixture_settle(&fx);
+    return f;
+}
+
+/* A blocking client of the server. */
+static int dial(server_main_t *f)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    a.sin_port = htons(port_of(f->srv.fd));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* The client's connection ended (end of stream or reset). */
+static int ended_for(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+Test(stream, the_server_runs_each_connection_as_a_task_in_the_group)
+{
+    server_main_t *f = start_server();
+    int c[3];
+
+    for (int i = 0; i < 3; i++)
+        c[i] = dial(f);
+    fixture_settle(&fx);
+    cr_assert_eq(task_group_running(&f->group), 3);
+    round_trip(c[0], "zero");
+    round_trip(c[2], "two");
+    round_trip(c[1], "one");
+    shutdown(c[1], SHUT_WR);             /* its handler returns */
+    fixture_settle(&fx);
+    cr_assert(ended_for(c[1]), "the server closed the handler's stream");
+    cr_assert_eq(task_group_running(&f->group), 2);
+    round_trip(c[0], "still here");
+    for (int i = 0; i < 3; i++)
+        close(c[i]);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+    cr_assert(f->done);
+}
+
+Test(stream, cancelling_the_server_cancels_the_group_and_every_connection)
+{
+    server_main_t *f = start_server();
+    int a = dial(f), b = dial(f);
+
+    round_trip(a, "a");
+    round_trip(b, "b");
+    task_cancel(f->task);
+    fixture_settle(&fx);
+    cr_assert(f->done);
+    cr_assert_eq(f->serve_err, ECANCELED);
+    cr_assert_eq(f->group_err, 0, "cancelled, not failed");
+    cr_assert(ended_for(a));
+    cr_assert(ended_for(b));
+    cr_assert_eq(f->reports, 0);
+    close(a);
+    close(b);
+}
+
+Test(stream, a_failing_handler_is_reported_and_the_others_go_on)
+{
+    server_main_t *f = start_server();
+    int a = dial(f), b = dial(f);
+
+    fixture_settle(&fx);
+    cr_assert_eq(write(a, "!", 1), 1);
+    fixture_settle(&fx);
+    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->last_err, EPROTO);
+    cr_assert_str_eq(f->last_what, "handler");
+    cr_assert(ended_for(a));
+    cr_assert_eq(task_group_running(&f->group), 1);
+    round_trip(b, "b goes on");
+    cr_assert(!f->served);
+    close(a);
+    close(b);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+}
+
+Test(stream, closing_the_server_ends_the_serve_and_lets_connections_finish)
+{
+    server_main_t *f = start_server();
+    int a = dial(f);
+
+    fixture_settle(&fx);
+    stream_server_close(&f->srv);
+    fixture_settle(&fx);
+    cr_assert(f->served);
+    cr_assert_eq(f->serve_err, 0);
+    cr_assert(!f->done, "the connection still runs");
+    round_trip(a, "after close");
+    close(a);
+    fixture_settle(&fx);
+    cr_assert(f->done);
+    cr_assert_eq(f->group_err, 0);
+}
+
+Test(stream, the_listening_socket_stays_registered_between_connections)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_ctl: epoll only");
+    server_main_t *f = start_server();
+    int c = dial(f);
+
+    round_trip(c, "first");
+    close(c);
+    fixture_settle(&fx);
+    long before = epoll_ctl_calls;
+    for (int i = 0; i < 20; i++) {
+        c = dial(f);
+        round_trip(c, "x");
+        close(c);
+        fixture_settle(&fx);
+    }
+    /* Each connection: its reader added on its first wait, removed at
+     * close. The listening socket: nothing. */
+    cr_assert_eq(epoll_ctl_calls - before, 2 * 20, "%ld calls",
+                 epoll_ctl_calls - before);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+}
+
+/* The lowest descriptor number not open. */
+static int lowest_free_fd(void)
+{
+    int fd = dup(0);
+
+    close(fd);
+    return fd;
+}
+
+Test(stream, out_of_descriptors_the_server_pauses_and_retries)
+{
+    server_main_t *f = start_server();
+    struct rlimit old, low;
+    int c = dial(f);                     /* queued in the kernel */
+
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)lowest_free_fd();  /* accept() gets EMFILE */
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    fixture_settle(&fx);
+    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->last_err, EMFILE);
+    cr_assert_str_eq(f->last_what, "accept");
+    fixture_advance(&fx, STREAM_ACCEPT_RETRY_S / 2);
+    cr_assert_eq(f->reports, 1, "it pauses: no accept() meanwhile");
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    fixture_advance(&fx, STREAM_ACCEPT_RETRY_S);
+    cr_assert_eq(f->reports, 1);
+    round_trip(c, "accepted at last");
+    close(c);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+}
+
+static double test_clock(void *arg)
+{
+    return *(double *)arg;
+}
+
+static void ignore_cb(loop_t *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+Test(stream, a_connection_select_cannot_watch_is_closed_and_reported)
+{
+    loop_options_t o = {0};
+    struct rlimit rl;
+    int fillers[FD_SETSIZE];
+    int nfill = 0;
+
+    /* The fixture's loop again, on select(). */
+    loop_remove_reader(fx.loop, fx.awake[0]);
+    stream_abort(&st);
+    loop_destroy(fx.loop);
+    o.backend = SELECTOR_SELECT;
+    o.clock = test_clock;
+    o.clock_arg = &fx.now;
+    fx.loop = loop_create(&o);
+    cr_assert_not_null(fx.loop);
+    cr_assert_eq(loop_add_reader(fx.loop, fx.awake[0], ignore_cb, NULL), 0);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max < FD_SETSIZE + 16)
+        cr_skip_test("cannot open %d descriptors", FD_SETSIZE + 16);
+    rl.rlim_cur = FD_SETSIZE + 16;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+
+    server_main_t *f = start_server();
+    int c = dial(f);
+    while (lowest_free_fd() < FD_SETSIZE)  /* accept() gets >= 1024 */
+        fillers[nfill++] = dup(0);
+    fixture_settle(&fx);
+    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->last_err, ERANGE);
+    cr_assert_str_eq(f->last_what, "watch");
+    cr_assert_eq(task_group_running(&f->group), 0);
+    cr_assert_eq(lowest_free_fd(), FD_SETSIZE, "and closed");
+    for (int i = 0; i < nfill; i++)
+        close(fillers[i]);
+    cr_assert(ended_for(c));
+    close(c);
+    task_cancel(f->task);
+    fixture_settle(&fx);
+    cr_assert(f->done);
 }
