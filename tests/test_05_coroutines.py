@@ -235,6 +235,25 @@ class Coroutines(ProgramTest):
         self.assertRegex(err, r"task hello#\d+: cancel requested")
         self.assertRegex(err, r"task input#\d+: finished")
 
+    def test_the_stream_limit_fits_the_longest_line_the_parser_accepts(self):
+        # The stream drops lines over its limit itself; hello sets it so
+        # that the longest acceptable line (80 bytes of text and a CR)
+        # still reaches the parser, and a longer one is one error either
+        # way: 81 blanks (the parser refuses it) or 82 digits (the stream
+        # does).
+        p = self.start("hello", "--interval", "60")
+        p.send(" " * 79 + "5\r\n" + " " * 81 + "\n" + "2" * 82 + "\n" +
+               "1" * 80 + "\r\n" + "6\n")
+        p.send("exit\n")
+        self.assert_exits(p, 0, timeout=10)
+        answers = [re.sub(r" \(.*", "", l) for _, l in p.out_lines
+                   if re.match(FIB_RE, l)]
+        self.assertEqual(answers, ["fib(5) = 5", "fib(6) = 8"])
+        self.assertEqual(p.err_lines, [
+            "error: line longer than 80 bytes (not counting its line end)",
+            "error: line longer than 80 bytes (not counting its line end)",
+            "error: number too large for an unsigned int"])
+
     # Known bug, fixed by a change to src/stream.c that belongs to the
     # streams helper (see the hello05 report): on an always-ready
     # descriptor the stream reads without ever suspending. When that lands,
