@@ -211,6 +211,7 @@ typedef struct answer_frame {
     sleeper_t pause;    /* giving way after an inline answer */
 } answer_frame_t;
 
+/* [input-body] */
 /* What the line just read is. The stream hands it out with its '\n',
  * input_parse_line() wants it without; a line over the stream's limit
  * (EMSGSIZE) has been dropped by the stream, up to its end, and is one
@@ -226,7 +227,6 @@ static input_kind_t classify(input_frame_t *f, int err, size_t len)
     return input_parse_line(line, len, &f->n);
 }
 
-/* [input-body] */
 static int input_body(coro_t *co)
 {
     input_frame_t *f = (input_frame_t *)co;
