@@ -39,7 +39,8 @@ enum {
     S_REGISTERED = 1 << 2, /* our reader is on the loop */
     S_BLOCKING = 1 << 3,   /* wait before every read() */
     S_ALWAYS = 1 << 4,     /* never wait: a regular file */
-    S_MAYREAD = 1 << 5,    /* a read() now will not block */
+    S_MAYREAD = 1 << 5,    /* a read() now will not block, and will
+                              likely find bytes: read before waiting */
     S_DROPPING = 1 << 6,   /* dropping an over-long line to its separator */
     S_LINEMODE = 1 << 7,   /* readline: the tail at EOF is a line */
     S_HASLINE = 1 << 8,    /* stream_line() is valid */
@@ -119,12 +120,15 @@ void stream_init(stream_t *s, loop_t *loop, int fd)
     unsigned flags = 0;
     struct stat st;
     int fl = fcntl(fd, F_GETFL);
+    int known = fstat(fd, &st) == 0;
 
     if (fl >= 0 && !(fl & O_NONBLOCK))
         flags |= S_BLOCKING;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        flags |= S_ALWAYS;
-    if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+    else
+        flags |= S_MAYREAD;               /* try the first read at once */
+    if (known && S_ISREG(st.st_mode))
+        flags |= S_ALWAYS | S_MAYREAD;
+    else if (known && S_ISSOCK(st.st_mode))
         flags |= S_SOCKET;
     init_flags(s, loop, fd, flags);
     s->closed.cancel = closed_cancel;
@@ -252,6 +256,8 @@ static ssize_t sys_read(stream_t *s, void *buf, size_t n)
     return got;
 }
 
+static void after_read(stream_t *s, ssize_t got, size_t asked);
+
 /* One read() appended to the buffer: into its free room, and on into a
  * chunk on the stack, copied over only if bytes arrived there. */
 static ssize_t fill(stream_t *s)
@@ -268,6 +274,7 @@ static ssize_t fill(stream_t *s)
     do
         got = readv(s->fd, iov, k);
     while (got < 0 && errno == EINTR);
+    after_read(s, got, room + sizeof chunk);
     if (got <= 0)
         return got;
     if ((size_t)got > room) {
@@ -324,14 +331,21 @@ static future_t *wait_readable(stream_t *s)
 }
 /* [stream-wait] */
 
-/* After a read(): may the next one go without waiting? */
-static void after_read(stream_t *s, ssize_t got)
+/* After a read() of @p asked bytes: may the next one go without waiting?
+ * Not on a blocking descriptor (one read per readiness), not after
+ * EAGAIN, and not after a short read: the kernel had fewer bytes than
+ * asked, so it has none now, most likely, and trying would cost a read()
+ * that fails with EAGAIN on every message (libuv skips it the same way).
+ * A regular file is always ready. */
+static void after_read(stream_t *s, ssize_t got, size_t asked)
 {
-    if ((got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ||
-        ((s->flags & S_BLOCKING) && !(s->flags & S_ALWAYS)))
-        s->flags &= ~S_MAYREAD;
     if (got == 0)
         s->flags |= S_EOF;
+    if (s->flags & S_ALWAYS)
+        return;
+    if (got < 0 ? (errno == EAGAIN || errno == EWOULDBLOCK)
+                : (size_t)got < asked || (s->flags & S_BLOCKING))
+        s->flags &= ~S_MAYREAD;
 }
 
 /* The read() failed: 1 if only "not now" (EAGAIN), else the error is
@@ -418,7 +432,7 @@ static int read_body(coro_t *co)
             continue;            /* closed meanwhile: ended() says so */
         }
         got = sys_read(s, s->dst, s->want);  /* straight in: no copy */
-        after_read(s, got);
+        after_read(s, got, s->want);
         if (got >= 0)
             READ_RETURN(s, co, got);
         if (!only_not_ready(s, errno))
@@ -455,7 +469,7 @@ static int readexactly_body(coro_t *co)
             continue;
         }
         got = sys_read(s, s->dst + s->partial, s->want - s->partial);
-        after_read(s, got);
+        after_read(s, got, s->want - s->partial);
         if (got > 0)
             s->partial += (size_t)got;
         else if (got < 0 && !only_not_ready(s, errno))
@@ -581,7 +595,6 @@ static int readuntil_body(coro_t *co)
             continue;
         }
         got = fill(s);
-        after_read(s, got);
         if (got < 0 && !only_not_ready(s, errno))
             READ_FAIL(s, co, s->error);
     }
@@ -595,10 +608,10 @@ static int readuntil_body(coro_t *co)
 /* A new read: one at a time; the last line goes now. */
 static coro_t *begin(stream_t *s, coro_fn *fn, unsigned mode)
 {
-    int try_first = !(s->flags & S_BLOCKING) || (s->flags & S_ALWAYS);
-
-    s->flags &= ~(S_LINEMODE | S_MAYREAD);
-    s->flags |= S_READING | mode | (try_first ? S_MAYREAD : 0);
+    s->flags &= ~S_LINEMODE;
+    s->flags |= S_READING | mode;
+    if ((s->flags & S_BLOCKING) && !(s->flags & S_ALWAYS))
+        s->flags &= ~S_MAYREAD;           /* a readiness is for one read */
     release_line(s);
     s->partial = 0;
     s->scan = 0;
@@ -934,7 +947,7 @@ static void set_nodelay(int fd)
 /* A socket this file made or accepted: non-blocking, no need to ask. */
 static void init_socket(stream_t *s, loop_t *loop, int fd)
 {
-    init_flags(s, loop, fd, S_SOCKET);
+    init_flags(s, loop, fd, S_SOCKET | S_MAYREAD);
     s->closed.cancel = closed_cancel;
     set_nodelay(fd);
 }

@@ -427,8 +427,15 @@ Test(stream, a_blocking_pipe_is_waited_for_before_each_single_read)
     cr_assert_eq(write(p[1], "\n", 1), 1);
     fixture_settle(&fx);
     expect_bytes(r, "c\n");
-    r = start_on(&ps, READ, 8);
+    cr_assert_eq(write(p[1], "xy", 2), 2);
+    r = start_on(&ps, READ, 1);           /* full reads, one per wait */
     fixture_settle(&fx);
+    expect_bytes(r, "x");
+    r = start_on(&ps, READ, 1);
+    fixture_settle(&fx);
+    expect_bytes(r, "y");
+    r = start_on(&ps, READ, 8);
+    fixture_settle(&fx);                  /* hangs here if it reads now */
     cr_assert(!r->done);
     close(p[1]);
     fixture_settle(&fx);
@@ -1157,12 +1164,39 @@ Test(stream, a_reader_busy_elsewhere_is_unregistered_once_then_again_once)
     peer_write("b");
     fixture_settle(&fx);
     fixture_settle(&fx);
-    cr_assert_eq(epoll_ctl_calls - before, 1, "%ld calls", epoll_ctl_calls - before);
+    cr_assert_eq(epoll_ctl_calls - before, 1, "%ld calls",
+                 epoll_ctl_calls - before);
     cr_assert_eq(st.flags & 4 /* S_REGISTERED */, 0);
-    r = start(READ, 64);                 /* try-first finds "b" */
+    r = start(READ, 64);                 /* registered again, once */
     fixture_settle(&fx);
     expect_bytes(r, "b");
-    cr_assert_eq(epoll_ctl_calls - before, 1);
+    r = start(READ, 64);
+    fixture_settle(&fx);
+    peer_write("c");
+    fixture_settle(&fx);
+    expect_bytes(r, "c");
+    cr_assert_eq(epoll_ctl_calls - before, 2);
+}
+
+/* A short read (fewer bytes than asked) means the socket had no more:
+ * the next read waits for readiness instead of trying a read() that
+ * would fail with EAGAIN. Counted with a descriptor whose reads we see:
+ * the bytes still come through, in order. */
+Test(stream, after_a_short_read_the_next_read_waits_instead_of_trying)
+{
+    peer_write("abc");
+    op_t *r = start(READ, 64);
+    fixture_settle(&fx);
+    expect_bytes(r, "abc");
+    cr_assert_eq(st.flags & 32 /* S_MAYREAD */, 0, "short: wait next");
+    peer_write("0123456789");
+    r = start(READ, 4);                  /* full: may read again */
+    fixture_settle(&fx);
+    expect_bytes(r, "0123");
+    cr_assert_neq(st.flags & 32, 0);
+    r = start(EXACT, 6);
+    fixture_settle(&fx);
+    expect_bytes(r, "456789");
 }
 
 /* ---- servers ------------------------------------------------------------------- */
