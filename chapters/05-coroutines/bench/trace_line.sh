@@ -4,10 +4,6 @@
 #
 #   sh bench/trace_line.sh [LINES [GAP_S]]     (from the chapter folder)
 #
-# TRACE_SEQUENCE=1 also prints the last line's calls in the order made.
-# OPT=-O2 builds optimised: the counts stay the same (gcc instruments
-# inlined functions too); only the crossings move, as call sites inside
-# inlined code are then named after the function they were inlined into.
 # 1. Calls and files. hello is rebuilt with -finstrument-functions (every
 #    function of src/ and examples/ reports its entry to bench/trace_calls.c)
 #    into build/trace/. It gets the line "0" LINES times (default 8), GAP_S
@@ -27,6 +23,11 @@
 #    lines 0.05 s apart (each one its own wake-up, as typed lines are). In
 #    steady state the count must not grow with the number of lines.
 #
+# TRACE_SEQUENCE=1 also prints the last line's calls in the order made.
+# OPT=-O2 builds optimised: the counts stay the same (gcc instruments
+# inlined functions too); only the crossings move, as call sites inside
+# inlined code are then named after the function they were inlined into.
+#
 # Needs cc, addr2line, python3 and (for part 2) strace. Timing does not
 # matter: the counts are the same on a loaded machine, as long as GAP_S
 # stays well above the time one line takes.
@@ -38,7 +39,7 @@ OUT=build/trace
 mkdir -p "$OUT"
 
 cc -std=c11 -O2 -g -c bench/trace_calls.c -o "$OUT/trace_calls.o"
-# -O0: every function of the source is a call, none inlined away.
+# -O0 by default: every call site is named after its own function.
 cc -std=c11 ${OPT:--O0} -g -pthread -finstrument-functions -Isrc \
    -D_POSIX_C_SOURCE=200809L src/*.c examples/hello.c "$OUT/trace_calls.o" \
    -o "$OUT/hello" -pthread -ldl -lm
