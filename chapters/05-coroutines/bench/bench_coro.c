@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "gather.h"
 #include "loop.h"
+#include "run.h"
 #include "sync.h"
 #include "task.h"
 

@@ -13,6 +13,7 @@
 #include "gather.h"
 #include "loop.h"
 #include "options.h"
+#include "run.h"
 #include "sock.h"
 #include "sync.h"
 #include "task.h"

@@ -26,8 +26,11 @@
 #include "loop.h"
 #include "net.h"
 #include "options.h"
+#include "run.h"
 #include "selector.h"
+#include "sleep.h"
 #include "sock.h"
+#include "sock_watch.h"
 #include "sync.h"
 #include "task.h"
 

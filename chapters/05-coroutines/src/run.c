@@ -1,5 +1,6 @@
 /*
- * run.c - asyncio.run(): the whole life of a program's loop in one call.
+ * run.c - asyncio.run(): the whole life of a program's loop in one call,
+ * and run_until_complete() beneath it.
  *
  * The order of the clean-up matters. Tasks go first, while the loop still
  * runs: a cancelled Task may await its own clean-up. The executor next:
@@ -10,6 +11,25 @@
 
 #include <errno.h>
 #include <signal.h>
+
+static void stop_loop(future_t *future, void *arg)
+{
+    (void)future;
+    loop_stop(arg);
+}
+
+future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
+                                        void **result, int *error)
+{
+    future_callback_t record;
+
+    if (!future_done(future)) {
+        future_add_done_callback(future, &record, stop_loop, loop);
+        loop_run_forever(loop);
+        future_remove_done_callback(future, &record);
+    }
+    return future_result(future, result, error);
+}
 
 static const int stop_signals[] = {SIGINT, SIGTERM};
 enum { STOP_SIGNALS = sizeof stop_signals / sizeof stop_signals[0] };

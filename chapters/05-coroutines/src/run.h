@@ -1,7 +1,8 @@
 /**
  * @file run.h
  * @ingroup ch05
- * @brief run(): a whole program's event loop in one call (asyncio.run()).
+ * @brief Running the loop: run(), a whole program's event loop in one call
+ *        (asyncio.run()), and loop_run_until_complete(), the step below it.
  *
  * A program's C `main` parses its arguments and calls run() with its main
  * coroutine. run() makes the loop (and, if asked, an executor), runs the
@@ -28,6 +29,19 @@
 
 #include "executor.h"
 #include "task.h"
+
+/**
+ * @brief Run the loop until @p future finishes (asyncio's
+ *        loop.run_until_complete()).
+ * @param loop a loop that is not running.
+ * @param future the Future (a Task's, for instance).
+ * @param result receives the result (may be NULL).
+ * @param error receives the error or ECANCELED (may be NULL).
+ * @return as future_result(); FUTURE_E_PENDING if the loop failed or
+ *         was stopped before @p future finished.
+ */
+future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
+                                        void **result, int *error);
 
 /**
  * @brief Fill the main coroutine's frame before it runs (its arguments).

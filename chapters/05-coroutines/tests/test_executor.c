@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "run.h"
 #include "task.h"
 
 TestSuite(executor, .timeout = 20);

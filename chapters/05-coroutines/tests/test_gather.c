@@ -4,6 +4,7 @@
 
 #include "fixture.h"
 #include "gather.h"
+#include "sleep.h"
 #include "task.h"
 
 static fixture_t fx;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "run.h"
+#include "sleep.h"
 
 TestSuite(run, .timeout = 10);
 

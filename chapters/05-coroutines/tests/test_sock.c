@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "line_reader.h"
 #include "sock.h"
+#include "sock_watch.h"
 #include "task.h"
 
 static fixture_t fx;

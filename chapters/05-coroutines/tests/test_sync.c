@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "sleep.h"
 #include "sync.h"
 #include "task.h"
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "run.h"
+#include "sleep.h"
 #include "task.h"
 
 static fixture_t fx;

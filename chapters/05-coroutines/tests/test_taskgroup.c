@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "fixture.h"
+#include "sleep.h"
 #include "taskgroup.h"
 #include "timeout.h"
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "fixture.h"
+#include "sleep.h"
 #include "task.h"
 #include "timeout.h"
 
