@@ -20,6 +20,7 @@
 #ifndef FUTURE_H
 #define FUTURE_H
 
+#include "list.h"
 #include "loop.h"
 
 /** @brief Where a Future is in its life. */
@@ -69,8 +70,7 @@ typedef struct future_callback {
     future_cb *cb;                /**< what to call */
     void *arg;                    /**< its argument */
     future_t *future;             /**< the Future it waits on */
-    struct future_callback *next; /**< list link (private) */
-    struct future_callback *prev; /**< list link (private) */
+    list_t link;                  /**< in the Future's list (private) */
 } future_callback_t;
 
 /** @brief A Future; fields are private, use the functions. */
@@ -84,8 +84,8 @@ struct future {
     int error;                  /**< the error, when FUTURE_ERROR */
     void *result;               /**< the result, when FUTURE_RESULT */
     loop_t *loop;               /**< where late callbacks are queued */
-    future_callback_t *head;    /**< pending callbacks, oldest first */
-    future_callback_t *tail;    /**< newest pending callback */
+    list_t callbacks;           /**< future_callback_t.link, oldest
+                                     first */
     future_cancel_fn *cancel;   /**< NULL: cancel finishes it at once */
 };
 

@@ -11,19 +11,17 @@
 
 static void waitq_unlink(waiter_t *w)
 {
-    waitq_t *q = w->queue;
-
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        q->head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        q->tail = w->prev;
-    q->count--;
-    w->next = w->prev = NULL;
+    list_remove(&w->link);
+    w->queue->count--;
     w->queue = NULL;
+}
+
+/* The oldest waiter, or NULL. */
+static waiter_t *waitq_first(const waitq_t *q)
+{
+    list_t *l = list_first(&q->waiters);
+
+    return l == NULL ? NULL : LIST_ENTRY(l, waiter_t, link);
 }
 
 /* Cancelled (or woken, in which case it has left the list already). */
@@ -41,13 +39,7 @@ future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop)
 {
     future_init(&w->future, loop);
     w->queue = q;
-    w->next = NULL;
-    w->prev = q->tail;
-    if (q->tail)
-        q->tail->next = w;
-    else
-        q->head = w;
-    q->tail = w;
+    list_add_tail(&q->waiters, &w->link);
     q->count++;
     future_add_done_callback(&w->future, &w->record, waiter_done, w);
     return &w->future;
@@ -55,9 +47,9 @@ future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop)
 
 int waitq_wake(waitq_t *q, void *result)
 {
-    waiter_t *w = q->head;
+    waiter_t *w = waitq_first(q);
 
-    if (!w)
+    if (w == NULL)
         return 0;
     waitq_unlink(w);
     future_set_result(&w->future, result);
@@ -75,7 +67,7 @@ future_t *waitq_ready(waiter_t *w, loop_t *loop, void *result)
 
 void waitq_init(waitq_t *q)
 {
-    q->head = q->tail = NULL;
+    list_init(&q->waiters);
     q->count = 0;
 }
 
@@ -163,7 +155,7 @@ future_t *semaphore_acquire(semaphore_t *sem, waiter_t *w)
 
 int semaphore_release(semaphore_t *sem)
 {
-    if (sem->waiters.head) {             /* hand the unit over */
+    if (sem->waiters.count > 0) {             /* hand the unit over */
         waitq_wake(&sem->waiters, NULL);
         return 0;
     }
@@ -311,7 +303,7 @@ static void count_put(queue_t *q)
 /* [queue-put] */
 future_t *queue_put(queue_t *q, waiter_t *w, void *item)
 {
-    if (!queue_full(q) || q->getters.head) {
+    if (!queue_full(q) || q->getters.count > 0) {
         if (queue_put_nowait(q, item) == 0)
             return waitq_ready(w, q->loop, NULL);
         future_init(&w->future, q->loop);    /* no memory to grow */
@@ -326,7 +318,7 @@ future_t *queue_put(queue_t *q, waiter_t *w, void *item)
 
 int queue_put_nowait(queue_t *q, void *item)
 {
-    if (q->getters.head) {               /* someone waits: straight to it */
+    if (q->getters.count > 0) {               /* someone waits: straight to it */
         count_put(q);
         waitq_wake(&q->getters, item);
         return 0;
@@ -351,8 +343,8 @@ int queue_get_nowait(queue_t *q, void **item)
         return -1;
     }
     *item = ring_pop(q);
-    if (q->putters.head) {               /* room now: the oldest putter */
-        ring_push(q, q->putters.head->item);
+    if (q->putters.count > 0) {               /* room now: the oldest putter */
+        ring_push(q, waitq_first(&q->putters)->item);
         count_put(q);
         waitq_wake(&q->putters, NULL);
     }

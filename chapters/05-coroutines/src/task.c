@@ -39,11 +39,10 @@ static void trace(const task_t *t, const char *what)
  * so that a finishing Task unlinks itself without looking the list up. */
 typedef struct registry {
     loop_hook_t hook;                   /* first: the hook is the registry */
-    struct task_link all;               /* the sentinel */
+    list_t all;                         /* task_t.pending links */
 } registry_t;
 
-#define TASK_OF(link) \
-    ((task_t *)((char *)(link) - offsetof(task_t, pending)))
+#define TASK_OF(link) LIST_ENTRY(link, task_t, pending)
 
 static void destroy_pending(loop_t *loop, loop_hook_t *hook)
 {
@@ -52,7 +51,7 @@ static void destroy_pending(loop_t *loop, loop_hook_t *hook)
     (void)loop;
     /* Unhook every wake-up first: a Task may await another one's Future,
      * and both are freed below. */
-    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next) {
+    for (list_t *l = reg->all.next; l != &reg->all; l = l->next) {
         task_t *t = TASK_OF(l);
 
         fprintf(stderr, "Task was destroyed but it is pending: %s#%u\n",
@@ -61,11 +60,8 @@ static void destroy_pending(loop_t *loop, loop_hook_t *hook)
             future_remove_done_callback(t->waiting, &t->wakeup);
         t->waiting = NULL;
     }
-    while (reg->all.next != &reg->all) {
-        struct task_link *l = reg->all.next;
-
-        reg->all.next = l->next;
-        l->next = l->prev = l;
+    for (list_t *l; (l = list_first(&reg->all)) != NULL;) {
+        list_remove(l);
         task_release(TASK_OF(l));         /* the loop's reference */
     }
     free(reg);
@@ -77,7 +73,7 @@ static registry_t *registry_of(loop_t *loop)
                                                            destroy_pending);
 
     if (!reg && (reg = malloc(sizeof *reg)) != NULL) {
-        reg->all.next = reg->all.prev = &reg->all;
+        list_init(&reg->all);
         loop_add_destroy_hook(loop, &reg->hook, destroy_pending);
     }
     return reg;
@@ -118,10 +114,7 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
         free(t);
         return NULL;
     }
-    t->pending.next = reg->all.next;      /* pending until it finishes */
-    t->pending.prev = &reg->all;
-    reg->all.next->prev = &t->pending;
-    reg->all.next = &t->pending;
+    list_add_tail(&reg->all, &t->pending); /* pending until it finishes */
     *frame = CORO_OF(t);
     return t;
 }
@@ -189,8 +182,7 @@ static void task_finish(task_t *t)
     if (future_trace())
         trace(t, co->err ? "finished with an error" : "finished");
     t->future.sealed = 0;
-    t->pending.prev->next = t->pending.next;      /* no longer pending */
-    t->pending.next->prev = t->pending.prev;
+    list_remove(&t->pending);             /* no longer pending */
     /* A cancel that came while the coroutine ran and found no await to
      * interrupt still wins over a plain return (asyncio's _must_cancel):
      * whoever cancelled is told the Task was cancelled. */
@@ -317,7 +309,7 @@ size_t task_cancel_all(loop_t *loop)
      * while it is walked. */
     if (reg == NULL)
         return 0;
-    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next) {
+    for (list_t *l = reg->all.next; l != &reg->all; l = l->next) {
         task_cancel(TASK_OF(l));
         n++;
     }
@@ -331,7 +323,7 @@ size_t task_count_pending(loop_t *loop)
 
     if (reg == NULL)
         return 0;
-    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next)
+    for (list_t *l = reg->all.next; l != &reg->all; l = l->next)
         n++;
     return n;
 }

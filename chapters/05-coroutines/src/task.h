@@ -65,6 +65,7 @@
 
 #include "coro.h"
 #include "future.h"
+#include "list.h"
 
 /**
  * @brief Suspend the coroutine @p co until @p future finishes (NULL: just
@@ -106,11 +107,7 @@ typedef struct task {
                                     task_uncancel() (timeout scopes);
                                     saturates, in the padding before name */
     const char *name;         /**< for the trace; static string */
-    /** @brief A link in the loop's circular list of pending Tasks. */
-    struct task_link {
-        struct task_link *next; /**< the next pending Task's link */
-        struct task_link *prev; /**< the previous one's */
-    } pending;                /**< in the loop's pending list (private) */
+    list_t pending;           /**< in the loop's list of pending Tasks */
 } task_t;
 
 /**

@@ -51,13 +51,11 @@
 
 #include <stddef.h>
 
-struct task_group_member;
-
 /** @brief A task group, in caller storage; fields private. */
 typedef struct task_group {
     future_t done;                    /**< task_group_wait()'s Future */
     loop_t *loop;                     /**< where the children run */
-    struct task_group_member *head;   /**< the running children */
+    list_t children;                  /**< the running children */
     size_t running;                   /**< how many */
     size_t failures;                  /**< children that failed */
     int error;                        /**< the first failure, or 0 */
