@@ -7,19 +7,6 @@
 #include "future.h"
 
 #include <errno.h>
-#include <stdlib.h>
-
-FILE *future_trace(void)
-{
-    static int known;
-    static FILE *trace;
-
-    if (!known) {
-        trace = getenv("LOOP_TRACE") ? stderr : NULL;
-        known = 1;
-    }
-    return trace;
-}
 
 void future_init(future_t *future, loop_t *loop)
 {
@@ -50,8 +37,9 @@ static future_status_t finish(future_t *f, future_state_t state,
     f->state = state;
     f->result = result;
     f->error = error;
-    if (future_trace())
-        fprintf(future_trace(), "[%.6f] future %p: %s\n", loop_time(f->loop),
+    FILE *trace = loop_trace(f->loop);
+    if (trace != NULL)
+        fprintf(trace, "[%.6f] future %p: %s\n", loop_time(f->loop),
                 (void *)f, state == FUTURE_RESULT ? "result"
                 : state == FUTURE_ERROR ? "error" : "cancelled");
     /* Unlink each record before calling it: the callback may free it,

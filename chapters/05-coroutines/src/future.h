@@ -196,11 +196,4 @@ int future_remove_done_callback(future_t *future, future_callback_t *record);
  */
 const char *future_strerror(future_status_t status);
 
-/**
- * @brief The trace stream of this chapter's runtime: stderr when the
- *        environment variable LOOP_TRACE is set, else NULL.
- * @return the stream or NULL.
- */
-FILE *future_trace(void);
-
 #endif

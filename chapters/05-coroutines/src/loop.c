@@ -19,6 +19,7 @@
  */
 #include "loop.h"
 
+#include "array.h"
 #include "ready.h"
 #include "timers.h"
 
@@ -100,7 +101,7 @@ struct post {
 
 static int open_self_pipe(loop_t *loop);
 
-static double monotonic_clock(void *arg)
+double loop_clock_monotonic(void *arg)
 {
     struct timespec ts;
     (void)arg;
@@ -129,7 +130,7 @@ loop_t *loop_create(const loop_options_t *options)
         return NULL;
     }
     timers_init(&loop->timers, opt->timers);
-    loop->clock = opt->clock ? opt->clock : monotonic_clock;
+    loop->clock = opt->clock ? opt->clock : loop_clock_monotonic;
     loop->clock_arg = opt->clock_arg;
     loop->trace = opt->trace;
     if (loop->trace == NULL && getenv("LOOP_TRACE") != NULL)
@@ -161,6 +162,11 @@ selector_backend_t loop_backend(const loop_t *loop)
 double loop_time(const loop_t *loop)
 {
     return loop->now;
+}
+
+FILE *loop_trace(const loop_t *loop)
+{
+    return loop->trace;
 }
 
 void loop_stop(loop_t *loop)
@@ -241,19 +247,14 @@ void loop_cancel(loop_t *loop, loop_timer_t *timer)
 
 static int grow_fds(loop_t *loop, int fd)
 {
-    if ((size_t)fd < loop->nfds)
-        return 0;
-    size_t n = loop->nfds ? loop->nfds : 64;
-    while (n <= (size_t)fd)
-        n *= 2;
-    struct fd_entry *fds = realloc(loop->fds, n * sizeof *fds);
-    if (fds == NULL) {
-        errno = ENOMEM;
+    size_t old = loop->nfds;
+    struct fd_entry *fds = array_grow(loop->fds, &loop->nfds, (size_t)fd + 1,
+                                      sizeof *fds);
+
+    if (fds == NULL)
         return -1;
-    }
-    memset(fds + loop->nfds, 0, (n - loop->nfds) * sizeof *fds);
+    memset(fds + old, 0, (loop->nfds - old) * sizeof *fds);
     loop->fds = fds;
-    loop->nfds = n;
     return 0;
 }
 

@@ -76,11 +76,12 @@ typedef enum loop_timers_kind {
 typedef struct loop_options {
     selector_backend_t backend; /**< selector backend; default the best */
     loop_timers_kind_t timers;  /**< timer structure; default the heap */
-    loop_clock_cb *clock;       /**< clock; NULL = CLOCK_MONOTONIC */
+    loop_clock_cb *clock;       /**< clock; NULL = loop_clock_monotonic */
     void *clock_arg;            /**< passed to @c clock */
     FILE *trace;                /**< print each iteration's phases here;
                                      NULL = stderr if the environment
-                                     variable LOOP_TRACE is set, else off */
+                                     variable LOOP_TRACE is set, else off
+                                     (see loop_trace()) */
 } loop_options_t;
 
 /**
@@ -125,7 +126,8 @@ typedef struct loop_hook loop_hook_t;
 /**
  * @brief What a destroy hook calls.
  * @param loop the loop being destroyed: its callbacks are dropped and its
- *        timers disarmed already; only loop_time() may still be called.
+ *        timers disarmed already; only loop_time() and loop_trace() may
+ *        still be called.
  * @param hook the hook (it may free it).
  */
 typedef void loop_hook_fn(loop_t *loop, loop_hook_t *hook);
@@ -173,6 +175,26 @@ selector_backend_t loop_backend(const loop_t *loop);
  * @return seconds on the loop's clock.
  */
 double loop_time(const loop_t *loop);
+
+/**
+ * @brief The loop's default clock: CLOCK_MONOTONIC, in seconds. The one
+ *        clock reader of the chapter: a program or benchmark that times
+ *        something outside a loop calls this rather than clock_gettime(),
+ *        so that its times and the loop's are on one clock.
+ * @param arg unused (the ::loop_clock_cb shape).
+ * @return seconds since an arbitrary start.
+ */
+double loop_clock_monotonic(void *arg);
+
+/**
+ * @brief The loop's trace stream: loop_options_t::trace, or stderr when
+ *        the environment variable LOOP_TRACE was set at loop_create()
+ *        (the only place it is read), else NULL. The layers built on the
+ *        loop (Futures, Tasks) print their trace lines here too.
+ * @param loop a loop.
+ * @return the stream or NULL.
+ */
+FILE *loop_trace(const loop_t *loop);
 
 /**
  * @brief Queue @p cb to run in a later phase, after what is already queued.

@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
 
 #include "task.h"
 
@@ -257,19 +260,16 @@ void queue_deinit(queue_t *q)
  * count < capacity); an unbounded queue doubles its ring when full. */
 static int ring_grow(queue_t *q)
 {
-    void **items;
-
     if (q->count < q->size)
         return 0;
-    items = malloc(2 * q->size * sizeof *items);
-    if (!items)
+    size_t old = q->size;
+    void **items = array_grow(q->items, &q->size, old + 1, sizeof *items);
+    if (items == NULL)
         return -1;
-    for (size_t i = 0; i < q->count; i++)
-        items[i] = q->items[(q->head + i) % q->size];
-    free(q->items);
+    /* Full, so the ring wraps at the old end: move the part before head
+     * to just after the old end, where the ring now goes on. */
+    memcpy(items + old, items, q->head * sizeof *items);
     q->items = items;
-    q->head = 0;
-    q->size *= 2;
     return 0;
 }
 

@@ -27,10 +27,19 @@ static void task_step(loop_t *loop, void *arg);
      ~(alignof(max_align_t) - 1))
 #define CORO_OF(t) ((coro_t *)((char *)(t) + FRAME_OFFSET))
 
-static void trace(const task_t *t, const char *what)
+/* A trace line, when the loop traces (loop_trace()); @p awaited, if not
+ * NULL, is the Future the Task now awaits. */
+static void trace(const task_t *t, const char *what, const void *awaited)
 {
-    fprintf(future_trace(), "[%.6f] task %s#%u: %s\n",
-            loop_time(t->future.loop), t->name, t->id, what);
+    FILE *out = loop_trace(t->future.loop);
+
+    if (out == NULL)
+        return;
+    fprintf(out, "[%.6f] task %s#%u: %s", loop_time(t->future.loop),
+            t->name, t->id, what);
+    if (awaited != NULL)
+        fprintf(out, " %p", awaited);
+    fputc('\n', out);
 }
 
 /* The loop's pending Tasks, found again through its destroy hook: what
@@ -179,8 +188,7 @@ static void task_finish(task_t *t)
 {
     coro_t *co = CORO_OF(t);
 
-    if (future_trace())
-        trace(t, co->err ? "finished with an error" : "finished");
+    trace(t, co->err ? "finished with an error" : "finished", NULL);
     t->future.sealed = 0;
     list_remove(&t->pending);             /* no longer pending */
     /* A cancel that came while the coroutine ran and found no await to
@@ -217,8 +225,7 @@ static void task_step(loop_t *loop, void *arg)
     for (unsigned steps = 1;; steps++) {
         future_t *awaited;
 
-        if (future_trace())
-            trace(t, "step");
+        trace(t, "step", NULL);
         /* 1, 7. send the value in; the coroutine runs to its next await */
         current = t;
         coro_status_t status = coro_resume(CORO_OF(t), in, err);
@@ -237,18 +244,14 @@ static void task_step(loop_t *loop, void *arg)
             /* Awaiting itself (pending, since it runs) would wait for ever
              * and a cancel would chase its own tail: refuse at the await,
              * as asyncio does. */
-            if (future_trace())
-                trace(t, "awaits itself: EDEADLK");
+            trace(t, "awaits itself: EDEADLK", NULL);
             in = NULL;
             err = EDEADLK;
         } else if (!future_done(awaited)) {
             /* 3. hang the wake-up on the Future; 4-5 happen elsewhere */
             t->waiting = awaited;
             future_add_done_callback(awaited, &t->wakeup, task_wakeup, t);
-            if (future_trace())
-                fprintf(future_trace(), "[%.6f] task %s#%u: awaits "
-                        "future %p\n", loop_time(t->future.loop), t->name,
-                        t->id, (void *)awaited);
+            trace(t, "awaits future", awaited);
             if (t->cancel_requested) {    /* held over from last step */
                 t->cancel_requested = 0;
                 if (!future_cancel(awaited))
@@ -278,8 +281,7 @@ static int task_cancel_hook(future_t *future)
 {
     task_t *t = (task_t *)future;
 
-    if (future_trace())
-        trace(t, "cancel requested");
+    trace(t, "cancel requested", NULL);
     if (t->cancelling < USHRT_MAX)
         t->cancelling++;
     /* A Future we await that takes the cancellation wakes us with

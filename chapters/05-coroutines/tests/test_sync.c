@@ -488,6 +488,27 @@ Test(queue, an_unbounded_queue_never_makes_a_putter_wait)
     queue_deinit(&the_queue);
 }
 
+Test(queue, an_unbounded_queue_keeps_the_order_when_it_grows_wrapped)
+{
+    void *item;
+    intptr_t next = 0, got = 0;
+
+    cr_assert_eq(queue_init(&the_queue, fx.loop, 0), 0);
+    /* Take some out first, so the ring has wrapped when it has to grow. */
+    for (; next < 5; next++)
+        cr_assert_eq(queue_put_nowait(&the_queue, (void *)next), 0);
+    for (; got < 3; got++)
+        cr_assert_eq(queue_get_nowait(&the_queue, &item), 0);
+    for (; next < 40; next++)
+        cr_assert_eq(queue_put_nowait(&the_queue, (void *)next), 0);
+    for (; got < 40; got++) {
+        cr_assert_eq(queue_get_nowait(&the_queue, &item), 0);
+        cr_assert_eq((intptr_t)item, got);
+    }
+    cr_assert_eq(queue_size(&the_queue), 0);
+    queue_deinit(&the_queue);
+}
+
 Test(queue, put_nowait_on_a_full_queue_fails_and_puts_nothing)
 {
     void *item;
