@@ -35,6 +35,9 @@ struct executor {
     int wake_posted;           /* under mutex: on_wake() is posted */
     unsigned threads;
     pthread_t *tids;
+    future_t **orphans;        /* room for executor_shutdown(ex, 0): one
+                                * per worker, allocated up front so that
+                                * shutting down never needs memory */
 };
 
 static void free_pool(executor_t *ex)
@@ -42,6 +45,7 @@ static void free_pool(executor_t *ex)
     pthread_cond_destroy(&ex->cond);
     pthread_mutex_destroy(&ex->mutex);
     free(ex->tids);
+    free(ex->orphans);
     free(ex);
 }
 
@@ -168,7 +172,10 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
         threads = 1;
     ex->loop = loop;
     ex->tids = calloc(threads, sizeof *ex->tids);
-    if (!ex->tids) {
+    ex->orphans = calloc(threads, sizeof *ex->orphans);
+    if (ex->tids == NULL || ex->orphans == NULL) {
+        free(ex->tids);
+        free(ex->orphans);
         free(ex);
         errno = ENOMEM;
         return NULL;
@@ -212,13 +219,11 @@ void executor_shutdown(executor_t *ex, int wait)
     future_t **orphans;
     unsigned n_orphans = 0;
 
-    if (!ex)
+    if (ex == NULL)
         return;
-    /* Before the lock: cancelling a Future runs callbacks, which must not
-     * find the pool's mutex held. Out of memory, shutdown waits instead. */
-    orphans = wait ? NULL : calloc(ex->threads, sizeof *orphans);
-    if (orphans == NULL)
-        wait = 1;
+    /* Copied out: without waiting, the last worker frees the pool. */
+    orphans = ex->orphans;
+    ex->orphans = NULL;
     pthread_mutex_lock(&ex->mutex);
     ex->stopping = 1;
     todo = ex->todo;
@@ -241,6 +246,8 @@ void executor_shutdown(executor_t *ex, int wait)
      * on a freed pool, and finish here what the workers did. */
     loop_cancel_threadsafe(ex->loop, on_wake, ex);
     on_wake(ex->loop, ex);
+    /* After the lock: cancelling a Future runs callbacks, which must not
+     * find the pool's mutex held. */
     for (unsigned i = 0; i < n_orphans; i++)
         future_set_cancelled(orphans[i]);
     free(orphans);

@@ -55,8 +55,8 @@ void executor_destroy(executor_t *ex);
  * finishes its job, drops the result, and leaves; the last one frees the
  * pool; the Futures of their jobs are cancelled here, so that nothing on
  * the loop waits for them. Their jobs' arguments must stay valid until the
- * jobs end (or the process ends, which ends the threads too). If the
- * bookkeeping for that cannot be allocated, it waits instead.
+ * jobs end (or the process ends, which ends the threads too). It needs
+ * no memory, so it cannot fail.
  *
  * @param ex a pool, or NULL.
  * @param wait nonzero to wait for the running jobs.

@@ -591,7 +591,7 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
 /* Phase 3: every timer due by loop_time(), earliest first, leaves the
  * timer structure and joins the queue, remembering its place there so
  * that loop_cancel() can still void it. */
-static void collect_due_timers(loop_t *loop, struct iteration_report *r)
+static int collect_due_timers(loop_t *loop, struct iteration_report *r)
 {
     loop_timer_t *t;
 
@@ -600,13 +600,14 @@ static void collect_due_timers(loop_t *loop, struct iteration_report *r)
         uint64_t pos;
         ready_item_t item = {.kind = READY_TIMER, .timer = t};
         if (ready_reserve(&loop->ready, 1) < 0)
-            break; /* out of memory: it stays armed, due next time */
+            return -1; /* ENOMEM: it stays armed, due when called again */
         timers_pop(&loop->timers);
         ready_push(&loop->ready, &item, &pos);
         t->index = QUEUED_BIT | (size_t)pos;
         loop->queued_timers++;
         r->timers_due++;
     }
+    return 0;
 }
 /* [phase-timers] */
 
@@ -681,7 +682,8 @@ static int run_once(loop_t *loop)
     if (wait_for_fds(loop, &r) < 0)       /* 1. wait for descriptors */
         return -1;
     loop->now = read_clock(loop);         /* 2. the clock, once */
-    collect_due_timers(loop, &r);         /* 3. due timers */
+    if (collect_due_timers(loop, &r) < 0) /* 3. due timers */
+        return -1;
     size_t n = ready_len(&loop->ready);
     if (loop->trace)
         trace_iteration(loop, &r, n);

@@ -36,6 +36,25 @@
  *
  * Not thread-safe: a loop and everything registered on it belong to the
  * thread that runs it. Signal handlers only write to the loop's self-pipe.
+ *
+ * Out of memory: one policy for this loop and every layer of the chapter
+ * built on it.
+ * - A call that needs memory and cannot get it reports ENOMEM to its
+ *   caller, in that function's error convention (-1 or NULL with errno
+ *   ENOMEM, FUTURE_E_NOMEM, or a returned Future that fails with ENOMEM),
+ *   and leaves everything as it was. It never degrades silently into
+ *   doing something else (a sleep into a bare yield, a wake-up into none).
+ *   loop_run_once() that cannot queue what is due returns -1 (ENOMEM)
+ *   with nothing lost: the same events are still there to queue when it
+ *   is called again.
+ * - Where no caller is left to tell, because the runtime is keeping a
+ *   promise already made (queueing the next step of a Task that a Future
+ *   has just woken), it says so on stderr and aborts: a Task that
+ *   silently never runs again would be worse.
+ * - Caller storage keeps such places rare: timers, a Future's callback
+ *   records, a Task's wake-up record and the executor's wake-up post live
+ *   in memory the caller already owns, so adding a done callback to a
+ *   pending Future, or posting a loop_post_t, cannot fail.
  */
 #ifndef LOOP_H
 #define LOOP_H

@@ -7,6 +7,8 @@
  */
 #include "sleep.h"
 
+#include <errno.h>
+
 static void sleep_wake(loop_t *loop, void *arg)
 {
     sleeper_t *s = arg;
@@ -28,8 +30,10 @@ future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s)
         return NULL;
     future_init(&s->future, loop);
     loop_timer_init(&s->timer);
-    if (loop_call_later(loop, &s->timer, delay_s, sleep_wake, s) != 0)
-        return NULL;
+    if (loop_call_later(loop, &s->timer, delay_s, sleep_wake, s) != 0) {
+        future_set_error(&s->future, ENOMEM);   /* raised at the await */
+        return &s->future;
+    }
     future_add_done_callback(&s->future, &s->done, sleep_done, s);
     return &s->future;
 }

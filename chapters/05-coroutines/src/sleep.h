@@ -30,8 +30,8 @@ typedef struct sleeper {
  * @param loop the loop.
  * @param delay_s seconds; 0 or less means "yield once".
  * @return the Future to await: NULL for a zero delay (a bare yield, no
- *         timer), else &s->future. NULL also if the timer could not be
- *         armed (out of memory), which then degrades to a yield.
+ *         timer), else &s->future, which fails with ENOMEM if the timer
+ *         could not be armed (the out-of-memory policy in loop.h).
  */
 future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s);
 

@@ -76,15 +76,26 @@ static void destroy_pending(loop_t *loop, loop_hook_t *hook)
     free(reg);
 }
 
+/* The loop's registry, or NULL if no Task was ever created on it. */
+static registry_t *registry_find(const loop_t *loop)
+{
+    return (registry_t *)loop_find_destroy_hook(loop, destroy_pending);
+}
+
+/* The loop's registry, made by its first Task; NULL with errno ENOMEM. */
 static registry_t *registry_of(loop_t *loop)
 {
-    registry_t *reg = (registry_t *)loop_find_destroy_hook(loop,
-                                                           destroy_pending);
+    registry_t *reg = registry_find(loop);
 
-    if (!reg && (reg = malloc(sizeof *reg)) != NULL) {
-        list_init(&reg->all);
-        loop_add_destroy_hook(loop, &reg->hook, destroy_pending);
+    if (reg != NULL)
+        return reg;
+    reg = malloc(sizeof *reg);
+    if (reg == NULL) {
+        errno = ENOMEM;
+        return NULL;
     }
+    list_init(&reg->all);
+    loop_add_destroy_hook(loop, &reg->hook, destroy_pending);
     return reg;
 }
 
@@ -99,9 +110,13 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
         return NULL;
     }
     reg = registry_of(loop);
-    t = reg ? malloc(FRAME_OFFSET + frame_size) : NULL;
-    if (!t)
+    if (reg == NULL)
         return NULL;
+    t = malloc(FRAME_OFFSET + frame_size);
+    if (t == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
     /* Every field set by hand and only the frame zero-filled: calloc()
      * would clear the whole block, a third of the cost of a small Task. */
     future_init(&t->future, loop);
@@ -159,8 +174,9 @@ void task_release(task_t *task)
 }
 
 /* Queue the Task's next step. The ready queue grows by doubling, so this
- * fails only when memory is exhausted; a Task whose step cannot be queued
- * would hang for ever, silently, so say so and stop instead. */
+ * fails only when memory is exhausted, and nobody is left to tell: a
+ * Task whose step cannot be queued would hang for ever, silently, so say
+ * so and stop instead (the out-of-memory policy in loop.h). */
 static void schedule_step(task_t *t)
 {
     if (loop_call_soon(t->future.loop, task_step, t) != 0) {
@@ -304,7 +320,7 @@ int task_cancel(task_t *task)
 
 size_t task_cancel_all(loop_t *loop)
 {
-    registry_t *reg = registry_of(loop);
+    registry_t *reg = registry_find(loop);
     size_t n = 0;
 
     /* A cancel only queues steps and wakes, so nothing leaves the list
@@ -320,7 +336,7 @@ size_t task_cancel_all(loop_t *loop)
 
 size_t task_count_pending(loop_t *loop)
 {
-    registry_t *reg = registry_of(loop);
+    registry_t *reg = registry_find(loop);
     size_t n = 0;
 
     if (reg == NULL)
