@@ -1,5 +1,5 @@
 /*
- * executor.c: worker threads take jobs from a list, run them, and put
+ * executor.c - worker threads take jobs from a list, run them, and put
  * them on a "done" list; the loop thread finishes the Futures. The only
  * things shared between threads are the two lists, under one mutex, and
  * the loop's loop_call_soon_threadsafe(), which wakes it.
@@ -97,9 +97,9 @@ static void *worker(void *arg)
     for (;;) {
         job_t *job;
 
-        while (!ex->todo && !ex->stopping)
+        while (ex->todo == NULL && !ex->stopping)
             pthread_cond_wait(&ex->cond, &ex->mutex);
-        if (!ex->todo)
+        if (ex->todo == NULL)
             break;
         job = ex->todo;
         ex->todo = job->next;
@@ -139,9 +139,9 @@ static void on_wake(loop_t *loop, void *arg)
     ex->done = NULL;
     ex->wake_posted = 0;
     pthread_mutex_unlock(&ex->mutex);
-    for (; done; done = next) {
+    for (; done != NULL; done = next) {
         next = done->next;
-        if (done->future) {
+        if (done->future != NULL) {
             future_remove_done_callback(done->future, &done->record);
             future_set_result(done->future, done->result);
         }
@@ -166,7 +166,7 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
 {
     executor_t *ex = calloc(1, sizeof *ex);
 
-    if (!ex)
+    if (ex == NULL)
         return NULL;
     if (threads == 0)
         threads = 1;
@@ -203,8 +203,8 @@ static unsigned orphan_running(executor_t *ex, future_t **out)
 {
     unsigned n = 0;
 
-    for (job_t *job = ex->running; job; job = job->next) {
-        if (job->future) {
+    for (job_t *job = ex->running; job != NULL; job = job->next) {
+        if (job->future != NULL) {
             future_remove_done_callback(job->future, &job->record);
             out[n++] = job->future;
             job->future = NULL;
@@ -251,9 +251,9 @@ void executor_shutdown(executor_t *ex, int wait)
     for (unsigned i = 0; i < n_orphans; i++)
         future_set_cancelled(orphans[i]);
     free(orphans);
-    for (job_t *next; todo; todo = next) {
+    for (job_t *next; todo != NULL; todo = next) {
         next = todo->next;
-        if (todo->future) {
+        if (todo->future != NULL) {
             future_remove_done_callback(todo->future, &todo->record);
             future_set_cancelled(todo->future);
         }
@@ -275,7 +275,7 @@ future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,
 {
     job_t *job = malloc(sizeof *job);
 
-    if (!job) {
+    if (job == NULL) {
         errno = ENOMEM;
         return NULL;
     }
@@ -289,7 +289,7 @@ future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,
     job->next = NULL;
     future_add_done_callback(future, &job->record, on_cancel, job);
     pthread_mutex_lock(&ex->mutex);
-    if (ex->todo)
+    if (ex->todo != NULL)
         ex->todo_tail->next = job;
     else
         ex->todo = job;

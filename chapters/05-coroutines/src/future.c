@@ -1,5 +1,5 @@
 /*
- * future.c: a Future is a small state machine plus a list of waiting
+ * future.c - a Future is a small state machine plus a list of waiting
  * callbacks. The callback records are intrusive (they live in whoever
  * waits), so a Task waiting on a Future costs no allocation.
  */
@@ -100,19 +100,19 @@ future_status_t future_result(future_t *future, void **result,
         return FUTURE_E_PENDING;
     case FUTURE_RESULT:
         future->retrieved = 1;
-        if (result)
+        if (result != NULL)
             *result = future->result;
         return FUTURE_OK;
     case FUTURE_ERROR:
         future->retrieved = 1;
-        if (error)
+        if (error != NULL)
             *error = future->error;
         return FUTURE_E_ERROR;
     case FUTURE_CANCELLED:
         break;
     }
     future->retrieved = 1;
-    if (error)
+    if (error != NULL)
         *error = ECANCELED;
     return FUTURE_E_CANCELLED;
 }

@@ -16,6 +16,10 @@
  *
  * Errors: the functions that can be misused return a ::future_status_t,
  * with future_strerror() to print it.
+ *
+ * Loop thread only: like the loop (loop.h), none of this may be called
+ * from another thread; a worker hands its result back through the
+ * executor (executor.h) or loop_call_soon_threadsafe().
  */
 #ifndef FUTURE_H
 #define FUTURE_H

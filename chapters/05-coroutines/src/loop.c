@@ -769,7 +769,7 @@ void loop_destroy(loop_t *loop)
     selector_destroy(loop->sel);
     /* The layers built on the loop clean up last, once nothing the loop
      * holds can point into what they free (a Task's frame holds timers). */
-    while (loop->hooks) {
+    while (loop->hooks != NULL) {
         loop_hook_t *hook = loop->hooks;
 
         loop->hooks = hook->next;
@@ -788,7 +788,7 @@ void loop_add_destroy_hook(loop_t *loop, loop_hook_t *hook, loop_hook_fn *fn)
 
 loop_hook_t *loop_find_destroy_hook(const loop_t *loop, loop_hook_fn *fn)
 {
-    for (loop_hook_t *hook = loop->hooks; hook; hook = hook->next) {
+    for (loop_hook_t *hook = loop->hooks; hook != NULL; hook = hook->next) {
         if (hook->fn == fn)
             return hook;
     }

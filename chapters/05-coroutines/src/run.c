@@ -78,7 +78,7 @@ static void cancel_the_rest(loop_t *loop)
 
 static future_status_t fail(int *error, int err)
 {
-    if (error)
+    if (error != NULL)
         *error = err;
     return FUTURE_E_ERROR;
 }
@@ -88,7 +88,7 @@ future_status_t run(coro_fn *main, size_t frame_size, run_setup_fn *setup,
                     int *error)
 {
     static const run_options_t defaults;
-    const run_options_t *o = options ? options : &defaults;
+    const run_options_t *o = options != NULL ? options : &defaults;
     executor_t *executor = NULL;
     loop_t *loop = loop_create(&o->loop);
     int err = 0;

@@ -101,8 +101,6 @@ static void on_done(future_t *future, void *arg)
 static future_t *start(io_op_t *op, loop_t *loop, int fd, int kind,
                        const void *buf, size_t len, int try_first)
 {
-    int rc;
-
     future_init(&op->future, loop);
     op->loop = loop;
     op->fd = fd;
@@ -112,8 +110,8 @@ static future_t *start(io_op_t *op, loop_t *loop, int fd, int kind,
     op->done = 0;
     if (try_first && attempt(op))
         return &op->future;              /* no wait, no selector */
-    rc = writes(op) ? loop_add_writer(loop, fd, on_ready, op)
-                    : loop_add_reader(loop, fd, on_ready, op);
+    int rc = writes(op) ? loop_add_writer(loop, fd, on_ready, op)
+                        : loop_add_reader(loop, fd, on_ready, op);
     if (rc < 0) {
         future_set_error(&op->future, errno);
         return &op->future;

@@ -1,5 +1,5 @@
 /*
- * sync.c: Lock, Event, Semaphore and Queue share one piece, a FIFO list
+ * sync.c - Lock, Event, Semaphore and Queue share one piece, a FIFO list
  * of waiters whose Futures are finished in arrival order.
  */
 #include "sync.h"
@@ -33,7 +33,7 @@ static void waiter_done(future_t *future, void *arg)
     waiter_t *w = arg;
 
     (void)future;
-    if (w->queue)
+    if (w->queue != NULL)
         waitq_unlink(w);
 }
 
@@ -236,7 +236,7 @@ int queue_init(queue_t *q, loop_t *loop, size_t capacity)
 {
     q->size = capacity ? capacity : 8;   /* unbounded: grows from 8 */
     q->items = malloc(q->size * sizeof *q->items);
-    if (!q->items)
+    if (q->items == NULL)
         return -1;
     q->loop = loop;
     q->capacity = capacity;

@@ -28,6 +28,8 @@
  * with errno set (asyncio raises RuntimeError or ValueError there).
  *
  * Not thread-safe: for one loop's coroutines only.
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef SYNC_H
 #define SYNC_H

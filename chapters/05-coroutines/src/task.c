@@ -1,5 +1,5 @@
 /*
- * task.c: the Task, the piece that turns "a coroutine that yields Futures"
+ * task.c - the Task, the piece that turns "a coroutine that yields Futures"
  * into "code that runs by itself on the loop". The comments number the
  * steps of the 7-step flow (CHAPTER.md, "The idea") where they happen.
  */
@@ -65,7 +65,7 @@ static void destroy_pending(loop_t *loop, loop_hook_t *hook)
 
         fprintf(stderr, "Task was destroyed but it is pending: %s#%u\n",
                 t->name, t->id);
-        if (t->waiting)
+        if (t->waiting != NULL)
             future_remove_done_callback(t->waiting, &t->wakeup);
         t->waiting = NULL;
     }
@@ -102,17 +102,14 @@ static registry_t *registry_of(loop_t *loop)
 task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
                     void **frame)
 {
-    task_t *t;
-    registry_t *reg;
-
     if (frame_size < sizeof(coro_t)) {
         errno = EINVAL;
         return NULL;
     }
-    reg = registry_of(loop);
+    registry_t *reg = registry_of(loop);
     if (reg == NULL)
         return NULL;
-    t = malloc(FRAME_OFFSET + frame_size);
+    task_t *t = malloc(FRAME_OFFSET + frame_size);
     if (t == NULL) {
         errno = ENOMEM;
         return NULL;
@@ -239,8 +236,6 @@ static void task_step(loop_t *loop, void *arg)
     }
     t->woken = 0;
     for (unsigned steps = 1;; steps++) {
-        future_t *awaited;
-
         trace(t, "step", NULL);
         /* 1, 7. send the value in; the coroutine runs to its next await */
         current = t;
@@ -250,8 +245,8 @@ static void task_step(loop_t *loop, void *arg)
             task_finish(t);
             return;
         }
-        awaited = CORO_OF(t)->out;        /* 2. it yielded a Future */
-        if (!awaited) {                   /* sleep(0): just go round */
+        future_t *awaited = CORO_OF(t)->out; /* 2. it yielded a Future */
+        if (awaited == NULL) {                   /* sleep(0): just go round */
             t->in = NULL;
             t->in_err = 0;
             schedule_step(t);

@@ -59,6 +59,8 @@
  *   never runs again. No
  * allocation happens per step: the wake-up record lives in the Task, and
  * the only call per step is loop_call_soon().
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef TASK_H
 #define TASK_H

@@ -90,8 +90,6 @@ task_t *task_group_create_task(task_group_t *g, coro_fn *fn,
                                size_t frame_size, void **frame)
 {
     size_t offset = ROUND_UP(frame_size, alignof(max_align_t));
-    member_t *m;
-    task_t *t;
 
     if (future_done(&g->done)) {
         errno = EINVAL;
@@ -101,10 +99,10 @@ task_t *task_group_create_task(task_group_t *g, coro_fn *fn,
         errno = ECANCELED;
         return NULL;
     }
-    t = task_create(g->loop, fn, offset + sizeof *m, frame);
+    task_t *t = task_create(g->loop, fn, offset + sizeof(member_t), frame);
     if (t == NULL)
         return NULL;
-    m = (member_t *)((char *)*frame + offset);
+    member_t *m = (member_t *)((char *)*frame + offset);
     m->task = t;
     m->group = g;
     list_add_tail(&g->children, &m->link);

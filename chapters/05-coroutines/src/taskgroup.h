@@ -43,6 +43,8 @@
  * Memory: the group is caller storage; each child is one task_create()
  * block, with the group's bookkeeping for it inside. The group holds a
  * reference to each child until it finishes.
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef TASKGROUP_H
 #define TASKGROUP_H

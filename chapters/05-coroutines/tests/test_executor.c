@@ -1,3 +1,7 @@
+/*
+ * test_executor.c - the thread pool: jobs, results back on the loop,
+ * cancellation, shutdown with and without waiting.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>

@@ -1,3 +1,7 @@
+/*
+ * test_gather.c - gather: results in argument order, the first error,
+ * cancellation passed on to the children.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>

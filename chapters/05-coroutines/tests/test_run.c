@@ -1,5 +1,7 @@
-/* run(): asyncio.run's life cycle. The loop is run()'s own, so the tests
- * give it a fake clock that moves 1 ms each time it is read. */
+/*
+ * test_run.c - run(), asyncio.run's life cycle. The loop is run()'s own,
+ * so the tests give it a fake clock that moves 1 ms each time it is read.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>

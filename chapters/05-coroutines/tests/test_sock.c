@@ -1,3 +1,7 @@
+/*
+ * test_sock.c - the awaitable socket operations, the socket watch and the
+ * line reader, on socketpairs and pipes.
+ */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>

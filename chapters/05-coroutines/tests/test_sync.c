@@ -1,3 +1,7 @@
+/*
+ * test_sync.c - Lock, Event, Semaphore, Condition and Queue on the fake
+ * clock.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>

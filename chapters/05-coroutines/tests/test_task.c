@@ -1,3 +1,7 @@
+/*
+ * test_task.c - Tasks: steps, awaits, cancellation at every await, the
+ * warnings for what would otherwise be lost.
+ */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>

@@ -1,4 +1,6 @@
-/* Task groups, on the fake clock. */
+/*
+ * test_taskgroup.c - task groups, on the fake clock.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>

@@ -1,4 +1,6 @@
-/* Timeout scopes and wait_for, on the fake clock. */
+/*
+ * test_timeout.c - timeout scopes and wait_for, on the fake clock.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
