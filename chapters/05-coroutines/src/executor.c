@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 
 typedef struct job {
@@ -182,10 +183,17 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
     }
     pthread_mutex_init(&ex->mutex, NULL);
     pthread_cond_init(&ex->cond, NULL);
+    /* A worker starts with every signal blocked (a new thread inherits its
+     * creator's mask), so that a signal sent to the process reaches the
+     * loop's thread, whose handlers expect it, never a worker. */
+    sigset_t all, caller;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &caller);
     for (; ex->threads < threads; ex->threads++) {
         if (pthread_create(&ex->tids[ex->threads], NULL, worker, ex) != 0)
             break;
     }
+    pthread_sigmask(SIG_SETMASK, &caller, NULL);
     if (ex->threads == 0) {
         executor_destroy(ex);
         errno = EAGAIN;

@@ -10,6 +10,8 @@
  * its signal handlers use too). The call it posts finishes the Futures,
  * on the loop's thread, where their done callbacks can safely run.
  *
+ * Workers run with every signal blocked: signals are the loop thread's.
+ *
  * Cancelling the Future of a job that a worker has started does not stop
  * it (a thread cannot be interrupted safely); its result is thrown away
  * when it finishes. A job cancelled before a worker took it never starts.

@@ -63,9 +63,14 @@ typedef struct run_options {
                                     (1) or abandon them (0, the default:
                                     see executor_shutdown()) */
     int cancel_on_signals;     /**< SIGINT and SIGTERM cancel the main
-                                    Task (asyncio.run does it for SIGINT);
-                                    they are blocked once it has ended, so
-                                    a late one cannot kill a decided exit */
+                                    Task (asyncio.run does it for SIGINT):
+                                    run() unblocks them in its thread while
+                                    the loop runs (one pending already
+                                    cancels at once), blocks them once main
+                                    has ended, so that a late one cannot
+                                    kill a decided exit, drops those that
+                                    came meanwhile, and gives the caller
+                                    its own mask and handlers back */
 } run_options_t;
 
 /**
