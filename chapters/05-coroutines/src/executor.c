@@ -33,7 +33,7 @@ struct executor {
     int abandoned;             /* under mutex: shut down without waiting */
     unsigned refs;             /* under mutex, once abandoned: the workers
                                 * still running, plus the loop's side */
-    int wake_posted;           /* under mutex: on_wake() is posted */
+    loop_post_t wake;          /* posts on_wake() to the loop */
     unsigned threads;
     pthread_t *tids;
     future_t **orphans;        /* room for executor_shutdown(ex, 0): one
@@ -67,15 +67,12 @@ static void on_wake(loop_t *loop, void *arg);
 
 /* [executor-wake] */
 /* Called by workers, under ex->mutex. One posted on_wake() collects every
- * job done by then, so a worker posts only when none is pending. If the
- * post fails (out of memory), the job waits on the done list for the next
- * post or for executor_shutdown(). */
+ * job done by then: the post record lives in the pool, so a post still
+ * pending is not made twice, and posting needs no memory: no wake-up is
+ * lost, even out of memory. */
 static void wake_loop(executor_t *ex)
 {
-    if (ex->wake_posted)
-        return;
-    if (loop_call_soon_threadsafe(ex->loop, on_wake, ex) == 0)
-        ex->wake_posted = 1;
+    loop_post_threadsafe(ex->loop, &ex->wake, on_wake, ex);
 }
 
 /* Under ex->mutex: @p job is no longer running. The list holds at most
@@ -138,7 +135,6 @@ static void on_wake(loop_t *loop, void *arg)
     pthread_mutex_lock(&ex->mutex);
     done = ex->done;
     ex->done = NULL;
-    ex->wake_posted = 0;
     pthread_mutex_unlock(&ex->mutex);
     for (; done != NULL; done = next) {
         next = done->next;
@@ -172,6 +168,7 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
     if (threads == 0)
         threads = 1;
     ex->loop = loop;
+    loop_post_init(&ex->wake);
     ex->tids = calloc(threads, sizeof *ex->tids);
     ex->orphans = calloc(threads, sizeof *ex->orphans);
     if (ex->tids == NULL || ex->orphans == NULL) {

@@ -22,7 +22,7 @@ void future_init(future_t *future, loop_t *loop)
 
 static void unlink_record(future_callback_t *r)
 {
-    list_remove(&r->link);
+    list_unlink(&r->link);
     r->future = NULL;
 }
 

@@ -17,7 +17,7 @@
  * list_add_tail(&todo, &job->link);
  * for (list_t *l = todo.next; l != &todo; l = l->next)
  *     printf("%d\n", LIST_ENTRY(l, job_t, link)->n);
- * list_remove(&job->link);
+ * list_unlink(&job->link);
  * @endcode
  *
  * A removed link points at itself again, so list_linked() tells whether
@@ -90,7 +90,7 @@ static inline void list_add_tail(list_t *l, list_t *link)
  * @brief Take @p link off its list; harmless if it is on none.
  * @param link an initialised link.
  */
-static inline void list_remove(list_t *link)
+static inline void list_unlink(list_t *link)
 {
     link->prev->next = link->next;
     link->next->prev = link->prev;

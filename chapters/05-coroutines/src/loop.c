@@ -77,10 +77,9 @@ struct loop {
     FILE *trace;           /* NULL: no trace */
     uint64_t iteration;
     int wake[2];           /* the self-pipe: signals and other threads */
-    pthread_mutex_t inbox_mutex; /* guards the next three */
-    struct post *inbox;    /* loop_call_soon_threadsafe() calls, oldest
-                            * first */
-    struct post *inbox_tail;
+    pthread_mutex_t inbox_mutex; /* guards the next two */
+    list_t inbox;          /* loop_post_t.link of the calls other threads
+                            * posted, oldest first */
     size_t inbox_len;
     struct signal_entry signals[SIGNALS_MAX];
     loop_hook_t *hooks;    /* run last by loop_destroy(), newest first */
@@ -91,13 +90,6 @@ struct loop {
 static volatile sig_atomic_t signal_pending[SIGNALS_MAX];
 static volatile sig_atomic_t signal_wake_fd = -1;
 static loop_t *signal_loop;
-
-/* One loop_call_soon_threadsafe() call waiting for the loop thread. */
-struct post {
-    loop_cb *cb;
-    void *arg;
-    struct post *next;
-};
 
 static int open_self_pipe(loop_t *loop);
 
@@ -141,6 +133,7 @@ loop_t *loop_create(const loop_options_t *options)
      * thread may call loop_call_soon_threadsafe() at any moment, and only
      * the loop's own thread may register a descriptor. */
     pthread_mutex_init(&loop->inbox_mutex, NULL);
+    list_init(&loop->inbox);
     if (open_self_pipe(loop) < 0) {
         int err = errno;
         pthread_mutex_destroy(&loop->inbox_mutex);
@@ -345,19 +338,18 @@ static void on_signal(int signo)
     errno = saved_errno;
 }
 
-/* Take the oldest post, or NULL. */
-static struct post *inbox_pop(loop_t *loop)
+/* Take the oldest post off the inbox, or NULL. Off the inbox, a record
+ * may be posted again: by its own call, or by another thread meanwhile. */
+static loop_post_t *inbox_pop(loop_t *loop)
 {
     pthread_mutex_lock(&loop->inbox_mutex);
-    struct post *p = loop->inbox;
-    if (p != NULL) {
-        loop->inbox = p->next;
-        if (loop->inbox == NULL)
-            loop->inbox_tail = NULL;
+    list_t *l = list_first(&loop->inbox);
+    if (l != NULL) {
+        list_unlink(l);
         loop->inbox_len--;
     }
     pthread_mutex_unlock(&loop->inbox_mutex);
-    return p;
+    return l == NULL ? NULL : LIST_ENTRY(l, loop_post_t, link);
 }
 
 /* The self-pipe's reader, on the loop: empty the pipe, run the calls
@@ -376,10 +368,11 @@ static void on_wake(loop_t *loop, void *arg)
     pthread_mutex_lock(&loop->inbox_mutex);
     size_t n = loop->inbox_len;
     pthread_mutex_unlock(&loop->inbox_mutex);
-    for (struct post *p; n > 0 && (p = inbox_pop(loop)) != NULL; n--) {
+    for (loop_post_t *p; n > 0 && (p = inbox_pop(loop)) != NULL; n--) {
         loop_cb *cb = p->cb;
         void *cb_arg = p->arg;
-        free(p);
+        if (p->allocated)
+            free(p);
         cb(loop, cb_arg);
     }
     for (int signo = 1; signo < SIGNALS_MAX; signo++) {
@@ -420,31 +413,46 @@ static int open_self_pipe(loop_t *loop)
 }
 
 /* [call-soon-threadsafe] */
+void loop_post_init(loop_post_t *post)
+{
+    list_init(&post->link);
+    post->allocated = 0;
+}
+
+int loop_post_threadsafe(loop_t *loop, loop_post_t *post, loop_cb *cb,
+                         void *arg)
+{
+    pthread_mutex_lock(&loop->inbox_mutex);
+    int posted = !list_linked(&post->link);
+    if (posted) {
+        post->cb = cb;
+        post->arg = arg;
+        list_add_tail(&loop->inbox, &post->link);
+        loop->inbox_len++;
+    }
+    pthread_mutex_unlock(&loop->inbox_mutex);
+    if (posted) {
+        /* A full pipe (EAGAIN) means a wake-up is pending anyway, and
+         * on_wake() empties the pipe before it looks at the inbox. */
+        int saved_errno = errno;
+        ssize_t w = write(loop->wake[1], "", 1);
+        (void)w;
+        errno = saved_errno;
+    }
+    return posted;
+}
+
 int loop_call_soon_threadsafe(loop_t *loop, loop_cb *cb, void *arg)
 {
-    struct post *p = malloc(sizeof *p);
+    loop_post_t *p = malloc(sizeof *p);
 
     if (p == NULL) {
         errno = ENOMEM;
         return -1;
     }
-    p->cb = cb;
-    p->arg = arg;
-    p->next = NULL;
-    pthread_mutex_lock(&loop->inbox_mutex);
-    if (loop->inbox_tail != NULL)
-        loop->inbox_tail->next = p;
-    else
-        loop->inbox = p;
-    loop->inbox_tail = p;
-    loop->inbox_len++;
-    pthread_mutex_unlock(&loop->inbox_mutex);
-    /* Every post writes: a full pipe (EAGAIN) means a wake-up is pending
-     * anyway, and on_wake() empties the pipe before it looks. */
-    int saved_errno = errno;
-    ssize_t w = write(loop->wake[1], "", 1);
-    (void)w;
-    errno = saved_errno;
+    loop_post_init(p);
+    p->allocated = 1;
+    loop_post_threadsafe(loop, p, cb, arg);
     return 0;
 }
 /* [call-soon-threadsafe] */
@@ -452,22 +460,19 @@ int loop_call_soon_threadsafe(loop_t *loop, loop_cb *cb, void *arg)
 size_t loop_cancel_threadsafe(loop_t *loop, loop_cb *cb, void *arg)
 {
     size_t removed = 0;
-    struct post **link = &loop->inbox, *prev = NULL;
 
     pthread_mutex_lock(&loop->inbox_mutex);
-    while (*link != NULL) {
-        struct post *p = *link;
+    for (list_t *l = loop->inbox.next, *next; l != &loop->inbox; l = next) {
+        loop_post_t *p = LIST_ENTRY(l, loop_post_t, link);
+        next = l->next;
         if (p->cb == cb && p->arg == arg) {
-            *link = p->next;
+            list_unlink(l);
             loop->inbox_len--;
             removed++;
-            free(p);
-            continue;
+            if (p->allocated)
+                free(p);
         }
-        prev = p;
-        link = &p->next;
     }
-    loop->inbox_tail = prev;
     pthread_mutex_unlock(&loop->inbox_mutex);
     return removed;
 }
@@ -749,8 +754,9 @@ static void close_signals(loop_t *loop)
         signal_loop = NULL;
     /* Calls posted but never run are dropped, as asyncio drops the
      * callbacks of a closed loop. */
-    for (struct post *p; (p = inbox_pop(loop)) != NULL;)
-        free(p);
+    for (loop_post_t *p; (p = inbox_pop(loop)) != NULL;)
+        if (p->allocated)
+            free(p);
     pthread_mutex_destroy(&loop->inbox_mutex);
 }
 

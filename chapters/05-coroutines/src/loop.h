@@ -63,6 +63,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "list.h"
 #include "selector.h"
 
 /** @brief An event loop; opaque, made by loop_create(). */
@@ -242,13 +243,56 @@ int loop_call_soon(loop_t *loop, loop_cb *cb, void *arg);
  * @param loop a loop, not being destroyed.
  * @param cb the callback.
  * @param arg its argument.
- * @return 0; -1 with errno ENOMEM.
+ * @return 0; -1 with errno ENOMEM (then nothing is posted: a thread that
+ *         must not lose its call posts a loop_post_t instead).
  */
 int loop_call_soon_threadsafe(loop_t *loop, loop_cb *cb, void *arg);
 
 /**
- * @brief Withdraw the posted loop_call_soon_threadsafe() calls of
- *        @p cb(@p arg) that have not started (asyncio: Handle.cancel()).
+ * @brief A call posted from another thread, in caller storage: what
+ *        loop_post_threadsafe() queues. Fields private.
+ *
+ * For a thread that posts the same call again and again (the executor's
+ * "jobs are done" wake-up): the record is posted at most once at a time,
+ * and posting it needs no memory, so it cannot fail.
+ */
+typedef struct loop_post {
+    loop_cb *cb;             /**< what to run */
+    void *arg;               /**< its argument */
+    list_t link;             /**< in the loop's inbox, under its mutex */
+    int allocated;           /**< made by loop_call_soon_threadsafe() */
+} loop_post_t;
+
+/**
+ * @brief Prepare a post record: not posted.
+ * @param post caller storage.
+ */
+void loop_post_init(loop_post_t *post);
+
+/**
+ * @brief loop_call_soon_threadsafe() with a record in caller storage:
+ *        never fails, never allocates.
+ *
+ * A record still posted (its call not started) is left as it is: its
+ * call will run once, and a wake-up is pending already. The record is
+ * taken off the inbox before its call runs, so the call, or a thread
+ * that posts after it started, may post it again.
+ *
+ * @param loop a loop, not being destroyed.
+ * @param post an initialised record; it must stay valid until its call
+ *        has started, or it was withdrawn (loop_cancel_threadsafe()), or
+ *        the loop is destroyed.
+ * @param cb the callback.
+ * @param arg its argument.
+ * @return 1 if posted now, 0 if it was posted already.
+ */
+int loop_post_threadsafe(loop_t *loop, loop_post_t *post, loop_cb *cb,
+                         void *arg);
+
+/**
+ * @brief Withdraw the posted calls of @p cb(@p arg) that have not started
+ *        (asyncio: Handle.cancel()), made by loop_call_soon_threadsafe()
+ *        or loop_post_threadsafe().
  *
  * For whoever is about to free what @p arg points to (the executor, when
  * it shuts down). Any thread may call it; a call already running is not

@@ -14,7 +14,7 @@
 
 static void waitq_unlink(waiter_t *w)
 {
-    list_remove(&w->link);
+    list_unlink(&w->link);
     w->queue->count--;
     w->queue = NULL;
 }

@@ -70,7 +70,7 @@ static void destroy_pending(loop_t *loop, loop_hook_t *hook)
         t->waiting = NULL;
     }
     for (list_t *l; (l = list_first(&reg->all)) != NULL;) {
-        list_remove(l);
+        list_unlink(l);
         task_release(TASK_OF(l));         /* the loop's reference */
     }
     free(reg);
@@ -203,7 +203,7 @@ static void task_finish(task_t *t)
 
     trace(t, co->err ? "finished with an error" : "finished", NULL);
     t->future.sealed = 0;
-    list_remove(&t->pending);             /* no longer pending */
+    list_unlink(&t->pending);             /* no longer pending */
     /* A cancel that came while the coroutine ran and found no await to
      * interrupt still wins over a plain return (asyncio's _must_cancel):
      * whoever cancelled is told the Task was cancelled. */

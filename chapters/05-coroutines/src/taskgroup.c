@@ -46,7 +46,7 @@ static void child_done(future_t *future, void *arg)
     task_group_t *g = m->group;
     int err = 0;
 
-    list_remove(&m->link);
+    list_unlink(&m->link);
     g->running--;
     if (future_result(future, NULL, &err) == FUTURE_E_ERROR) {
         g->failures++;

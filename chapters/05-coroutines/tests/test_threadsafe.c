@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "executor.h"
@@ -233,4 +234,64 @@ Test(threadsafe, a_signal_and_a_post_share_the_wake_up)
     cr_assert_eq(signals, 1);
     loop_remove_signal_handler(loop, SIGUSR1);
     loop_destroy(loop);
+}
+
+/* ---- a wake-up that needs no memory ---------------------------------- */
+
+static struct rlimit data_limit;
+
+/* The job: from now on the process cannot get more memory, as if it had
+ * run out (a worker's first malloc() needs a new arena: it fails). */
+static void *exhaust_memory(void *arg)
+{
+    struct rlimit none = data_limit;
+
+    none.rlim_cur = 1;
+    setrlimit(RLIMIT_DATA, &none);
+    return arg;
+}
+
+static void stop_loop(loop_t *loop, void *arg)
+{
+    (void)arg;
+    loop_stop(loop);
+}
+
+static void stop_on_done(future_t *future, void *arg)
+{
+    (void)future;
+    loop_stop(arg);
+}
+
+/* Out of memory, a worker must still wake the loop with its result: a
+ * lost wake-up leaves the job's awaiter waiting for ever (the executor
+ * posts from storage it owns, so the post cannot fail). */
+Test(threadsafe, the_executor_wakes_the_loop_even_out_of_memory)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("the sanitizer's allocator needs the memory taken away");
+#else
+    loop_t *loop = loop_create(NULL);
+    executor_t *ex = executor_create(loop, 1);
+    loop_timer_t guard;
+    future_callback_t stop;
+    future_t job;
+    int gave_up = 0;
+
+    getrlimit(RLIMIT_DATA, &data_limit);
+    loop_timer_init(&guard);
+    /* Everything the loop thread allocates on the way is allocated now. */
+    loop_call_soon(loop, stop_loop, NULL);
+    loop_run_forever(loop);
+    loop_call_later(loop, &guard, 2.0, give_up, &gave_up);
+    executor_submit(ex, &job, exhaust_memory, &job);
+    future_add_done_callback(&job, &stop, stop_on_done, loop);
+    loop_run_forever(loop);
+    setrlimit(RLIMIT_DATA, &data_limit);
+    cr_assert(!gave_up, "the worker's wake-up was lost");
+    cr_assert(future_done(&job));
+    loop_cancel(loop, &guard);
+    executor_destroy(ex);
+    loop_destroy(loop);
+#endif
 }
