@@ -28,7 +28,9 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,10 +87,18 @@ struct loop {
     loop_hook_t *hooks;    /* run last by loop_destroy(), newest first */
 };
 
-/* What the C signal handler touches, and nothing else: the flags and the
- * write end of the self-pipe of the one loop that handles signals. */
+/* What the C signal handler touches, and nothing else: the flags, the
+ * write end of the self-pipe of the one loop that handles signals, and a
+ * count of the handlers using it. A handler may run on any thread that
+ * does not block the signal, so the count lets close_signals() wait for
+ * one that read the descriptor just before it was withdrawn: closed under
+ * that handler, the number could be reused by the next open() and get its
+ * byte. Lock-free atomics are async-signal-safe; locks are not. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "signal handlers need lock-free "
+               "atomic ints");
 static volatile sig_atomic_t signal_pending[SIGNALS_MAX];
-static volatile sig_atomic_t signal_wake_fd = -1;
+static atomic_int signal_wake_fd = -1;
+static atomic_int signal_handlers_running;
 static loop_t *signal_loop;
 
 static int open_self_pipe(loop_t *loop);
@@ -331,10 +341,13 @@ static void on_signal(int signo)
 {
     int saved_errno = errno;
     signal_pending[signo] = 1;
-    if (signal_wake_fd >= 0) {
-        ssize_t n = write(signal_wake_fd, "", 1);
+    atomic_fetch_add(&signal_handlers_running, 1);
+    int fd = atomic_load(&signal_wake_fd);
+    if (fd >= 0) {
+        ssize_t n = write(fd, "", 1);
         (void)n;
     }
+    atomic_fetch_sub(&signal_handlers_running, 1);
     errno = saved_errno;
 }
 
@@ -502,7 +515,7 @@ int loop_add_signal_handler(loop_t *loop, int signo, loop_cb *cb, void *arg)
     s->cb = cb;
     s->arg = arg;
     signal_loop = loop;
-    signal_wake_fd = loop->wake[1];
+    atomic_store(&signal_wake_fd, loop->wake[1]);
     return 0;
 }
 
@@ -745,8 +758,14 @@ static void close_signals(loop_t *loop)
         /* Only if it is ours: a loop whose first loop_add_signal_handler()
          * failed after opening its pipe never became signal_loop, and
          * another loop may have taken the signals since. */
-        if (signal_wake_fd == loop->wake[1])
-            signal_wake_fd = -1;
+        if (atomic_load(&signal_wake_fd) == loop->wake[1]) {
+            atomic_store(&signal_wake_fd, -1);
+            /* A handler on another thread that read it before may still be
+             * writing: the pipe stays open until it is done. (Sequentially
+             * consistent atomics: either it saw -1, or we see it count.) */
+            while (atomic_load(&signal_handlers_running) > 0)
+                sched_yield();
+        }
         close(loop->wake[0]);
         close(loop->wake[1]);
     }

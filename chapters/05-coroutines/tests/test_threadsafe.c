@@ -9,8 +9,11 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "executor.h"
 #include "loop.h"
@@ -294,4 +297,84 @@ Test(threadsafe, the_executor_wakes_the_loop_even_out_of_memory)
     executor_destroy(ex);
     loop_destroy(loop);
 #endif
+}
+
+/* ---- a signal on another thread while the loop closes ------------------ */
+
+enum { ROUNDS = 150, SIGNALLERS = 2 };
+
+static atomic_int signalling;
+
+static void ignore_signal(int signo)
+{
+    (void)signo;
+}
+
+/* Takes SIGUSR1 on this thread, over and over: the loop's C handler runs
+ * here, on a thread that is not the loop's. */
+static void *signal_myself(void *arg)
+{
+    sigset_t usr1;
+
+    (void)arg;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+    while (atomic_load(&signalling))
+        pthread_kill(pthread_self(), SIGUSR1);
+    return NULL;
+}
+
+static size_t bytes_waiting(int fd)
+{
+    char buf[64];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* A handler running on another thread may have read the loop's wake-up
+ * descriptor just before loop_destroy() closed it: it must not then write
+ * into whatever a later open() gets that number for. Each round leaves
+ * socketpairs on the numbers the loop freed; none may receive a byte. */
+Test(threadsafe, a_handler_on_another_thread_never_writes_after_destroy,
+     .timeout = 60)
+{
+    static int witness[ROUNDS][2][2];
+    struct sigaction quiet = {.sa_handler = ignore_signal};
+    sigset_t usr1;
+    pthread_t t[SIGNALLERS];
+    size_t stray = 0;
+
+    sigaction(SIGUSR1, &quiet, NULL);   /* what the loop restores */
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    atomic_store(&signalling, 1);
+    for (int i = 0; i < SIGNALLERS; i++)
+        pthread_create(&t[i], NULL, signal_myself, NULL);
+    for (int r = 0; r < ROUNDS; r++) {
+        loop_t *loop = loop_create(NULL);
+        int signals = 0;
+
+        cr_assert_not_null(loop);
+        cr_assert_eq(loop_add_signal_handler(loop, SIGUSR1, on_usr1,
+                                             &signals), 0);
+        pause_ms(1);
+        loop_destroy(loop);
+        for (int k = 0; k < 2; k++)
+            cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, witness[r][k]),
+                         0);
+    }
+    atomic_store(&signalling, 0);
+    for (int i = 0; i < SIGNALLERS; i++)
+        pthread_join(t[i], NULL);
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int k = 0; k < 4; k++) {
+            stray += bytes_waiting(witness[r][k / 2][k % 2]);
+            close(witness[r][k / 2][k % 2]);
+        }
+    }
+    cr_assert_eq(stray, 0, "%zu bytes written after the loop was destroyed",
+                 stray);
 }
