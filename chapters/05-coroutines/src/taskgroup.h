@@ -21,11 +21,12 @@
  *   every child has finished; the group's storage can then be freed.
  * - The first child that fails (with an error other than ECANCELED)
  *   cancels all the others, and the group then fails with that error. The
- *   errors of children that fail after it are not lost, but not raised
- *   either (C has no ExceptionGroup): task_group_failures() counts every
- *   child that failed, and each one's error has been retrieved by the
- *   group (so no "never retrieved" warning); a child you still hold a
- *   reference to tells its own with future_result().
+ *   errors of children that fail after it are not raised (C has no
+ *   ExceptionGroup) but not lost silently either: task_group_failures()
+ *   counts every child that failed, each one's error has been retrieved
+ *   by the group (so no "never retrieved" warning), and a child you still
+ *   hold a reference to (task_retain()) tells its own code with
+ *   future_result(). Only the first code is kept by the group itself.
  * - A child cancelled from outside is not a failure: the others go on.
  * - Cancelling the Future of task_group_wait() (which cancelling the Task
  *   awaiting it does) cancels every child; the Future then finishes, once
