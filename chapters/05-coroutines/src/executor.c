@@ -1,8 +1,8 @@
 /*
  * executor.c - worker threads take jobs from a list, run them, and put
  * them on a "done" list; the loop thread finishes the Futures. The only
- * things shared between threads are the two lists, under one mutex, and
- * the loop's loop_call_soon_threadsafe(), which wakes it.
+ * things shared between threads are the job lists, under one mutex, and
+ * the loop's inbox (loop_post_threadsafe()), which wakes it.
  */
 #include "executor.h"
 
@@ -19,16 +19,17 @@ typedef struct job {
     executor_t *ex;            /* its pool */
     int cancelled;             /* under ex->mutex: do not start it */
     future_callback_t record;  /* on *future: notices a cancellation */
-    struct job *next;
+    list_t link;               /* under ex->mutex: in todo, running or
+                                * done */
 } job_t;
 
 struct executor {
     loop_t *loop;
     pthread_mutex_t mutex;
     pthread_cond_t cond;       /* workers wait here for jobs */
-    job_t *todo, *todo_tail;   /* under mutex */
-    job_t *done;               /* under mutex */
-    job_t *running;            /* under mutex: jobs a worker is running */
+    list_t todo;               /* under mutex: jobs no worker took yet */
+    list_t running;            /* under mutex: jobs a worker is running */
+    list_t done;               /* under mutex: finished, for the loop */
     int stopping;              /* under mutex */
     int abandoned;             /* under mutex: shut down without waiting */
     unsigned refs;             /* under mutex, once abandoned: the workers
@@ -54,10 +55,8 @@ static void free_pool(executor_t *ex)
  * using it: the last worker to leave frees it. Before, it does nothing. */
 static void release(executor_t *ex)
 {
-    int last;
-
     pthread_mutex_lock(&ex->mutex);
-    last = ex->abandoned && --ex->refs == 0;
+    int last = ex->abandoned && --ex->refs == 0;
     pthread_mutex_unlock(&ex->mutex);
     if (last)
         free_pool(ex);
@@ -75,48 +74,33 @@ static void wake_loop(executor_t *ex)
     loop_post_threadsafe(ex->loop, &ex->wake, on_wake, ex);
 }
 
-/* Under ex->mutex: @p job is no longer running. The list holds at most
- * one job per worker, so a walk costs nothing. */
-static void unlink_running(executor_t *ex, job_t *job)
-{
-    for (job_t **p = &ex->running; *p != NULL; p = &(*p)->next) {
-        if (*p == job) {
-            *p = job->next;
-            return;
-        }
-    }
-}
-
 static void *worker(void *arg)
 {
     executor_t *ex = arg;
 
     pthread_mutex_lock(&ex->mutex);
     for (;;) {
-        job_t *job;
-
-        while (ex->todo == NULL && !ex->stopping)
+        while (list_empty(&ex->todo) && !ex->stopping)
             pthread_cond_wait(&ex->cond, &ex->mutex);
-        if (ex->todo == NULL)
+        list_t *next = list_first(&ex->todo);
+        if (next == NULL)
             break;
-        job = ex->todo;
-        ex->todo = job->next;
+        job_t *job = LIST_ENTRY(next, job_t, link);
+        list_unlink(&job->link);
         if (job->cancelled) {        /* its Future was cancelled: skip */
             free(job);
             continue;
         }
-        job->next = ex->running;
-        ex->running = job;
+        list_add_tail(&ex->running, &job->link);
         pthread_mutex_unlock(&ex->mutex);
         job->result = job->fn(job->arg);        /* the blocking part */
         pthread_mutex_lock(&ex->mutex);
-        unlink_running(ex, job);
+        list_unlink(&job->link);
         if (ex->abandoned) {         /* nobody will collect it */
             free(job);
             continue;
         }
-        job->next = ex->done;
-        ex->done = job;
+        list_add_tail(&ex->done, &job->link);
         wake_loop(ex);
     }
     pthread_mutex_unlock(&ex->mutex);
@@ -125,24 +109,36 @@ static void *worker(void *arg)
 }
 /* [executor-wake] */
 
-/* On the loop thread, posted by a worker: finish the jobs done. */
+/* Move every job of @p from to the end of @p to. */
+static void move_jobs(list_t *to, list_t *from)
+{
+    for (list_t *l; (l = list_first(from)) != NULL;) {
+        list_unlink(l);
+        list_add_tail(to, l);
+    }
+}
+
+/* On the loop thread, posted by a worker: finish the jobs done, in the
+ * order they were done. They are taken out under the mutex; their
+ * Futures' callbacks run without it. */
 static void on_wake(loop_t *loop, void *arg)
 {
     executor_t *ex = arg;
-    job_t *done, *next;
+    list_t done;
 
     (void)loop;
+    list_init(&done);
     pthread_mutex_lock(&ex->mutex);
-    done = ex->done;
-    ex->done = NULL;
+    move_jobs(&done, &ex->done);
     pthread_mutex_unlock(&ex->mutex);
-    for (; done != NULL; done = next) {
-        next = done->next;
-        if (done->future != NULL) {
-            future_remove_done_callback(done->future, &done->record);
-            future_set_result(done->future, done->result);
+    for (list_t *l; (l = list_first(&done)) != NULL;) {
+        job_t *job = LIST_ENTRY(l, job_t, link);
+        list_unlink(l);
+        if (job->future != NULL) {
+            future_remove_done_callback(job->future, &job->record);
+            future_set_result(job->future, job->result);
         }
-        free(done);
+        free(job);
     }
 }
 
@@ -168,6 +164,9 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
     if (threads == 0)
         threads = 1;
     ex->loop = loop;
+    list_init(&ex->todo);
+    list_init(&ex->running);
+    list_init(&ex->done);
     loop_post_init(&ex->wake);
     ex->tids = calloc(threads, sizeof *ex->tids);
     ex->orphans = calloc(threads, sizeof *ex->orphans);
@@ -208,7 +207,8 @@ static unsigned orphan_running(executor_t *ex, future_t **out)
 {
     unsigned n = 0;
 
-    for (job_t *job = ex->running; job != NULL; job = job->next) {
+    for (list_t *l = ex->running.next; l != &ex->running; l = l->next) {
+        job_t *job = LIST_ENTRY(l, job_t, link);
         if (job->future != NULL) {
             future_remove_done_callback(job->future, &job->record);
             out[n++] = job->future;
@@ -220,19 +220,17 @@ static unsigned orphan_running(executor_t *ex, future_t **out)
 
 void executor_shutdown(executor_t *ex, int wait)
 {
-    job_t *todo;
-    future_t **orphans;
-    unsigned n_orphans = 0;
-
     if (ex == NULL)
         return;
     /* Copied out: without waiting, the last worker frees the pool. */
-    orphans = ex->orphans;
+    future_t **orphans = ex->orphans;
+    unsigned n_orphans = 0;
+    list_t todo;
     ex->orphans = NULL;
+    list_init(&todo);
     pthread_mutex_lock(&ex->mutex);
     ex->stopping = 1;
-    todo = ex->todo;
-    ex->todo = NULL;
+    move_jobs(&todo, &ex->todo);
     if (!wait) {
         ex->abandoned = 1;
         ex->refs = ex->threads + 1;    /* each worker, and this function */
@@ -256,13 +254,14 @@ void executor_shutdown(executor_t *ex, int wait)
     for (unsigned i = 0; i < n_orphans; i++)
         future_set_cancelled(orphans[i]);
     free(orphans);
-    for (job_t *next; todo != NULL; todo = next) {
-        next = todo->next;
-        if (todo->future != NULL) {
-            future_remove_done_callback(todo->future, &todo->record);
-            future_set_cancelled(todo->future);
+    for (list_t *l; (l = list_first(&todo)) != NULL;) {
+        job_t *job = LIST_ENTRY(l, job_t, link);
+        list_unlink(l);
+        if (job->future != NULL) {
+            future_remove_done_callback(job->future, &job->record);
+            future_set_cancelled(job->future);
         }
-        free(todo);
+        free(job);
     }
     if (wait)
         free_pool(ex);
@@ -291,14 +290,9 @@ future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,
     job->future = future;
     job->ex = ex;
     job->cancelled = 0;
-    job->next = NULL;
     future_add_done_callback(future, &job->record, on_cancel, job);
     pthread_mutex_lock(&ex->mutex);
-    if (ex->todo != NULL)
-        ex->todo_tail->next = job;
-    else
-        ex->todo = job;
-    ex->todo_tail = job;
+    list_add_tail(&ex->todo, &job->link);
     pthread_cond_signal(&ex->cond);
     pthread_mutex_unlock(&ex->mutex);
     return future;

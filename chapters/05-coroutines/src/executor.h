@@ -6,9 +6,11 @@
  * The loop's thread must never block, so a job goes to a worker thread.
  * The worker cannot touch the loop (nothing in it is thread-safe), so it
  * puts the finished job on a list under a mutex and wakes the loop with
- * loop_call_soon_threadsafe() (the loop's one wake-up mechanism, which
- * its signal handlers use too). The call it posts finishes the Futures,
- * on the loop's thread, where their done callbacks can safely run.
+ * loop_post_threadsafe() (the loop's one wake-up mechanism, which its
+ * signal handlers use too), from a record the pool owns: no memory is
+ * needed, so no wake-up is ever lost. The call it posts finishes the
+ * Futures on the loop's thread, where their done callbacks can safely
+ * run.
  *
  * Workers run with every signal blocked: signals are the loop thread's.
  *
