@@ -1,0 +1,1329 @@
+/*
+ * stream.c - streams: reads as sub-coroutines run in the reading Task's
+ * own step, a write that sends at once and queues only the rest, a drain
+ * for flow control, and open_connection / serve on top.
+ *
+ * asyncio reads in the transport's callback, into the StreamReader's
+ * buffer, whenever the socket is readable, and the reader coroutines take
+ * from that buffer. Here nothing reads unless a read is awaited: the
+ * awaiting Task calls read() itself, straight into the caller's buffer
+ * when it can. So an idle connection holds no buffer, and the socket's own
+ * receive buffer, not ours, is where unread bytes wait (flow control
+ * towards the peer for free: asyncio has to pause the transport for it).
+ */
+#define _GNU_SOURCE
+#include "stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "task.h"
+
+/* stream_t::flags */
+enum {
+    S_EOF = 1 << 0,        /* read() returned 0 */
+    S_READING = 1 << 1,    /* a read frame is handed out */
+    S_REGISTERED = 1 << 2, /* our reader is on the loop */
+    S_BLOCKING = 1 << 3,   /* wait before every read() */
+    S_ALWAYS = 1 << 4,     /* never wait: a regular file */
+    S_MAYREAD = 1 << 5,    /* a read() now will not block */
+    S_DROPPING = 1 << 6,   /* dropping an over-long line to its separator */
+    S_LINEMODE = 1 << 7,   /* readline: the tail at EOF is a line */
+    S_HASLINE = 1 << 8,    /* stream_line() is valid */
+    S_WRITER = 1 << 9,     /* our writer is on the loop */
+    S_WANTEOF = 1 << 10,   /* write_eof asked */
+    S_SHUT = 1 << 11,      /* shutdown(SHUT_WR) done */
+    S_CLOSING = 1 << 12,   /* close asked */
+    S_SOCKET = 1 << 13,    /* send() with MSG_NOSIGNAL */
+};
+
+/* One read() brings at most this much beyond the buffer's free room
+ * (read into the stack, then copied to the heap, so a buffer is only
+ * allocated for bytes that arrived). */
+#define STREAM_CHUNK 16384
+
+#define INT_RESULT(n) ((void *)(intptr_t)(n))
+
+/* ---- frames that fail at once ------------------------------------------- */
+
+/* A misused call (a second read, a bad argument) must not touch the frame
+ * of the read in progress, so it gets this one: the loop's thread's own,
+ * run to its end as soon as it is awaited, which is why every read frame
+ * is to be awaited at once. */
+typedef struct failing {
+    coro_t co;
+    int err;
+} failing_t;
+
+static _Thread_local failing_t failing_frame;
+static _Thread_local future_t failing_future;
+
+static int failing_body(coro_t *co)
+{
+    CORO_BEGIN(co);
+    CORO_FAIL(co, ((failing_t *)co)->err);
+    CORO_END(co);
+}
+
+static coro_t *failed_frame(int err)
+{
+    coro_init(&failing_frame.co, failing_body);
+    failing_frame.err = err;
+    return &failing_frame.co;
+}
+
+static future_t *finished(future_t *f, loop_t *loop, int err)
+{
+    future_init(f, loop);
+    if (err)
+        future_set_error(f, err);
+    else
+        future_set_result(f, NULL);
+    return f;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static void init_flags(stream_t *s, loop_t *loop, int fd, unsigned flags)
+{
+    memset(s, 0, sizeof *s);
+    s->loop = loop;
+    s->fd = fd;
+    s->flags = flags;
+    s->limit = STREAM_LIMIT_DEFAULT;
+    s->high = STREAM_HIGH_DEFAULT;
+    s->low = STREAM_LOW_DEFAULT;
+    /* finished: nobody waits (see on_readable) */
+    finished(&s->readable, loop, 0);
+    finished(&s->drain, loop, 0);
+    future_init(&s->closed, loop);
+}
+
+static int closed_cancel(future_t *f);
+
+void stream_init(stream_t *s, loop_t *loop, int fd)
+{
+    unsigned flags = 0;
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+
+    if (fl >= 0 && !(fl & O_NONBLOCK))
+        flags |= S_BLOCKING;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        flags |= S_ALWAYS;
+    if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+        flags |= S_SOCKET;
+    init_flags(s, loop, fd, flags);
+    s->closed.cancel = closed_cancel;
+}
+
+void stream_set_limit(stream_t *s, size_t limit)
+{
+    if (limit < 1)
+        limit = 1;
+    s->limit = limit > (1u << 30) ? (1u << 30) : (uint32_t)limit;
+}
+
+void stream_set_write_limits(stream_t *s, size_t high, size_t low)
+{
+    if (high > (1u << 30))
+        high = 1u << 30;
+    s->high = (uint32_t)high;
+    s->low = low > high ? (uint32_t)high : (uint32_t)low;
+}
+
+/* ---- the read buffer ---------------------------------------------------- */
+
+static size_t buffered(const stream_t *s)
+{
+    return s->rend - s->rhead;
+}
+
+static void free_rbuf(stream_t *s)
+{
+    free(s->rbuf);
+    s->rbuf = NULL;
+    s->rhead = s->rend = s->rcap = 0;
+    s->flags &= ~S_HASLINE;
+}
+
+/* Hand @p n bytes out. Emptied, the buffer goes, unless a line handed
+ * out by this very call still lives in it. */
+static void consume(stream_t *s, size_t n)
+{
+    s->rhead += (uint32_t)n;
+    if (s->rhead == s->rend && !(s->flags & S_HASLINE))
+        free_rbuf(s);
+}
+
+/* A new read call: the last line may go now. What is left moves to the
+ * front; a buffer much larger than its contents shrinks. */
+static void release_line(stream_t *s)
+{
+    size_t n = buffered(s);
+
+    s->flags &= ~S_HASLINE;
+    if (s->rbuf == NULL)
+        return;
+    if (n == 0) {
+        free_rbuf(s);
+        return;
+    }
+    memmove(s->rbuf, s->rbuf + s->rhead, n);
+    s->rhead = 0;
+    s->rend = (uint32_t)n;
+    if (s->rcap > 4 * n && s->rcap > STREAM_CHUNK) {
+        char *p = realloc(s->rbuf, n);
+        if (p != NULL) {
+            s->rbuf = p;
+            s->rcap = (uint32_t)n;
+        }
+    }
+}
+
+/* Make room for @p n more bytes at the end. */
+static int grow_rbuf(stream_t *s, size_t n)
+{
+    size_t need = (size_t)s->rend + n;
+    size_t cap = 2 * (size_t)s->rcap;
+
+    if (need <= s->rcap)
+        return 0;
+    if (need > UINT32_MAX) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (cap < need || cap > UINT32_MAX)
+        cap = need;
+    char *p = realloc(s->rbuf, cap);
+    if (p == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    s->rbuf = p;
+    s->rcap = (uint32_t)cap;
+    return 0;
+}
+
+/* Put bytes a cancelled readexactly had taken back in front. */
+static void unread(stream_t *s, const char *p, size_t n)
+{
+    size_t have = buffered(s);
+
+    if (n == 0)
+        return;
+    release_line(s);
+    if (grow_rbuf(s, n) < 0)
+        return; /* out of memory: they stay in the caller's buffer only */
+    memmove(s->rbuf + n, s->rbuf, have);
+    memcpy(s->rbuf, p, n);
+    s->rend = (uint32_t)(have + n);
+    s->partial = 0;
+}
+
+/* ---- system calls ------------------------------------------------------- */
+
+static void store_error(stream_t *s, int err)
+{
+    if (s->error == 0)
+        s->error = err;
+}
+
+static ssize_t sys_read(stream_t *s, void *buf, size_t n)
+{
+    ssize_t got;
+
+    do
+        got = read(s->fd, buf, n);
+    while (got < 0 && errno == EINTR);
+    return got;
+}
+
+/* One read() appended to the buffer: into its free room, and on into a
+ * chunk on the stack, copied over only if bytes arrived there. */
+static ssize_t fill(stream_t *s)
+{
+    char chunk[STREAM_CHUNK];
+    struct iovec iov[2];
+    size_t room = s->rcap - s->rend;
+    int k = 0;
+    ssize_t got;
+
+    if (room > 0)
+        iov[k++] = (struct iovec){s->rbuf + s->rend, room};
+    iov[k++] = (struct iovec){chunk, sizeof chunk};
+    do
+        got = readv(s->fd, iov, k);
+    while (got < 0 && errno == EINTR);
+    if (got <= 0)
+        return got;
+    if ((size_t)got > room) {
+        size_t extra = (size_t)got - room;
+        s->rend += (uint32_t)room;
+        if (grow_rbuf(s, extra) < 0)
+            return -1; /* the bytes are lost: stored as the error */
+        memcpy(s->rbuf + s->rend, chunk, extra);
+        s->rend += (uint32_t)extra;
+    } else {
+        s->rend += (uint32_t)got;
+    }
+    return got;
+}
+
+/* ---- waiting for input -------------------------------------------------- */
+
+/* [stream-wait] */
+/* Readiness on the stream. A read waits: wake it. Nobody waits (the Task
+ * is busy elsewhere, or its read was cancelled): only now unregister,
+ * or a level-triggered selector would report the same unread bytes on
+ * every iteration. */
+static void on_readable(loop_t *loop, void *arg)
+{
+    stream_t *s = arg;
+
+    if (future_done(&s->readable)) {
+        loop_remove_reader(loop, s->fd);
+        s->flags &= ~S_REGISTERED;
+    } else {
+        future_set_result(&s->readable, NULL);
+    }
+}
+
+static future_t *wait_readable(stream_t *s)
+{
+    future_init(&s->readable, s->loop);
+    if (s->flags & S_ALWAYS)
+        return finished(&s->readable, s->loop, 0);
+    /* Registered already, the usual case: the loop sees that the events
+     * do not change and makes no system call; it only renews the
+     * registration's generation, which drops a readiness queued before
+     * this wait (already used by the read that came before it: on a
+     * blocking descriptor, acting on it could block). */
+    if (loop_add_reader(s->loop, s->fd, on_readable, s) == 0) {
+        s->flags |= S_REGISTERED;
+    } else if (errno == EPERM) { /* epoll and a regular file: ready */
+        s->flags |= S_ALWAYS;
+        future_set_result(&s->readable, NULL);
+    } else {
+        future_set_error(&s->readable, errno);
+    }
+    return &s->readable;
+}
+/* [stream-wait] */
+
+/* After a read(): may the next one go without waiting? */
+static void after_read(stream_t *s, ssize_t got)
+{
+    if ((got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ||
+        ((s->flags & S_BLOCKING) && !(s->flags & S_ALWAYS)))
+        s->flags &= ~S_MAYREAD;
+    if (got == 0)
+        s->flags |= S_EOF;
+}
+
+/* The read() failed: 1 if only "not now" (EAGAIN), else the error is
+ * stored and 0 returned. */
+static int only_not_ready(stream_t *s, int err)
+{
+    if (err == EAGAIN || err == EWOULDBLOCK)
+        return 1;
+    store_error(s, err);
+    return 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* A read ends. If it was woken by readiness, that readiness may also be
+ * queued again for this iteration (the selector saw the bytes before this
+ * step read them): renew the registration's generation, as a new wait
+ * does, so the stale report is dropped rather than taken for "bytes
+ * nobody reads" and the reader unregistered, only to be registered again
+ * by the next read: two epoll_ctl per message. Bytes really left unread
+ * are reported again by the next selector wait. */
+static void read_done(stream_t *s)
+{
+    s->flags &= ~S_READING;
+    if (s->flags & S_REGISTERED)
+        loop_add_reader(s->loop, s->fd, on_readable, s); /* no syscall */
+}
+
+#define READ_RETURN(s, co, n)                                               \
+    do {                                                                    \
+        intptr_t read_return_n_ = (intptr_t)(n);                            \
+        read_done(s);                                                       \
+        CORO_RETURN(co, INT_RESULT(read_return_n_));                        \
+    } while (0)
+
+#define READ_FAIL(s, co, e)                                                 \
+    do {                                                                    \
+        int read_fail_err_ = (e);                                           \
+        read_done(s);                                                       \
+        CORO_FAIL(co, read_fail_err_);                                      \
+    } while (0)
+
+static stream_t *stream_of(coro_t *co)
+{
+    return (stream_t *)((char *)co - offsetof(stream_t, co));
+}
+
+static int ended(const stream_t *s)
+{
+    return (s->flags & (S_EOF | S_CLOSING)) != 0;
+}
+
+/* Hand buffered bytes to the caller's buffer. */
+static size_t take(stream_t *s, char *dst, size_t n)
+{
+    size_t k = buffered(s) < n ? buffered(s) : n;
+
+    memcpy(dst, s->rbuf + s->rhead, k);
+    consume(s, k);
+    return k;
+}
+
+/* [stream-read] */
+static int read_body(coro_t *co)
+{
+    stream_t *s = stream_of(co);
+    ssize_t got;
+
+    CORO_BEGIN(co);
+    if (s->want == 0)
+        READ_RETURN(s, co, 0);
+    for (;;) {
+        if (buffered(s) > 0)
+            READ_RETURN(s, co, take(s, s->dst, s->want));
+        if (ended(s))
+            READ_RETURN(s, co, 0);
+        if (s->error)
+            READ_FAIL(s, co, s->error);
+        if (!(s->flags & S_MAYREAD)) {
+            AWAIT_CATCH(co, wait_readable(s));
+            if (co->err)
+                READ_FAIL(s, co, co->err);
+            s->flags |= S_MAYREAD;
+            continue;            /* closed meanwhile: ended() says so */
+        }
+        got = sys_read(s, s->dst, s->want);  /* straight in: no copy */
+        after_read(s, got);
+        if (got >= 0)
+            READ_RETURN(s, co, got);
+        if (!only_not_ready(s, errno))
+            READ_FAIL(s, co, s->error);
+    }
+    CORO_END(co);
+}
+/* [stream-read] */
+
+static int readexactly_body(coro_t *co)
+{
+    stream_t *s = stream_of(co);
+    ssize_t got;
+
+    CORO_BEGIN(co);
+    for (;;) {
+        if (buffered(s) > 0)
+            s->partial += take(s, s->dst + s->partial, s->want - s->partial);
+        if (s->partial == s->want) {
+            s->partial = 0;
+            READ_RETURN(s, co, s->want);
+        }
+        if (ended(s))
+            READ_FAIL(s, co, ENODATA);
+        if (s->error)
+            READ_FAIL(s, co, s->error);
+        if (!(s->flags & S_MAYREAD)) {
+            AWAIT_CATCH(co, wait_readable(s));
+            if (co->err == ECANCELED)     /* no byte lost: put them back */
+                unread(s, s->dst, s->partial);
+            if (co->err)
+                READ_FAIL(s, co, co->err);
+            s->flags |= S_MAYREAD;
+            continue;
+        }
+        got = sys_read(s, s->dst + s->partial, s->want - s->partial);
+        after_read(s, got);
+        if (got > 0)
+            s->partial += (size_t)got;
+        else if (got < 0 && !only_not_ready(s, errno))
+            READ_FAIL(s, co, s->error);
+    }
+    CORO_END(co);
+}
+
+/* Where the separator starts in the buffer, searching from s->scan; if it
+ * is not there, remember how far it surely is not. */
+static int find_sep(stream_t *s, size_t *at)
+{
+    size_t seplen = s->want;
+    size_t n = buffered(s);
+
+    if (n < seplen) {
+        s->scan = 0;
+        return 0;
+    }
+    const char *base = s->rbuf + s->rhead;
+    for (size_t i = s->scan; i + seplen <= n; i++) {
+        if (base[i] == s->sep[0] && memcmp(base + i, s->sep, seplen) == 0) {
+            *at = i;
+            return 1;
+        }
+    }
+    s->scan = (uint32_t)(n - seplen + 1);
+    return 0;
+}
+
+/* The rest of an over-long line: drop it up to its separator. */
+static void drop_to_sep(stream_t *s)
+{
+    size_t at;
+    size_t keep = s->want - 1; /* may be the start of a separator */
+
+    if (find_sep(s, &at)) {
+        consume(s, at + s->want);
+        s->flags &= ~S_DROPPING;
+    } else if (buffered(s) > keep) {
+        consume(s, buffered(s) - keep);
+    }
+    s->scan = 0;
+}
+
+/* Look for a whole line in the buffer. Returns its length, 0 if more
+ * bytes are needed, or -1 with errno EMSGSIZE (over the limit). */
+static ssize_t cut_line(stream_t *s)
+{
+    size_t at;
+
+    if (s->flags & S_DROPPING) {
+        drop_to_sep(s);
+        if (s->flags & S_DROPPING)
+            return 0;
+    }
+    if (find_sep(s, &at)) {
+        s->scan = 0;
+        if (at > s->limit) {            /* found, but too far: drop it */
+            consume(s, at + s->want);
+            errno = EMSGSIZE;
+            return -1;
+        }
+        s->line = s->rhead;
+        s->flags |= S_HASLINE;
+        consume(s, at + s->want);
+        return (ssize_t)(at + s->want);
+    }
+    if (buffered(s) >= s->want && buffered(s) - s->want + 1 > s->limit) {
+        s->flags |= S_DROPPING;         /* the rest goes when it comes */
+        drop_to_sep(s);
+        errno = EMSGSIZE;
+        return -1;
+    }
+    return 0;
+}
+
+/* End of stream with no separator: readline's last line, readuntil's
+ * incomplete read (the bytes stay readable at stream_line()). */
+static size_t cut_tail(stream_t *s)
+{
+    size_t n = buffered(s);
+
+    if (s->flags & S_DROPPING) {        /* the over-long line's end */
+        s->flags &= ~S_DROPPING;
+        consume(s, n);
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    s->line = s->rhead;
+    s->flags |= S_HASLINE;
+    consume(s, n);
+    return n;
+}
+
+/* [stream-readuntil] */
+static int readuntil_body(coro_t *co)
+{
+    stream_t *s = stream_of(co);
+    ssize_t got;
+
+    CORO_BEGIN(co);
+    for (;;) {
+        got = cut_line(s);
+        if (got != 0)
+            break;
+        if (ended(s)) {
+            size_t tail = cut_tail(s);
+
+            if (s->flags & S_LINEMODE)
+                READ_RETURN(s, co, tail);
+            s->partial = tail;
+            READ_FAIL(s, co, ENODATA);
+        }
+        if (s->error)
+            READ_FAIL(s, co, s->error);
+        if (!(s->flags & S_MAYREAD)) {
+            AWAIT_CATCH(co, wait_readable(s)); /* bytes stay buffered */
+            if (co->err)
+                READ_FAIL(s, co, co->err);
+            s->flags |= S_MAYREAD;
+            continue;
+        }
+        got = fill(s);
+        after_read(s, got);
+        if (got < 0 && !only_not_ready(s, errno))
+            READ_FAIL(s, co, s->error);
+    }
+    if (got < 0)
+        READ_FAIL(s, co, EMSGSIZE);
+    READ_RETURN(s, co, got);
+    CORO_END(co);
+}
+/* [stream-readuntil] */
+
+/* A new read: one at a time; the last line goes now. */
+static coro_t *begin(stream_t *s, coro_fn *fn, unsigned mode)
+{
+    int try_first = !(s->flags & S_BLOCKING) || (s->flags & S_ALWAYS);
+
+    s->flags &= ~(S_LINEMODE | S_MAYREAD);
+    s->flags |= S_READING | mode | (try_first ? S_MAYREAD : 0);
+    release_line(s);
+    s->partial = 0;
+    s->scan = 0;
+    coro_init(&s->co, fn);
+    return &s->co;
+}
+
+coro_t *stream_read(stream_t *s, void *buf, size_t n)
+{
+    if (s->flags & S_READING)
+        return failed_frame(EBUSY);
+    s->flags &= ~S_DROPPING;      /* raw bytes from now: nothing to drop */
+    s->dst = buf;
+    s->want = n;
+    return begin(s, read_body, 0);
+}
+
+coro_t *stream_readexactly(stream_t *s, void *buf, size_t n)
+{
+    if (s->flags & S_READING)
+        return failed_frame(EBUSY);
+    s->flags &= ~S_DROPPING;
+    s->dst = buf;
+    s->want = n;
+    return begin(s, readexactly_body, 0);
+}
+
+coro_t *stream_readuntil(stream_t *s, const void *sep, size_t seplen)
+{
+    if (s->flags & S_READING)
+        return failed_frame(EBUSY);
+    if (seplen == 0)
+        return failed_frame(EINVAL);
+    s->sep = sep;
+    s->want = seplen;
+    return begin(s, readuntil_body, 0);
+}
+
+coro_t *stream_readline(stream_t *s)
+{
+    if (s->flags & S_READING)
+        return failed_frame(EBUSY);
+    s->sep = "\n";
+    s->want = 1;
+    return begin(s, readuntil_body, S_LINEMODE);
+}
+
+const char *stream_line(const stream_t *s)
+{
+    return (s->flags & S_HASLINE) ? s->rbuf + s->line : NULL;
+}
+
+size_t stream_partial(const stream_t *s)
+{
+    return s->partial;
+}
+
+int stream_at_eof(const stream_t *s)
+{
+    return ended(s) && buffered(s) == 0;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static size_t queued(const stream_t *s)
+{
+    return s->wend - s->whead;
+}
+
+static void free_queue(stream_t *s)
+{
+    free(s->wbuf);
+    s->wbuf = NULL;
+    s->whead = s->wend = s->wcap = 0;
+}
+
+static ssize_t sys_send(stream_t *s, const void *p, size_t n)
+{
+    ssize_t k;
+
+    do
+        k = (s->flags & S_SOCKET) ? send(s->fd, p, n, MSG_NOSIGNAL)
+                                  : write(s->fd, p, n);
+    while (k < 0 && errno == EINTR);
+    return k;
+}
+
+/* Append to the queue: into its free room, else to the front of it (the
+ * sent bytes' place), else into a larger one. */
+static int enqueue(stream_t *s, const char *p, size_t n)
+{
+    size_t len = queued(s);
+
+    if (n > UINT32_MAX - len) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (s->wcap - s->wend < n && s->whead > 0) {
+        memmove(s->wbuf, s->wbuf + s->whead, len);
+        s->whead = 0;
+        s->wend = (uint32_t)len;
+    }
+    if (s->wcap - s->wend < n) {
+        size_t cap = 2 * (size_t)s->wcap;
+        if (cap < len + n || cap > UINT32_MAX)
+            cap = len + n;
+        char *q = realloc(s->wbuf, cap);
+        if (q == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        s->wbuf = q;
+        s->wcap = (uint32_t)cap;
+    }
+    memcpy(s->wbuf + s->wend, p, n);
+    s->wend += (uint32_t)n;
+    return 0;
+}
+
+static void finish_close(stream_t *s);
+
+static void wake_drain(stream_t *s, int err)
+{
+    if (future_done(&s->drain))
+        return;
+    if (err)
+        future_set_error(&s->drain, err);
+    else
+        future_set_result(&s->drain, NULL);
+}
+
+/* The connection failed while sending: nothing queued can go out. */
+static void write_failed(stream_t *s, int err)
+{
+    store_error(s, err);
+    free_queue(s);
+    if (s->flags & S_WRITER) {
+        loop_remove_writer(s->loop, s->fd);
+        s->flags &= ~S_WRITER;
+    }
+    wake_drain(s, s->error);
+    if (s->flags & S_CLOSING)
+        finish_close(s);
+}
+
+/* The queue has gone out: what was waiting for that happens now. */
+static void flushed(stream_t *s)
+{
+    free_queue(s);
+    if (s->flags & S_WRITER) {
+        loop_remove_writer(s->loop, s->fd);
+        s->flags &= ~S_WRITER;
+    }
+    if ((s->flags & S_WANTEOF) && !(s->flags & S_SHUT)) {
+        s->flags |= S_SHUT;
+        if (shutdown(s->fd, SHUT_WR) < 0)
+            store_error(s, errno);
+    }
+    if (s->flags & S_CLOSING)
+        finish_close(s);
+}
+
+/* [stream-flush] */
+/* The socket has room: one send() from the queue (asyncio's transport
+ * also sends once per writable event). */
+static void on_writable(loop_t *loop, void *arg)
+{
+    stream_t *s = arg;
+    ssize_t k = sys_send(s, s->wbuf + s->whead, queued(s));
+
+    (void)loop;
+    if (k < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            write_failed(s, errno);
+        return;
+    }
+    s->whead += (uint32_t)k;
+    if (queued(s) <= s->low)
+        wake_drain(s, 0);
+    if (queued(s) == 0)
+        flushed(s);
+}
+/* [stream-flush] */
+
+/* [stream-write] */
+int stream_write(stream_t *s, const void *data, size_t n)
+{
+    size_t sent = 0;
+
+    if (s->flags & (S_CLOSING | S_WANTEOF)) {
+        errno = EPIPE;
+        return -1;
+    }
+    if (s->error) {
+        errno = s->error;
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    if (queued(s) == 0) {             /* nothing ahead of it: send now */
+        ssize_t k = sys_send(s, data, n);
+        if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            write_failed(s, errno);
+            errno = s->error;
+            return -1;
+        }
+        sent = k < 0 ? 0 : (size_t)k;
+        if (sent == n)
+            return 0;                 /* the usual case: no copy */
+    }
+    if (enqueue(s, (const char *)data + sent, n - sent) < 0 ||
+        (!(s->flags & S_WRITER) &&
+         loop_add_writer(s->loop, s->fd, on_writable, s) < 0)) {
+        write_failed(s, errno);       /* a hole in the byte stream */
+        errno = s->error;
+        return -1;
+    }
+    s->flags |= S_WRITER;
+    return 0;
+}
+/* [stream-write] */
+
+size_t stream_write_buffer_size(const stream_t *s)
+{
+    return queued(s);
+}
+
+future_t *stream_drain(stream_t *s)
+{
+    if (!future_done(&s->drain))
+        return finished(&failing_future, s->loop, EBUSY);
+    if (s->error)
+        return finished(&s->drain, s->loop, s->error);
+    if (s->flags & S_CLOSING)
+        return finished(&s->drain, s->loop, EPIPE);
+    future_init(&s->drain, s->loop);
+    if (queued(s) <= s->high)
+        future_set_result(&s->drain, NULL);
+    return &s->drain;
+}
+
+int stream_write_eof(stream_t *s)
+{
+    int err = (s->flags & S_CLOSING) ? EPIPE
+              : s->error             ? s->error
+              : !(s->flags & S_SOCKET) ? ENOTSOCK
+                                      : 0;
+
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    if (s->flags & S_WANTEOF)
+        return 0;
+    s->flags |= S_WANTEOF;
+    if (queued(s) == 0) {
+        s->flags |= S_SHUT;
+        if (shutdown(s->fd, SHUT_WR) < 0) {
+            store_error(s, errno);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- closing ------------------------------------------------------------ */
+
+/* The descriptor goes; nothing on the loop refers to the stream after. */
+static void finish_close(stream_t *s)
+{
+    if (s->fd < 0)
+        return;
+    if (s->flags & S_WRITER)
+        loop_remove_writer(s->loop, s->fd);
+    s->flags &= ~S_WRITER;
+    close(s->fd);
+    s->fd = -1;
+    free_queue(s);
+    wake_drain(s, EPIPE);
+    if (!future_done(&s->closed))
+        future_set_result(&s->closed, NULL);
+}
+
+void stream_close(stream_t *s)
+{
+    if (s->flags & S_CLOSING)
+        return;
+    s->flags |= S_CLOSING;
+    s->flags &= ~S_DROPPING;
+    free_rbuf(s);
+    if (s->flags & S_REGISTERED)
+        loop_remove_reader(s->loop, s->fd);
+    s->flags &= ~S_REGISTERED;
+    if (!future_done(&s->readable))   /* a waiting read sees the end */
+        future_set_result(&s->readable, NULL);
+    if (queued(s) == 0)
+        finish_close(s);
+}
+
+void stream_abort(stream_t *s)
+{
+    free_queue(s);
+    stream_close(s);
+    finish_close(s);   /* closing already, with bytes queued: now */
+}
+
+/* wait_closed cancelled: the frame holding the stream is about to go. */
+static int closed_cancel(future_t *f)
+{
+    stream_t *s = (stream_t *)((char *)f - offsetof(stream_t, closed));
+
+    future_set_cancelled(f);
+    stream_abort(s);
+    return 1;
+}
+
+future_t *stream_wait_closed(stream_t *s)
+{
+    return &s->closed;
+}
+
+/* ---- clients ------------------------------------------------------------ */
+
+/* asyncio sets TCP_NODELAY on every TCP stream: a reply written in two
+ * pieces must not wait for the peer's delayed ACK. Not TCP: no harm. */
+static void set_nodelay(int fd)
+{
+    int one = 1;
+
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* A socket this file made or accepted: non-blocking, no need to ask. */
+static void init_socket(stream_t *s, loop_t *loop, int fd)
+{
+    init_flags(s, loop, fd, S_SOCKET);
+    s->closed.cancel = closed_cancel;
+    set_nodelay(fd);
+}
+
+static void on_connected(loop_t *loop, void *arg)
+{
+    stream_connect_t *c = arg;
+
+    (void)loop;
+    if (!future_done(&c->writable))
+        future_set_result(&c->writable, NULL);
+}
+
+/* Start connecting to c->ai. 1: connected, 0: in progress (wait for
+ * c->writable), -1: this address failed (c->err). */
+static int connect_start(stream_connect_t *c)
+{
+    const struct addrinfo *ai = c->ai;
+    int rc;
+
+    c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+                   SOCK_CLOEXEC, ai->ai_protocol);
+    if (c->fd < 0) {
+        c->err = errno;
+        return -1;
+    }
+    rc = connect(c->fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc == 0)
+        return 1;
+    if ((errno == EINPROGRESS || errno == EINTR) &&
+        loop_add_writer(c->loop, c->fd, on_connected, c) == 0) {
+        future_init(&c->writable, c->loop);
+        return 0;
+    }
+    c->err = errno;
+    close(c->fd);
+    c->fd = -1;
+    return -1;
+}
+
+/* The wait is over: did the connect succeed? */
+static int connect_result(stream_connect_t *c)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    loop_remove_writer(c->loop, c->fd);
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == 0)
+        return 0;
+    c->err = err;
+    close(c->fd);
+    c->fd = -1;
+    return -1;
+}
+
+static void connect_end(stream_connect_t *c)
+{
+    if (c->list)
+        freeaddrinfo(c->list);
+    c->list = NULL;
+    c->ai = NULL;
+}
+
+/* [open-connection] */
+static int connect_body(coro_t *co)
+{
+    stream_connect_t *c = (stream_connect_t *)co;
+    int rc;
+
+    CORO_BEGIN(co);
+    for (; c->ai != NULL; c->ai = c->ai->ai_next) {
+        rc = connect_start(c);
+        if (rc == 0) {
+            AWAIT_CATCH(co, &c->writable);
+            if (co->err) {                     /* cancelled */
+                loop_remove_writer(c->loop, c->fd);
+                close(c->fd);
+                connect_end(c);
+                CORO_FAIL(co, co->err);
+            }
+            rc = connect_result(c) == 0;
+        }
+        if (rc == 1) {
+            connect_end(c);
+            init_socket(c->out, c->loop, c->fd);
+            CORO_RETURN(co, NULL);
+        }
+    }
+    connect_end(c);
+    CORO_FAIL(co, c->err);
+    CORO_END(co);
+}
+/* [open-connection] */
+
+coro_t *stream_open_connection(stream_connect_t *c, loop_t *loop,
+                               const char *host, unsigned short port,
+                               stream_t *out)
+{
+    struct addrinfo hints;
+    char service[8];
+    int rc;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(service, sizeof service, "%u", port);
+    coro_init(&c->co, connect_body);
+    c->loop = loop;
+    c->out = out;
+    c->fd = -1;
+    c->err = EADDRNOTAVAIL;
+    c->list = NULL;
+    rc = getaddrinfo(host, service, &hints, &c->list);
+    if (rc == EAI_MEMORY)
+        c->err = ENOMEM;
+    else if (rc == EAI_SYSTEM)
+        c->err = errno;
+    if (rc != 0)
+        c->list = NULL;
+    c->ai = c->list;
+    return &c->co;
+}
+
+/* ---- servers ------------------------------------------------------------ */
+
+/* stream_server_t::flags */
+enum {
+    L_SERVING = 1 << 0,    /* a serve frame is handed out */
+    L_PAUSED = 1 << 1,     /* waiting out an EMFILE and the like */
+    L_CLOSED = 1 << 2,     /* stream_server_close() was called */
+};
+
+/* Accepts in a row before the serve lets the loop run the rest. */
+#define ACCEPT_BATCH 64
+
+static void report(stream_server_error_cb *fn, void *arg, int err,
+                   const char *what)
+{
+    if (fn != NULL)
+        fn(arg, err, what);
+}
+
+int stream_server_listen(stream_server_t *srv, loop_t *loop,
+                         const char *host, unsigned short port, char *where)
+{
+    char here[NET_ADDRSTR_MAX];
+    int fd = net_listen(host, port, where ? where : here);
+
+    memset(srv, 0, sizeof *srv);
+    srv->loop = loop;
+    srv->fd = -1;
+    finished(&srv->wait, loop, 0);
+    loop_timer_init(&srv->retry);
+    if (fd < 0)
+        return -1;
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    srv->fd = fd;
+    return 0;
+}
+
+void stream_server_on_error(stream_server_t *srv, stream_server_error_cb *fn,
+                            void *arg)
+{
+    srv->on_error = fn;
+    srv->on_error_arg = arg;
+}
+
+/* As on_readable: wake the serve, or unregister lazily (also during a
+ * pause, when the serve waits for its timer, not for the socket). */
+static void on_listen_readable(loop_t *loop, void *arg)
+{
+    stream_server_t *srv = arg;
+
+    if (future_done(&srv->wait) || (srv->flags & L_PAUSED))
+        loop_remove_reader(loop, srv->fd);
+    else
+        future_set_result(&srv->wait, NULL);
+}
+
+static void on_retry(loop_t *loop, void *arg)
+{
+    stream_server_t *srv = arg;
+
+    (void)loop;
+    if (!future_done(&srv->wait))
+        future_set_result(&srv->wait, NULL);
+}
+
+static future_t *wait_listen(stream_server_t *srv)
+{
+    future_init(&srv->wait, srv->loop);
+    if (loop_add_reader(srv->loop, srv->fd, on_listen_readable, srv) < 0)
+        future_set_error(&srv->wait, errno);
+    return &srv->wait;
+}
+
+static future_t *pause_accepting(stream_server_t *srv)
+{
+    future_init(&srv->wait, srv->loop);
+    srv->flags |= L_PAUSED;
+    if (loop_call_later(srv->loop, &srv->retry, STREAM_ACCEPT_RETRY_S,
+                        on_retry, srv) < 0)
+        future_set_error(&srv->wait, errno);
+    return &srv->wait;
+}
+
+/* The Task around a handler: the handler's frame follows this head. */
+typedef struct conn_task {
+    coro_t co;
+    stream_server_error_cb *on_error;
+    void *on_error_arg;
+} conn_task_t;
+
+#define CONN_OFFSET                                                         \
+    ((sizeof(conn_task_t) + alignof(max_align_t) - 1) &                     \
+     ~(alignof(max_align_t) - 1))
+
+/* [conn-task] */
+/* Keep the stream's lifetime and the group's peace around the handler:
+ * close what it left open, and turn its failure into a report, so one
+ * broken connection does not cancel every other one in the group. */
+static int conn_body(coro_t *co)
+{
+    conn_task_t *w = (conn_task_t *)co;
+    stream_conn_t *h = (stream_conn_t *)((char *)co + CONN_OFFSET);
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO_CATCH(co, &h->co);
+    if (co->err) {
+        stream_abort(&h->stream);
+        if (co->err == ECANCELED)
+            CORO_FAIL(co, ECANCELED);
+        report(w->on_error, w->on_error_arg, co->err, "handler");
+        CORO_RETURN(co, NULL);
+    }
+    stream_close(&h->stream);
+    AWAIT(co, stream_wait_closed(&h->stream)); /* cancelled: aborted */
+    CORO_END(co);
+}
+/* [conn-task] */
+
+/* A connection accepted: its Task. 0, or the group's error. */
+static int start_conn(stream_server_t *srv, int fd)
+{
+    conn_task_t *w;
+    stream_conn_t *h;
+
+    if (loop_backend(srv->loop) == SELECTOR_SELECT && fd >= FD_SETSIZE) {
+        close(fd);                        /* select() could not watch it */
+        report(srv->on_error, srv->on_error_arg, ERANGE, "watch");
+        return 0;
+    }
+    if (task_group_create_task(srv->group, conn_body,
+                               CONN_OFFSET + srv->frame_size,
+                               (void **)&w) == NULL) {
+        int err = errno;
+        close(fd);
+        if (err != ENOMEM)
+            return err;
+        report(srv->on_error, srv->on_error_arg, err, "task");
+        return ENOMEM;
+    }
+    w->on_error = srv->on_error;
+    w->on_error_arg = srv->on_error_arg;
+    h = (stream_conn_t *)((char *)w + CONN_OFFSET);
+    coro_init(&h->co, srv->handler);
+    init_socket(&h->stream, srv->loop, fd);
+    h->arg = srv->arg;
+    return 0;
+}
+
+/* What accept() failing means for the serve. */
+enum { NEXT, WAIT, PAUSE, YIELD, GIVE_UP };
+
+static int accept_failed(stream_server_t *srv, int err)
+{
+    switch (err) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+        return WAIT;
+    case EINTR:
+    case ECONNABORTED:                    /* that client left: next */
+        return NEXT;
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:                          /* the client stays queued */
+        report(srv->on_error, srv->on_error_arg, err, "accept");
+        return PAUSE;
+    case EBADF:
+    case EINVAL:
+    case ENOTSOCK:
+    case EOPNOTSUPP:
+    case EFAULT:
+        return GIVE_UP;
+    default:                              /* EPROTO, EPERM, network errors */
+        report(srv->on_error, srv->on_error_arg, err, "accept");
+        return NEXT;
+    }
+}
+
+/* A connection accepted and started: go on, or let the others run. */
+static int accepted(stream_server_t *srv, int err)
+{
+    if (err == ENOMEM)
+        return PAUSE;
+    if (err)
+        return GIVE_UP;
+    return ++srv->batch < ACCEPT_BATCH ? NEXT : YIELD;
+}
+
+static int serve_end(stream_server_t *srv, int err)
+{
+    loop_cancel(srv->loop, &srv->retry);
+    srv->flags &= ~(L_SERVING | L_PAUSED);
+    return err;
+}
+
+/* [serve] */
+static int serve_body(coro_t *co)
+{
+    stream_server_t *srv = (stream_server_t *)co;
+    int fd, next, err;
+
+    CORO_BEGIN(co);
+    while (!(srv->flags & L_CLOSED)) {
+        fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        err = fd >= 0 ? start_conn(srv, fd) : errno;
+        next = fd >= 0 ? accepted(srv, err) : accept_failed(srv, err);
+        if (next == GIVE_UP)              /* the group or socket is gone */
+            CORO_FAIL(co, serve_end(srv, err));
+        if (next == NEXT)
+            continue;
+        srv->batch = 0;
+        if (next == PAUSE)
+            AWAIT_CATCH(co, pause_accepting(srv));
+        else if (next == WAIT)
+            AWAIT_CATCH(co, wait_listen(srv));
+        else
+            AWAIT_CATCH(co, NULL);        /* a batch done: let others run */
+        srv->flags &= ~L_PAUSED;
+        if (co->err)
+            CORO_FAIL(co, serve_end(srv, co->err));
+    }
+    serve_end(srv, 0);
+    CORO_RETURN(co, NULL);
+    CORO_END(co);
+}
+/* [serve] */
+
+coro_t *stream_server_serve(stream_server_t *srv, task_group_t *group,
+                            coro_fn *handler, size_t frame_size, void *arg)
+{
+    if (srv->flags & L_SERVING)
+        return failed_frame(EBUSY);
+    if (frame_size < sizeof(stream_conn_t) || srv->fd < 0)
+        return failed_frame(EINVAL);
+    srv->flags |= L_SERVING;
+    srv->group = group;
+    srv->handler = handler;
+    srv->frame_size = frame_size;
+    srv->arg = arg;
+    srv->batch = 0;
+    coro_init(&srv->co, serve_body);
+    return &srv->co;
+}
+
+void stream_server_close(stream_server_t *srv)
+{
+    if (srv->flags & L_CLOSED)
+        return;
+    srv->flags |= L_CLOSED;
+    loop_cancel(srv->loop, &srv->retry);
+    if (srv->fd >= 0) {
+        loop_remove_reader(srv->loop, srv->fd);
+        close(srv->fd);
+        srv->fd = -1;
+    }
+    if (!future_done(&srv->wait))         /* a waiting serve returns */
+        future_set_result(&srv->wait, NULL);
+}
