@@ -54,7 +54,7 @@ static int kid_body(coro_t *co)
  * until the test process ends. */
 static task_t *keep(task_t *t)
 {
-    return t ? task_retain(t) : NULL;
+    return t != NULL ? task_retain(t) : NULL;
 }
 
 enum { MAX_KIDS = 4 };
