@@ -34,6 +34,7 @@
 #include "loop.h"
 #include "options.h"
 #include "run.h"
+#include "sleep.h"
 #include "stream.h"
 #include "sync.h"
 #include "task.h"

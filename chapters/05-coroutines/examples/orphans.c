@@ -13,6 +13,7 @@
  * told apart from a cancellation. CHAPTER.md shows the three runs.
  */
 #include "run.h"
+#include "sleep.h"
 #include "taskgroup.h"
 #include "timeout.h"
 

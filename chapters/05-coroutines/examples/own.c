@@ -9,6 +9,7 @@
  */
 /* [own] */
 #include "run.h"
+#include "sleep.h"
 #include "taskgroup.h"
 
 #include <errno.h>

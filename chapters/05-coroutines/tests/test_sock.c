@@ -1,3 +1,7 @@
+/*
+ * test_sock.c - the awaitable socket operations, the socket watch and the
+ * line reader, on socketpairs and pipes.
+ */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -10,7 +14,9 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "line_reader.h"
 #include "sock.h"
+#include "sock_watch.h"
 #include "task.h"
 
 static fixture_t fx;
