@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 
-enum { OP_RECV, OP_READABLE, OP_SEND, OP_ACCEPT, OP_CONNECT };
+enum { OP_RECV, OP_SEND, OP_ACCEPT, OP_CONNECT };
 
 #define INT_RESULT(n) ((void *)(intptr_t)(n))
 
@@ -23,9 +23,6 @@ static int attempt(io_op_t *op)
 
     for (;;) {
         switch (op->kind) {
-        case OP_READABLE:
-            future_set_result(&op->future, NULL);
-            return 1;
         case OP_RECV:
             n = read(op->fd, op->buf, op->len);
             if (n >= 0) {
@@ -125,11 +122,6 @@ future_t *sock_recv(io_op_t *op, loop_t *loop, int fd, void *buf,
                     size_t len)
 {
     return start(op, loop, fd, OP_RECV, buf, len, 1);
-}
-
-future_t *fd_wait_readable(io_op_t *op, loop_t *loop, int fd)
-{
-    return start(op, loop, fd, OP_READABLE, NULL, 0, 0);
 }
 
 future_t *sock_sendall(io_op_t *op, loop_t *loop, int fd, const void *buf,

@@ -16,8 +16,9 @@
  * Future's pointer; failures are errno codes (ECONNRESET, EPIPE, ...).
  * Sockets must be non-blocking. Only one read and one write may be in
  * flight per descriptor (the loop has one reader and one writer per fd).
- * A socket read many times over is cheaper watched (sock_watch.h), and
- * lines are read by line_reader.h.
+ * Each wait registers the descriptor and removes it after (two selector
+ * calls): a socket read many times over is cheaper as a stream
+ * (stream.h), which keeps its registration.
  *
  * Loop thread only.
  */
@@ -53,18 +54,6 @@ typedef struct io_op {
  */
 future_t *sock_recv(io_op_t *op, loop_t *loop, int fd, void *buf,
                     size_t len);
-
-/**
- * @brief Wait until @p fd is readable, without reading: for a descriptor
- *        that may be blocking (a terminal or pipe on stdin, which we should
- *        not make non-blocking: the flag is shared with other processes),
- *        after which exactly one read() is safe.
- * @param op caller storage, not in use.
- * @param loop the loop.
- * @param fd the descriptor.
- * @return the Future: result NULL once readable.
- */
-future_t *fd_wait_readable(io_op_t *op, loop_t *loop, int fd);
 
 /**
  * @brief Send all @p len bytes, waiting for room as often as needed
