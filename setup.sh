@@ -10,13 +10,16 @@ set -eu
 
 # command, pc/pkg-config-name, py/python-module, rt/clang-runtime-library
 # or f/absolute-file : Debian package (clang and its libFuzzer runtime fuzz
-# the input parser in `make test`; nc.openbsd is the client the chapters'
-# text uses, with -N; the last four are the peers and the plot of
+# the input parser in `make test`; patch makes the exercises' wrong answers
+# from wrong/*.patch; nc.openbsd is the client the chapters' text uses,
+# with -N; strace counts chapter 05's epoll_ctl calls in its tests and
+# bench/trace_line.sh; the last four are the peers and the plot of
 # `make bench`: libuv, uvloop, Node and gnuplot; liburing is chapter 06's
 # io_uring)
 NEEDS="
 cc:build-essential
 make:make
+patch:patch
 pkg-config:pkg-config
 pc/criterion:libcriterion-dev
 clang:clang
@@ -26,6 +29,7 @@ dot:graphviz
 f//usr/share/doxygen-awesome-css/doxygen-awesome.css:doxygen-awesome-css
 python3:python3
 nc.openbsd:netcat-openbsd
+strace:strace
 pc/libuv:libuv1-dev
 pc/liburing:liburing-dev
 py/uvloop:python3-uvloop

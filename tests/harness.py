@@ -10,6 +10,7 @@ Two builds of every chapter are driven: "plain" (build/) and "sanitized"
 A sanitizer report makes the program exit non-zero and is quoted in the
 failure message.
 """
+import fcntl
 import os
 import queue
 import re
@@ -74,15 +75,35 @@ class Process:
     """A program under test, with stdout and stderr collected line by line,
     each line stamped with the monotonic time it arrived."""
 
-    def __init__(self, argv, stdin=subprocess.PIPE, read_stderr=True):
+    def __init__(self, argv, stdin=subprocess.PIPE, read_stderr=True,
+                 stderr_pipe_size=None):
         """read_stderr=False: stderr is a pipe that nobody reads while the
         program runs (as when its reader is stuck or gone); what the pipe
-        holds is read once the program has exited."""
+        holds is read once the program has exited. stderr_pipe_size: that
+        pipe holds this many bytes (Linux rounds it up to a page) instead
+        of 64 KiB, so that a test fills it after a known, small amount of
+        logging."""
         env = dict(os.environ, **SAN_ENV)
         self.argv = argv
-        self.proc = subprocess.Popen(
-            argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, bufsize=0)
+        err_w = subprocess.PIPE
+        if stderr_pipe_size is not None:
+            # Sized before the program starts: F_SETPIPE_SZ fails with
+            # EBUSY on a pipe that already holds more than the new size.
+            err_r, err_w = os.pipe()
+            fcntl.fcntl(err_w, fcntl.F_SETPIPE_SZ, stderr_pipe_size)
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=stdin, stdout=subprocess.PIPE, stderr=err_w,
+                env=env, bufsize=0)
+        except BaseException:
+            if stderr_pipe_size is not None:
+                os.close(err_r)
+            raise
+        finally:
+            if stderr_pipe_size is not None:
+                os.close(err_w)
+        if stderr_pipe_size is not None:
+            self.proc.stderr = os.fdopen(err_r, "rb", buffering=0)
         self.started = time.monotonic()
         self.out = queue.Queue()
         self.out_lines = []   # every (time, line) read so far from stdout
@@ -188,11 +209,13 @@ class ProgramTest(unittest.TestCase):
         for p in self.procs:
             p.kill()
 
-    def start(self, name, *args, stdin=subprocess.PIPE, read_stderr=True):
+    def start(self, name, *args, stdin=subprocess.PIPE, read_stderr=True,
+              stderr_pipe_size=None):
         path = program(self.CHAPTER, self.VARIANT, name)
         if not os.path.exists(path):
             build(self.CHAPTER, self.VARIANT)
-        p = Process([path, *args], stdin=stdin, read_stderr=read_stderr)
+        p = Process([path, *args], stdin=stdin, read_stderr=read_stderr,
+                    stderr_pipe_size=stderr_pipe_size)
         self.procs.append(p)
         return p
 
@@ -217,9 +240,10 @@ class ProgramTest(unittest.TestCase):
 
     # ---- echo-server helpers ----
 
-    def start_server(self, *args, read_stderr=True):
+    def start_server(self, *args, read_stderr=True, stderr_pipe_size=None):
         srv = self.start("echo-server", "--port", "0", *args,
-                         read_stderr=read_stderr)
+                         read_stderr=read_stderr,
+                         stderr_pipe_size=stderr_pipe_size)
         _, m = srv.wait_for_line(r"^listening on (.+):(\d+)$", timeout=10)
         self.assertIsNotNone(m, "no 'listening on' line; stderr:\n"
                              + srv.stderr_text())
@@ -366,6 +390,38 @@ def assert_hellos_between_answers(test, proc, n=42, lines=4, interval=0.05):
                      "hello fell due during each fib (output order: %s): "
                      "the loop answered a whole buffer of lines at once"
                      % order)
+
+
+def wait_for_a_busy_thread(pid, timeout, cpu_s=0.05):
+    """Wait until a thread of process pid, other than its main thread, has
+    used cpu_s seconds of CPU more than when the wait began: a worker is
+    computing. True then; False if none did within timeout seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used():
+        ticks = {}
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return ticks
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # that thread has just ended
+            if int(tid) != pid:
+                ticks[tid] = int(fields[11]) + int(fields[12])  # utime+stime
+        return ticks
+
+    start = used()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for tid, ticks in used().items():
+            if (ticks - start.get(tid, 0)) / tick >= cpu_s:
+                return True
+        time.sleep(0.01)
+    return False
 
 
 def rss_kib(pid):

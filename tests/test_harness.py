@@ -1,6 +1,8 @@
 """The harness itself: killing a program that is still writing must not
 leave a reader thread to die with a traceback (the e2e output of a passing
-run shows none)."""
+run shows none); a shrunk stderr pipe is full after a page; a busy worker
+thread is seen as busy, and an idle process is not."""
+import os
 import threading
 import time
 import unittest
@@ -32,6 +34,33 @@ class HarnessReaders(unittest.TestCase):
         self.assertEqual(p.err_lines, ["err"])
         self.assertEqual([line for _, line in p.out_lines], ["out"])
         p.kill()
+
+    def test_a_shrunk_stderr_pipe_blocks_after_a_page(self):
+        # dd writes 64 blocks of 1 KiB to the unread stderr: it blocks
+        # after about 4 (it would end at once with the default 64 KiB).
+        p = harness.Process(["sh", "-c", "dd if=/dev/zero bs=1024 count=64 "
+                             "status=none >&2"], read_stderr=False,
+                            stderr_pipe_size=4096)
+        try:
+            self.assertIsNone(p.wait(1), "64 KiB went into a pipe of 4 KiB "
+                              "that nobody read")
+        finally:
+            p.kill()
+
+    def test_a_computing_worker_thread_is_seen_and_an_idle_one_not(self):
+        spin = ("import threading\n"
+                "def spin():\n"
+                "    while True: pass\n"
+                "threading.Thread(target=spin, daemon=True).start()\n"
+                "threading.Event().wait(60)\n")
+        idle = spin.replace("while True: pass", "threading.Event().wait(60)")
+        for code, busy in ((spin, True), (idle, False)):
+            p = harness.Process(["python3", "-c", code])
+            try:
+                self.assertEqual(harness.wait_for_a_busy_thread(
+                    p.proc.pid, 10 if busy else 1), busy, code)
+            finally:
+                p.kill()
 
 
 if __name__ == "__main__":

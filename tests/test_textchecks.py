@@ -1,11 +1,18 @@
 """The checks on the text have teeth: transcripts.py, links.py and copies.py
-each pass on a good example and fail on a bad one, in a scratch folder."""
+each pass on a good example and fail on a bad one, in a scratch folder; the
+exercise runner (exercises/check.py) is bounded when a run's output never
+ends."""
 import contextlib
+import importlib.util
 import io
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import textwrap
+import time
 import unittest
 
 import copies
@@ -19,6 +26,15 @@ def write(path, text):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write(textwrap.dedent(text))
+
+
+def kill_pid_in(pidfile):
+    """End the process whose id a test's helper wrote to pidfile."""
+    try:
+        with open(pidfile) as f:
+            os.kill(int(f.read()), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
 
 
 class Scratch(unittest.TestCase):
@@ -81,6 +97,30 @@ class TranscriptTest(Scratch):
         bad, out = self.check(md)
         self.assertEqual(bad, 1)
         self.assertIn("timed out", out)
+
+    def test_a_process_that_left_the_group_cannot_hang_the_check(self):
+        # The command times out and its group is killed, but a process it
+        # started in a session of its own still holds the output open:
+        # reading that output to its end would wait for that process.
+        pidfile = os.path.join(self.dir, "escaped.pid")
+        self.addCleanup(kill_pid_in, pidfile)
+        escape = ("python3 -c 'import os, sys, time; os.setsid(); "
+                  "open(sys.argv[1], \"w\").write(str(os.getpid())); "
+                  "time.sleep(60)' %s" % pidfile)
+        md = self.chapter_md(self.block("<!-- transcript: timeout=2 -->",
+                                        "$ %s & sleep 30" % escape))
+        saved = transcripts.DRAIN_TIMEOUT
+        transcripts.DRAIN_TIMEOUT = 1.0
+        start = time.monotonic()
+        try:
+            bad, out = self.check(md)
+        finally:
+            transcripts.DRAIN_TIMEOUT = saved
+        self.assertEqual(bad, 1, out)
+        self.assertIn("timed out after 2 s", out)
+        self.assertIn("outside its process group", out)
+        self.assertLess(time.monotonic() - start, 20, "the check waited for "
+                        "the escaped process")
 
     def test_ellipsis_vary_and_uniq(self):
         md = self.chapter_md(self.block(
@@ -159,6 +199,99 @@ class CopiesTest(Scratch):
         self.assertEqual(copies.listed(md), ["src/a.c", "src/b.c"])
         self.assertEqual(copies.identical_files(prev, self.chapter),
                          ["src/a.c"])
+
+
+def load_check_py():
+    """chapters/01-sync/exercises/check.py (every chapter has the same)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "chapters", "01-sync", "exercises",
+        "check.py")
+    spec = importlib.util.spec_from_file_location("check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class ExerciseRunnerTest(Scratch):
+    """A "test binary" (a script) that ends but leaves a process holding
+    its output: the runner must not wait for that process's end."""
+
+    def run_script(self, body):
+        script = os.path.join(self.dir, "fake-tests")
+        write(script, """\
+            #!/bin/sh
+            [ "$1" = --list ] && { echo "fake: 1 test"; exit 0; }
+            echo "ran the tests"
+            """ + textwrap.dedent(body))
+        os.chmod(script, 0o755)
+        check = load_check_py()
+        check.DRAIN_S = 1
+        start = time.monotonic()
+        r = check.run_tests(script)
+        return r, time.monotonic() - start
+
+    def test_a_leftover_in_the_session_is_killed(self):
+        pidfile = os.path.join(self.dir, "leftover.pid")
+        self.addCleanup(kill_pid_in, pidfile)
+        r, took = self.run_script("sleep 60 & echo $! > %s\n" % pidfile)
+        self.assertLess(took, 20, "the runner waited for the leftover")
+        self.assertIn("ran the tests", r.output)
+        self.assertFalse(r.output_stuck, r.output)
+        with open(pidfile) as f:
+            pid = int(f.read())
+        time.sleep(0.2)
+        with open("/proc/%d/stat" % pid) as f:  # killed: a zombie or gone
+            self.assertIn(f.read().split(")")[1].split()[0], "ZX")
+
+    def test_a_process_that_left_the_session_is_reported(self):
+        pidfile = os.path.join(self.dir, "escaped.pid")
+        self.addCleanup(kill_pid_in, pidfile)
+        r, took = self.run_script(
+            "python3 -c 'import os, sys, time; os.setsid(); "
+            "open(sys.argv[1], \"w\").write(str(os.getpid())); "
+            "time.sleep(60)' %s &\n" % pidfile)
+        self.assertLess(took, 20, "the runner waited for the escaped process")
+        self.assertTrue(r.output_stuck)
+        self.assertFalse(r.ok, "a run whose output never ended counts as "
+                         "passed")
+        self.assertIn("OUTPUT NEVER ENDED", r.output)
+        self.assertIn("ran the tests", r.output)
+
+    def test_a_wrong_answer_is_saved_as_a_patch_that_gives_it_back(self):
+        ex = os.path.join(self.chapter, "exercises", "01-x")
+        write(os.path.join(ex, "test.c"), "\n")
+        write(os.path.join(ex, "solution.c"), "int f(void)\n{\n"
+              "    return 1;\n}\n")
+        header = "/* wrong: returns 2 | expect: f() returned 2 */\n"
+        whole = os.path.join(self.dir, "returns-two.c")
+        write(whole, header + "int f(void)\n{\n    return 2;\n}\n")
+        runner = [sys.executable, os.path.join(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__))), "chapters",
+            "01-sync", "exercises", "check.py"), "wrong-patch", "01-x"]
+        r = subprocess.run(runner + [whole], cwd=self.chapter,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        patch = os.path.join(ex, "wrong", "returns-two.patch")
+        with open(patch) as f:
+            text = f.read()
+        self.assertTrue(text.startswith(header), text)
+        self.assertIn("-    return 1;\n+    return 2;\n", text)
+        made = os.path.join(self.dir, "made.c")
+        subprocess.run(["patch", "-s", "-f", "--fuzz=0", "-r", "-", "-o",
+                        made, os.path.join(ex, "solution.c"), patch],
+                       check=True)
+        with open(made) as f:
+            self.assertEqual(header + f.read(), open(whole).read())
+        # No mistake: refused, and no patch is written.
+        write(whole, header + open(os.path.join(ex, "solution.c")).read())
+        os.remove(patch)
+        r = subprocess.run(runner + [whole], cwd=self.chapter,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no mistake", r.stdout)
+        self.assertFalse(os.path.exists(patch))
 
 
 if __name__ == "__main__":

@@ -85,6 +85,13 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARK = re.compile(r"^<!-- transcript(?::\s*(.*?))?\s*-->$")
 DEFAULT_TIMEOUT = 30.0
+# Seconds the output of a killed command may take to end. Its process group
+# is dead by then; an output still open belongs to a process that left the
+# group (setsid, a daemon), which nothing here can reach: give up on it.
+DRAIN_TIMEOUT = 5.0
+ESCAPED = ("its output did not end within %g s of the kill: a process it "
+           "started outside its process group (setsid, a daemon) still "
+           "holds it open")
 
 # (pattern, replacement), applied in order to every line of both sides.
 NORMALISE = [
@@ -222,6 +229,21 @@ def kill_group(proc):
         pass
 
 
+def drain(proc):
+    """After kill_group(): (stdout, stderr) as bytes, and None or the
+    problem when the output did not end within DRAIN_TIMEOUT (it is then
+    closed, and what it held is lost)."""
+    try:
+        out, err = proc.communicate(timeout=DRAIN_TIMEOUT)
+        return out or b"", err or b"", None
+    except subprocess.TimeoutExpired:
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        proc.wait()
+        return b"", b"", ESCAPED % DRAIN_TIMEOUT
+
+
 def run_command(cmd, cwd, opts, env):
     """Run one command; return (output lines, stderr text, problem or None)."""
     merge = opts["stderr"] == "merge"
@@ -234,10 +256,11 @@ def run_command(cmd, cwd, opts, env):
         out, err = proc.communicate(timeout=opts["timeout"])
     except subprocess.TimeoutExpired:
         kill_group(proc)
-        out, err = proc.communicate()
+        out, err, stuck = drain(proc)
         return (out.decode(errors="replace").splitlines(),
-                (err or b"").decode(errors="replace"),
-                "timed out after %g s" % opts["timeout"])
+                err.decode(errors="replace"),
+                "timed out after %g s" % opts["timeout"]
+                + ("; " + stuck if stuck else ""))
     kill_group(proc)  # whatever it left running in the background
     problem = None
     if opts["status"] != "any" and proc.returncode != int(opts["status"]):
@@ -291,9 +314,9 @@ class Server:
             _, err = self.proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             kill_group(self.proc)
-            self.proc.communicate()
-            return "the server did not stop within %g s of SIGTERM" \
-                % self.timeout
+            stuck = drain(self.proc)[2]
+            return "the server did not stop within %g s of SIGTERM%s" % (
+                self.timeout, "; " + stuck if stuck else "")
         kill_group(self.proc)
         if self.proc.returncode != 0:
             return "the server exited with status %d: %s" % (

@@ -20,6 +20,7 @@ import signal
 import sys
 
 
+# [echo-streams-py]
 async def stream_client(reader, writer):
     try:
         while True:
@@ -35,8 +36,10 @@ async def stream_client(reader, writer):
         pass
     finally:
         writer.close()
+# [echo-streams-py]
 
 
+# [echo-protocol-py]
 class EchoProtocol(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
@@ -53,6 +56,7 @@ class EchoProtocol(asyncio.Protocol):
 
     def resume_writing(self):
         self.transport.resume_reading()
+# [echo-protocol-py]
 
 
 async def serve(args):

@@ -194,6 +194,40 @@ static void on_stop_signal(loop_t *loop, void *arg)
 }
 /* [stop] */
 
+/* What the server tells us (the library prints nothing itself). A
+ * refusal for ERANGE is said once: every later client would repeat it. */
+static void on_server_event(server_t *server, server_event_t event, int err,
+                            void *arg)
+{
+    int *range_said = arg;
+
+    (void)server;
+    switch (event) {
+    case SERVER_CLIENT_REFUSED:
+        if (!*range_said)
+            fprintf(stderr, "echo-server: client refused: %s%s\n",
+                    strerror(err),
+                    err == ERANGE ? " (select() cannot watch descriptors "
+                                    "at or above FD_SETSIZE; try --backend "
+                                    "epoll). Further refusals are not "
+                                    "reported" : "");
+        *range_said = err == ERANGE;
+        break;
+    case SERVER_ACCEPT_PAUSED:
+        fprintf(stderr, "echo-server: accept: %s; retrying every %g s "
+                "until a client leaves\n", strerror(err),
+                SERVER_ACCEPT_RETRY_S);
+        break;
+    case SERVER_ACCEPT_RESUMED:
+        fprintf(stderr, "echo-server: accepting clients again\n");
+        break;
+    case SERVER_WATCH_FAILED:
+        fprintf(stderr, "echo-server: cannot watch the listening socket: "
+                "%s\n", strerror(err));
+        break;
+    }
+}
+
 static int start(loop_t **loop, server_t **server, selector_backend_t backend,
                  int listen_fd)
 {
@@ -204,8 +238,12 @@ static int start(loop_t **loop, server_t **server, selector_backend_t backend,
         close(listen_fd);
         return -1;
     }
+    static int range_said;
+
     *server = server_create(*loop, listen_fd, &echo_protocol, echo_factory,
                             NULL);
+    if (*server != NULL)
+        server_set_report(*server, on_server_event, &range_said);
     if (*server == NULL ||
         loop_add_signal_handler(*loop, SIGINT, on_stop_signal, *server) < 0 ||
         loop_add_signal_handler(*loop, SIGTERM, on_stop_signal, *server) < 0)

@@ -14,15 +14,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Out of descriptors, accept() fails at once, every time, and the
- * listening socket stays readable: stop watching it this long. */
-#define ACCEPT_BACKOFF_S 0.1
 
 /* Clients accepted per wake-up, so a flood of connections cannot keep the
  * loop from the clients it already has. */
@@ -58,10 +54,11 @@ struct server {
     protocol_factory_cb *factory;
     void *factory_arg;
     loop_timer_t backoff; /* resumes accepting after EMFILE and the like */
-    int backoff_reported; /* this episode's accept() error was reported */
+    int paused;           /* in a back-off episode (reported once) */
     transport_t *transports;
     size_t count;
-    int refused_reported;
+    server_report_cb *report; /* the program's, or NULL */
+    void *report_arg;
 };
 
 /* One read buffer for every transport: data_received() must be done with
@@ -378,20 +375,20 @@ static void server_forget(server_t *s, transport_t *t)
     s->count--;
 }
 
+/* Tell the program, if it asked to be told. */
+static void report(server_t *s, server_event_t event, int err)
+{
+    if (s->report != NULL)
+        s->report(s, event, err, s->report_arg);
+}
+
 /* The socket is registered before the factory runs, so a client the loop
  * cannot watch (ERANGE under select) is refused before any state exists. */
 static void start_client(server_t *s, int fd)
 {
     transport_t *t = transport_new(s->loop, fd, s->protocol);
     if (t == NULL) {
-        if (!s->refused_reported)
-            fprintf(stderr, "echo-server: client refused: %s%s\n",
-                    strerror(errno),
-                    errno == ERANGE ? " (select() cannot watch descriptors "
-                                      "at or above FD_SETSIZE; try --backend "
-                                      "epoll). Further refusals are not "
-                                      "reported" : "");
-        s->refused_reported = errno == ERANGE;
+        report(s, SERVER_CLIENT_REFUSED, errno);
         return;
     }
     t->server = s;
@@ -414,8 +411,7 @@ static void resume_accepting(loop_t *loop, void *arg)
     server_t *s = arg;
     if (s->listen_fd >= 0 &&
         loop_add_reader(loop, s->listen_fd, on_accept, s) < 0)
-        fprintf(stderr, "echo-server: cannot watch the listening socket: %s\n",
-                strerror(errno));
+        report(s, SERVER_WATCH_FAILED, errno);
 }
 
 /* [on-accept] */
@@ -427,9 +423,9 @@ static void on_accept(loop_t *loop, void *arg)
         int fd = accept4(s->listen_fd, NULL, NULL,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            if (s->backoff_reported)
-                fprintf(stderr, "echo-server: accepting clients again\n");
-            s->backoff_reported = 0;
+            if (s->paused)
+                report(s, SERVER_ACCEPT_RESUMED, 0);
+            s->paused = 0;
             start_client(s, fd);
             continue;
         }
@@ -439,14 +435,12 @@ static void on_accept(loop_t *loop, void *arg)
             return;
         /* EMFILE, ENFILE, ENOBUFS, ENOMEM: accept() would fail again at
          * once. Stop watching the socket for a moment; a timer resumes.
-         * Said once per episode, not at every retry. */
-        if (!s->backoff_reported)
-            fprintf(stderr, "echo-server: accept: %s; retrying every %g s "
-                    "until a client leaves\n", strerror(errno),
-                    ACCEPT_BACKOFF_S);
-        s->backoff_reported = 1;
+         * Told once per episode, not at every retry. */
+        if (!s->paused)
+            report(s, SERVER_ACCEPT_PAUSED, errno);
+        s->paused = 1;
         loop_remove_reader(loop, s->listen_fd);
-        loop_call_later(loop, &s->backoff, ACCEPT_BACKOFF_S, resume_accepting,
+        loop_call_later(loop, &s->backoff, SERVER_ACCEPT_RETRY_S, resume_accepting,
                         s);
         return;
     }
@@ -486,6 +480,12 @@ void server_close(server_t *s)
     loop_cancel(s->loop, &s->backoff);
     for (transport_t *t = s->transports; t != NULL; t = t->next)
         transport_abort(t); /* connection_lost() is queued, not called */
+}
+
+void server_set_report(server_t *s, server_report_cb *cb, void *arg)
+{
+    s->report = cb;
+    s->report_arg = arg;
 }
 
 size_t server_connection_count(const server_t *s)

@@ -221,6 +221,48 @@ server_t *server_create(loop_t *loop, int listen_fd, const protocol_t *protocol,
                         protocol_factory_cb *factory, void *arg);
 
 /**
+ * @brief Out of descriptors, accept() fails at once, every time, and the
+ *        listening socket stays readable: the server stops watching it
+ *        for this long, then tries again.
+ */
+#define SERVER_ACCEPT_RETRY_S 0.1
+
+/** @brief What happened to a server that its program may want to say. */
+typedef enum server_event {
+    SERVER_CLIENT_REFUSED,  /**< a client was accepted but cannot be served
+                                 (its socket is closed); ERANGE: the select()
+                                 backend cannot watch descriptors at or
+                                 above FD_SETSIZE */
+    SERVER_ACCEPT_PAUSED,   /**< accept() failed (EMFILE, ENFILE, ENOBUFS,
+                                 ENOMEM): accepting stops and is retried
+                                 every SERVER_ACCEPT_RETRY_S; told once
+                                 per episode */
+    SERVER_ACCEPT_RESUMED,  /**< a client accepted again after a pause */
+    SERVER_WATCH_FAILED,    /**< after a pause, the listening socket could
+                                 not be watched again: no more clients */
+} server_event_t;
+
+/**
+ * @brief Told what happened (the library itself never prints: whether and
+ *        how to report it is the program's business).
+ * @param server the server.
+ * @param event what happened.
+ * @param err the errno behind it, or 0 (SERVER_ACCEPT_RESUMED).
+ * @param arg the pointer given to server_set_report().
+ */
+typedef void server_report_cb(server_t *server, server_event_t event,
+                              int err, void *arg);
+
+/**
+ * @brief Have @p cb told of the server's events; without one, nothing is
+ *        said.
+ * @param s a server.
+ * @param cb the callback, or NULL.
+ * @param arg its argument.
+ */
+void server_set_report(server_t *s, server_report_cb *cb, void *arg);
+
+/**
  * @brief Stop accepting (the listening socket is closed) and abort every
  *        connection; their connection_lost() callbacks are queued and run
  *        in the next iteration of the loop.

@@ -8,6 +8,7 @@
 #include "transport.h"
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <errno.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -326,4 +328,88 @@ Test(server, accepts_clients_as_transports_and_close_ends_them_all,
     loop_destroy(loop);
     for (int i = 0; i < 5; i++)
         close(c[i]);
+}
+
+static void nothing_timer(loop_t *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+/* Runs the loop for real (it may sleep in the selector) until @p cond or
+ * five seconds. */
+#define RUN_FOR_REAL_UNTIL(loop, cond)                                      \
+    for (double t0_ = loop_time(loop);                                      \
+         !(cond) && loop_time(loop) < t0_ + 5;) {                           \
+        loop_timer_t tick_;                                                 \
+        loop_timer_init(&tick_);                                            \
+        loop_call_later(loop, &tick_, 0.01, nothing_timer, NULL);           \
+        loop_run_once(loop);                                                \
+        loop_cancel(loop, &tick_);                                          \
+    }
+
+/* What a server told its report callback. */
+typedef struct told {
+    int events[8];
+    int errs[8];
+    int n;
+} told_t;
+
+static void note_event(server_t *s, server_event_t event, int err, void *arg)
+{
+    told_t *t = arg;
+
+    (void)s;
+    if (t->n < 8) {
+        t->events[t->n] = event;
+        t->errs[t->n] = err;
+        t->n++;
+    }
+}
+
+/* Library code never prints a program's name: out of descriptors, the
+ * server backs off and resumes without a word on stderr, and tells the
+ * program, once per episode, which decides what to say. */
+Test(server, backs_off_out_of_descriptors_and_tells_the_program_only,
+     .init = cr_redirect_stderr, .timeout = 20)
+{
+    loop_t *loop = loop_create(NULL);
+    char where[NET_ADDRSTR_MAX];
+    int lfd = net_listen("127.0.0.1", 0, where);
+    cr_assert_geq(lfd, 0);
+    server_made = 0;
+    server_t *s = server_create(loop, lfd, &recorder, rec_factory, NULL);
+    told_t told = {0};
+    cr_assert_not_null(s);
+    server_set_report(s, note_event, &told);
+    unsigned short port = (unsigned short)atoi(strrchr(where, ':') + 1);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+
+    /* No descriptor left: the lowest free number becomes the limit. */
+    struct rlimit was, none;
+    int lowest = dup(0);
+    close(lowest);
+    getrlimit(RLIMIT_NOFILE, &was);
+    none = was;
+    none.rlim_cur = (rlim_t)lowest;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+    for (int i = 0; i < 3; i++)
+        loop_run_once(loop);             /* accept() fails: EMFILE */
+    setrlimit(RLIMIT_NOFILE, &was);
+    RUN_FOR_REAL_UNTIL(loop, server_connection_count(s) == 1);
+    cr_assert_eq(server_connection_count(s), 1, "never accepted again");
+    cr_assert_eq(told.n, 2, "told %d times", told.n);
+    cr_assert_eq(told.events[0], SERVER_ACCEPT_PAUSED);
+    cr_assert_eq(told.errs[0], EMFILE);
+    cr_assert_eq(told.events[1], SERVER_ACCEPT_RESUMED);
+    server_close(s);
+    RUN_UNTIL(loop, server_connection_count(s) == 0);
+    server_destroy(s);
+    loop_destroy(loop);
+    close(c);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("", "the library printed on stderr");
 }

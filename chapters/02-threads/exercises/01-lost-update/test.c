@@ -3,8 +3,11 @@
  *
  * Races show up by chance, so each threaded test gives them many chances:
  * several trials, hundreds of thousands of calls per thread, all threads
- * released together by a barrier. A correct answer passes every time; a
- * racy one fails in practice every time, even on a busy machine.
+ * released together by a barrier; the reader keeps reading for 2 s of
+ * adding (or until it has caught a torn pair), however busy the machine
+ * (a fixed number of calls can be over within a time slice or two). A
+ * correct answer passes every time; a racy one fails in practice every
+ * time.
  */
 #include "exercise.h"
 #include "guard.h"
@@ -12,6 +15,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #define THREADS 4
 #define ADDS 500000L
@@ -31,8 +35,6 @@ struct adder {
     long times;
 };
 
-static atomic_int adders_done;
-
 static void *add_many(void *arg)
 {
     struct adder *a = arg;
@@ -40,13 +42,11 @@ static void *add_many(void *arg)
     pthread_barrier_wait(&start_line); /* everyone starts together */
     for (long i = 0; i < a->times; i++)
         tally_add(&tally, a->n);
-    atomic_fetch_add(&adders_done, 1);
     return NULL;
 }
 
 static void start_adders(struct adder *a, int count)
 {
-    atomic_store(&adders_done, 0);
     pthread_barrier_init(&start_line, NULL, (unsigned)count);
     for (int i = 0; i < count; i++)
         cr_assert_eq(pthread_create(&a[i].thread, NULL, add_many, &a[i]), 0,
@@ -113,22 +113,44 @@ Test(lost_update, no_update_is_lost_with_four_threads)
     }
 }
 
+static atomic_int stop_adding;
+
+static void *add_until_stopped(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&start_line);
+    while (!atomic_load(&stop_adding))
+        tally_add(&tally, 1); /* so total == adds in every true snapshot */
+    return NULL;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) +
+           (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 Test(lost_update, a_reader_never_sees_half_an_update)
 {
-    struct adder a[THREADS - 1];
+    pthread_t adders[THREADS - 1];
     long reads = 0, bad = 0, bad_total = 0, bad_adds = 0;
+    struct timespec t0;
 
-    for (int i = 0; i < THREADS - 1; i++) {
-        a[i].n = 1; /* so total == adds in every true snapshot */
-        a[i].times = ADDS;
-    }
     tally_init(&tally);
-    start_adders(a, THREADS - 1);
+    atomic_store(&stop_adding, 0);
+    pthread_barrier_init(&start_line, NULL, THREADS - 1);
+    for (int i = 0; i < THREADS - 1; i++)
+        cr_assert_eq(pthread_create(&adders[i], NULL, add_until_stopped,
+                                    NULL), 0,
+                     "the test could not start a thread");
     /* This thread reads while the others add; the assertion waits until
      * they are joined (Criterion asserts only in the test's own thread). */
     guard_arm(30, "tally_read() never returned while other threads were "
                    "adding: does every call unlock the mutex it locked?");
-    while (atomic_load(&adders_done) < THREADS - 1) {
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (bad == 0 && (reads % 1024 != 0 || seconds_since(&t0) < 2.0)) {
         long total, adds;
         tally_read(&tally, &total, &adds);
         reads++;
@@ -137,11 +159,17 @@ Test(lost_update, a_reader_never_sees_half_an_update)
             bad_adds = adds;
         }
     }
+    atomic_store(&stop_adding, 1);
     guard_disarm();
-    join_adders(a, THREADS - 1);
+    guard_arm(30, "the adding threads never finished: does every "
+                   "tally_add() unlock the mutex it locked?");
+    for (int i = 0; i < THREADS - 1; i++)
+        pthread_join(adders[i], NULL);
+    guard_disarm();
+    pthread_barrier_destroy(&start_line);
     cr_assert_eq(bad, 0, "tally_read() returned total=%ld with adds=%ld "
-                 "(every call added 1, so the two must be equal), %ld times "
-                 "in %ld reads: it read in the middle of an update. "
-                 LIKELY_CAUSE, bad_total, bad_adds, bad, reads);
+                 "(every call added 1, so the two must be equal) after %ld "
+                 "reads: it read in the middle of an update. "
+                 LIKELY_CAUSE, bad_total, bad_adds, reads);
     tally_destroy(&tally);
 }

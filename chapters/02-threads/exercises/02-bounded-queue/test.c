@@ -1,24 +1,21 @@
 /*
  * test.c - the tests of exercise 02-bounded-queue.
  *
- * "Still blocked" is checked by waiting a while (0.3 s or more) and seeing
- * that the call has not returned; "woke up" by joining the thread under a
- * guard of many seconds. Both margins are wide enough for a loaded machine:
- * a correct answer never fails them, a wrong one always does.
+ * "Still blocked" is checked by waiting until the kernel shows the
+ * calling thread asleep (exercises/asleep.h), then a little more, and
+ * seeing that the call has not returned; "woke up" by joining the thread
+ * under a guard of many seconds. Neither depends on how busy the machine
+ * is: a correct answer never fails them, a wrong one always does.
  */
+#define _GNU_SOURCE /* syscall(SYS_gettid), for asleep.h */
 #include "exercise.h"
+#include "asleep.h"
 #include "guard.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
-
-static void pause_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static bq_t q;
 
@@ -29,11 +26,13 @@ struct call {
     long item;
     int result;
     atomic_int done;
+    atomic_int tid; /* the kernel's id of the thread, once it runs */
 };
 
 static void *do_get(void *arg)
 {
     struct call *c = arg;
+    atomic_store(&c->tid, asleep_tid());
     c->result = bq_get(&q, &c->item);
     atomic_store(&c->done, 1);
     return NULL;
@@ -42,6 +41,7 @@ static void *do_get(void *arg)
 static void *do_put(void *arg)
 {
     struct call *c = arg;
+    atomic_store(&c->tid, asleep_tid());
     c->result = bq_put(&q, c->item);
     atomic_store(&c->done, 1);
     return NULL;
@@ -52,6 +52,7 @@ static void start(struct call *c, void *(*fn)(void *), long item)
     c->item = item;
     c->result = -2;
     atomic_store(&c->done, 0);
+    atomic_store(&c->tid, 0);
     cr_assert_eq(pthread_create(&c->thread, NULL, fn, c), 0,
                  "the test could not start a thread");
 }
@@ -112,7 +113,7 @@ static void spurious_wake_ups(long ms)
         pthread_cond_broadcast(&q.not_empty);
         pthread_cond_broadcast(&q.not_full);
         pthread_mutex_unlock(&q.lock);
-        pause_ms(5);
+        asleep_pause_ms(5);
     }
 }
 
@@ -141,7 +142,7 @@ Test(bounded_queue, put_waits_while_full_and_a_get_lets_it_in)
     cr_assert_eq(bq_init(&q, 1), 0);
     put_now(1);
     start(&p, do_put, 99);
-    pause_ms(300);
+    asleep_wait(&p.tid);
     cr_assert_eq(atomic_load(&p.done), 0, "bq_put() returned %d while the "
                  "queue was full: it must wait (asleep) for a free slot",
                  p.result);
@@ -160,7 +161,7 @@ Test(bounded_queue, get_waits_while_empty_and_a_put_wakes_it)
 
     cr_assert_eq(bq_init(&q, 4), 0);
     start(&g, do_get, 0);
-    pause_ms(300);
+    asleep_wait(&g.tid);
     cr_assert_eq(atomic_load(&g.done), 0, "bq_get() returned %d on an empty, "
                  "open queue: it must wait (asleep) for an item", g.result);
     put_now(7);
@@ -207,7 +208,8 @@ Test(bounded_queue, close_wakes_every_waiting_worker)
     cr_assert_eq(bq_init(&q, 4), 0);
     for (int i = 0; i < 3; i++)
         start(&g[i], do_get, 0);
-    pause_ms(500); /* all three are asleep in bq_get() by now */
+    for (int i = 0; i < 3; i++)
+        asleep_wait(&g[i].tid); /* all three wait in bq_get() */
     bq_close(&q);
     join(g, 3, "a worker waiting in bq_get() did not return after "
                "bq_close(): does bq_close() wake every waiting thread, not "
@@ -227,7 +229,8 @@ Test(bounded_queue, close_wakes_every_waiting_producer)
     put_now(1);
     for (int i = 0; i < 2; i++)
         start(&p[i], do_put, 10 + i);
-    pause_ms(500); /* both are asleep in bq_put() by now */
+    for (int i = 0; i < 2; i++)
+        asleep_wait(&p[i].tid); /* both wait in bq_put() */
     bq_close(&q);
     join(p, 2, "a producer waiting in bq_put() did not return after "
                "bq_close(): does bq_close() wake every waiting thread, not "
@@ -248,6 +251,7 @@ Test(bounded_queue, waits_survive_spurious_wake_ups)
 
     cr_assert_eq(bq_init(&q, 1), 0);
     start(&g, do_get, 0);
+    asleep_wait(&g.tid); /* the wake-ups must reach it in its wait */
     spurious_wake_ups(500);
     cr_assert_eq(atomic_load(&g.done), 0, "bq_get() returned %d from an "
                  "empty, open queue after a spurious wake-up (the test "
@@ -261,6 +265,7 @@ Test(bounded_queue, waits_survive_spurious_wake_ups)
 
     put_now(1);
     start(&p, do_put, 2);
+    asleep_wait(&p.tid);
     spurious_wake_ups(500);
     cr_assert_eq(atomic_load(&p.done), 0, "bq_put() returned %d into a full "
                  "queue after a spurious wake-up (the test broadcast "
@@ -374,24 +379,42 @@ Test(bounded_queue, a_queue_of_one_slot_never_stalls)
                   "thread waiting for what just changed?");
 }
 
+static double cpu_seconds(clockid_t cpu)
+{
+    struct timespec used;
+    cr_assert_eq(clock_gettime(cpu, &used), 0);
+    return (double)used.tv_sec + (double)used.tv_nsec / 1e9;
+}
+
 Test(bounded_queue, a_waiting_worker_sleeps_instead_of_spinning)
 {
     struct call g;
     clockid_t cpu;
-    struct timespec used;
 
     cr_assert_eq(bq_init(&q, 4), 0);
     start(&g, do_get, 0);
     cr_assert_eq(pthread_getcpuclockid(g.thread, &cpu), 0);
-    pause_ms(1000); /* the worker waits on an empty queue all this time */
-    cr_assert_eq(clock_gettime(cpu, &used), 0);
+    asleep_wait(&g.tid); /* a spinning one never is: 5 s, then on */
+    long woke = asleep_wakeups(atomic_load(&g.tid));
+    cr_assert_geq(woke, 0, "the test could not read the thread's "
+                  "/proc/self/task/<id>/status (not Linux?)");
+    double cpu_s = cpu_seconds(cpu);
+    asleep_pause_ms(1000); /* nobody touches the queue all this time */
+    woke = asleep_wakeups(atomic_load(&g.tid)) - woke;
+    cpu_s = cpu_seconds(cpu) - cpu_s;
     bq_close(&q);
     join(&g, 1, "bq_get() did not return after bq_close(): does it "
                 "check `closed` while it waits?");
 
-    double cpu_s = (double)used.tv_sec + (double)used.tv_nsec / 1e9;
-    /* A condition variable wait costs microseconds of CPU; a polling loop
-     * takes a large share of a core even on a busy machine. */
+    /* In pthread_cond_wait() the thread sleeps until it is signalled: no
+     * wake-up, microseconds of CPU. Polling with a sleep between looks
+     * wakes up at every look; polling without one takes a large share of
+     * a core even on a busy machine (and seldom sleeps at all). */
+    cr_assert_leq(woke, 2, "the worker waiting in bq_get() on an empty "
+                  "queue that nobody touched woke up %ld times in 1 s: it "
+                  "polls (sleeps a little, then looks again) instead of "
+                  "sleeping in pthread_cond_wait() until a bq_put() or "
+                  "bq_close() signals it", woke);
     cr_assert_lt(cpu_s, 0.02, "the worker waiting in bq_get() on an empty "
                  "queue used %.3f s of CPU in 1 s: it spins instead of "
                  "sleeping in pthread_cond_wait()", cpu_s);

@@ -3,27 +3,22 @@
  *
  * The test's own thread takes the lock one way, other threads try the
  * other way: "must wait" is checked by seeing that they have not got in
- * once the kernel shows them asleep (or 0.3 s later), "must get in" by
- * joining them under a 10 s guard.
+ * once the kernel shows them asleep, and 0.3 s later (exercises/asleep.h),
+ * "must get in" by joining them under a 10 s guard.
  */
-#define _GNU_SOURCE /* syscall(SYS_gettid): the thread's id under /proc */
+#define _GNU_SOURCE /* syscall(SYS_gettid), for asleep.h */
 #include "exercise.h"
+#include "asleep.h"
 #include "guard.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 static void pause_ms(long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    asleep_pause_ms(ms);
 }
 
 static rw_t *rw;
@@ -36,36 +31,10 @@ struct call {
     atomic_int tid; /* the kernel's id of the thread, once it runs */
 };
 
-/* Wait until @p c's thread is asleep (state S in /proc: blocked in a
- * wait) or gone, for at most 5 s, then 0.3 s more. On a loaded machine a
- * thread just created may not have reached its lock call yet: a fixed
- * pause would then test nothing, or fail a right answer. */
-static void wait_asleep(struct call *c)
-{
-    for (int i = 0; i < 1000; i++) {
-        int tid = atomic_load(&c->tid);
-        char path[64], stat[512];
-        snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-        FILE *f = tid > 0 ? fopen(path, "r") : NULL;
-        if (tid > 0 && f == NULL)
-            break; /* the thread has ended */
-        if (f != NULL) {
-            size_t n = fread(stat, 1, sizeof stat - 1, f);
-            fclose(f);
-            stat[n] = '\0';
-            const char *end = strrchr(stat, ')'); /* after the name */
-            if (end != NULL && end[1] == ' ' && end[2] == 'S')
-                break;
-        }
-        pause_ms(5);
-    }
-    pause_ms(300);
-}
-
 static void *reader(void *arg)
 {
     struct call *c = arg;
-    atomic_store(&c->tid, (int)syscall(SYS_gettid));
+    atomic_store(&c->tid, asleep_tid());
     rw_read_lock(rw);
     atomic_store(&c->in, 1);
     pause_ms(20);
@@ -76,7 +45,7 @@ static void *reader(void *arg)
 static void *writer(void *arg)
 {
     struct call *c = arg;
-    atomic_store(&c->tid, (int)syscall(SYS_gettid));
+    atomic_store(&c->tid, asleep_tid());
     rw_write_lock(rw);
     atomic_store(&c->in, 1);
     pause_ms(20);
@@ -136,8 +105,8 @@ Test(rwlock, a_writer_is_alone)
     take(rw_write_lock);
     start(&r, reader);
     start(&w, writer);
-    wait_asleep(&r);
-    wait_asleep(&w);
+    asleep_wait(&r.tid);
+    asleep_wait(&w.tid);
     int reader_in = atomic_load(&r.in), writer_in = atomic_load(&w.in);
     rw_write_unlock(rw);
     join(&r, 1, "a reader waiting for the writer never got in after "
@@ -160,7 +129,7 @@ Test(rwlock, a_writer_waits_for_the_reader_to_leave)
     make_lock();
     take(rw_read_lock);
     start(&w, writer);
-    wait_asleep(&w);
+    asleep_wait(&w.tid);
     int writer_in = atomic_load(&w.in);
     rw_read_unlock(rw);
     join(&w, 1, "the writer never got in after the last reader left: does "
@@ -177,9 +146,9 @@ Test(rwlock, a_waiting_writer_keeps_new_readers_out)
     make_lock();
     take(rw_read_lock);
     start(&w, writer);
-    wait_asleep(&w); /* the writer now waits for us */
+    asleep_wait(&w.tid); /* the writer now waits for us */
     start(&r, reader);
-    wait_asleep(&r);
+    asleep_wait(&r.tid);
     int reader_in = atomic_load(&r.in);
     rw_read_unlock(rw);
     join(&w, 1, "the writer never got in after the last reader left: does "
@@ -202,7 +171,7 @@ Test(rwlock, the_writer_leaving_lets_every_waiting_reader_in)
     for (int i = 0; i < 3; i++)
         start(&r[i], reader);
     for (int i = 0; i < 3; i++)
-        wait_asleep(&r[i]); /* all three wait for the writer */
+        asleep_wait(&r[i].tid); /* all three wait for the writer */
     rw_write_unlock(rw);
     join(r, 3, "only some of the readers waiting for the writer got in "
                "after rw_write_unlock(): does it wake all of them, not "

@@ -5,8 +5,12 @@
  * only the test's own thread asserts. Every wait that a wrong answer could
  * make endless is bounded: by a guard (the test ends, naming what never
  * returned) or by a timed wait (the test fails, saying what never came).
+ * "Waits" and "idle" are checked once the kernel shows the threads asleep
+ * (exercises/asleep.h), not after a fixed pause.
  */
+#define _GNU_SOURCE /* syscall(SYS_gettid), for asleep.h */
 #include "exercise.h"
+#include "asleep.h"
 #include "guard.h"
 
 #include <criterion/criterion.h>
@@ -19,8 +23,7 @@
 
 static void pause_ms(long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    asleep_pause_ms(ms);
 }
 
 static pool_t *make_pool(size_t workers, size_t capacity)
@@ -264,11 +267,13 @@ struct submit_call {
     pool_t *pool;
     int result;
     atomic_int done;
+    atomic_int tid;
 };
 
 static void *submit_on_a_thread(void *arg)
 {
     struct submit_call *c = arg;
+    atomic_store(&c->tid, asleep_tid());
     c->result = pool_submit(c->pool, quick, NULL);
     atomic_store(&c->done, 1);
     return NULL;
@@ -288,7 +293,7 @@ Test(worker_pool, submit_waits_while_the_queue_is_full)
     submit_now(p, quick, NULL); /* the queue holds 2: now it is full */
     submit_now(p, quick, NULL);
     cr_assert_eq(pthread_create(&c.thread, NULL, submit_on_a_thread, &c), 0);
-    pause_ms(300);
+    asleep_wait(&c.tid);
     int early = atomic_load(&c.done);
     atomic_store(&gate_open, 1);
     guard_arm(10, "pool_submit() stayed blocked after the worker took a job "
@@ -345,7 +350,7 @@ Test(worker_pool, shutdown_runs_every_queued_job_and_joins_the_workers)
 Test(worker_pool, shutdown_of_an_idle_pool_returns_promptly)
 {
     pool_t *p = make_pool(4, 4);
-    pause_ms(300); /* every worker is asleep, waiting for work */
+    asleep_wait_others(); /* every worker is asleep, waiting for work */
     shut_down(p, 10);
     pool_destroy(p);
 }
@@ -417,17 +422,27 @@ Test(worker_pool, idle_workers_sleep_instead_of_spinning)
     struct timespec before, after;
 
     pool_t *p = make_pool(4, 4);
-    pause_ms(100);
+    asleep_wait_others(); /* a spinning pool never is: 5 s, then on */
+    long woke = asleep_wakeups_of_others();
+    cr_assert_geq(woke, 0, "the test could not read /proc/self/task "
+                  "(not Linux?)");
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &before);
     pause_ms(1000); /* no job: the workers have nothing to do */
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &after);
+    woke = asleep_wakeups_of_others() - woke;
     double cpu_s = (double)(after.tv_sec - before.tv_sec) +
                    (double)(after.tv_nsec - before.tv_nsec) / 1e9;
     shut_down(p, 10);
-    /* Sleeping workers cost microseconds; polling ones take a large share
-     * of a core even on a busy machine. */
+    /* Sleeping workers cost microseconds of CPU and no wake-up; workers
+     * that poll take a large share of a core even on a busy machine, or,
+     * with a sleep between looks, wake up at every look. */
     cr_assert_lt(cpu_s, 0.05, "an idle pool of 4 workers used %.3f s of CPU "
                  "in 1 s: its workers poll the queue instead of sleeping on "
                  "a condition variable", cpu_s);
+    cr_assert_leq(woke, 8, "an idle pool of 4 workers woke up %ld times in "
+                  "1 s with no job to run: its workers poll the queue (sleep "
+                  "a little, then look again) instead of sleeping on a "
+                  "condition variable until a job or the shutdown comes",
+                  woke);
     pool_destroy(p);
 }
