@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "gather.h"
 #include "loop.h"
+#include "run.h"
 #include "sync.h"
 #include "task.h"
 
@@ -27,12 +28,10 @@
 #include <time.h>
 #include <ucontext.h>
 
+/* The loop's own clock reader, so these times and the loop's agree. */
 static double now_s(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return loop_clock_monotonic(NULL);
 }
 
 /* ---- reference points ---------------------------------------------- */

@@ -2,33 +2,31 @@
  * echo-client.c - chapter 05: many connections, one coroutine each.
  *
  * The shape of the asyncio crawler of "500 Lines or Less": every
- * connection is a coroutine that reads like a blocking client (connect,
- * then send a chunk and read its echo back, chunk after chunk), and a
- * Semaphore bounds how many are open at once. A launcher coroutine makes
- * each connection's Task only when a slot is free, so memory follows
- * --parallel, not --connections. Every byte that comes back is checked
- * against what was sent; a summary line (with the peak memory) ends the
- * run, and the exit status is 0 only if every echo was exact.
+ * connection is a coroutine that reads like a blocking client (open the
+ * connection, then write a chunk and read its echo back, chunk after
+ * chunk), and a Semaphore bounds how many are open at once. The main
+ * coroutine starts a connection's Task, in a task group, only once a
+ * slot is free, so memory follows --parallel, not --connections; leaving
+ * the group waits for the last ones. Every byte that comes back is
+ * checked against what was sent; a summary line (with the peak memory)
+ * ends the run, and the exit status is 0 only if every echo was exact.
  */
-#include "gather.h"
 #include "loop.h"
 #include "options.h"
-#include "sock.h"
+#include "proactor.h" /* chapter 06 */
+#include "run.h"
+#include "stream.h"
 #include "sync.h"
-#include "task.h"
+#include "taskgroup.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: echo-client --port N [--host ADDR] [--connections C]\n"
@@ -42,8 +40,10 @@ static const char usage[] =
 
 #define CHUNK 8192
 
+/* What main() hands the main coroutine. */
 typedef struct config {
-    struct sockaddr_in addr;
+    const char *host;
+    unsigned short port;
     long connections, bytes, parallel;
 } config_t;
 
@@ -74,20 +74,21 @@ static void parse_args(int argc, char **argv, config_t *cfg)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    unsigned short port = 0;
+    struct in_addr ipv4;
     int opt;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
         case 'a':
-            if (inet_pton(AF_INET, optarg, &cfg->addr.sin_addr) != 1)
+            if (inet_pton(AF_INET, optarg, &ipv4) != 1)
                 options_usage_error("echo-client",
                                     "bad --host '%s': want an IPv4 address",
                                     optarg);
+            cfg->host = optarg;
             break;
         case 'p':
-            if (options_parse_port(optarg, &port) < 0 || port == 0)
+            if (options_parse_port(optarg, &cfg->port) < 0 || cfg->port == 0)
                 options_usage_error("echo-client",
                                     "bad --port '%s': want 1 to 65535",
                                     optarg);
@@ -113,9 +114,8 @@ static void parse_args(int argc, char **argv, config_t *cfg)
     if (optind < argc)
         options_usage_error("echo-client", "unexpected argument '%s'",
                             argv[optind]);
-    if (port == 0)
+    if (cfg->port == 0)
         options_usage_error("echo-client", "--port is required%s", "");
-    cfg->addr.sin_port = htons(port);
 }
 
 /* Byte i of connection k: a pattern that catches reordering and mix-ups
@@ -125,122 +125,89 @@ static unsigned char pattern(long k, long i)
     return (unsigned char)((i * 31 + k * 7 + (i >> 8)) & 0xff);
 }
 
-/* What every connection reports to, and the slots they share. */
-typedef struct run {
-    const config_t *cfg;
-    loop_t *loop;
-    semaphore_t slots;   /* at most --parallel connections at once */
-    long ok, failed;
-} run_t;
-
-typedef struct client {
+/* The main coroutine's frame: the slots and the group the connections
+ * share, and their outcome. */
+typedef struct client_main {
     coro_t co;
     const config_t *cfg;
     loop_t *loop;
-    run_t *run;
-    long k;              /* which connection */
-    long sent;           /* bytes sent and verified so far */
-    size_t chunk, got;   /* this chunk's size, and how much came back */
-    int fd;
-    io_op_t op;
+    semaphore_t slots;      /* at most --parallel connections at once */
+    task_group_t clients;   /* every connection's Task */
+    waiter_t slot;
+    long k;                 /* the next connection to start */
+    long ok, failed;        /* connections verified, and not */
+    double start;
+} client_main_t;
+
+typedef struct client {
+    coro_t co;
+    client_main_t *run;
+    long k;                 /* which connection */
+    long sent;              /* bytes sent and verified so far */
+    size_t chunk;           /* this chunk's size */
+    int err;                /* what ended it early, or 0 */
+    stream_connect_t connect;
+    stream_t stream;
     char out[CHUNK];
     char in[CHUNK];
 } client_t;
 
 /* One connection's outcome: counted, and the first few failures said. */
-static void client_done(client_t *f, int err)
+static void client_done(client_t *f)
 {
-    if (!err) {
+    if (f->err == 0) {
         f->run->ok++;
     } else if (f->run->failed++ < 5) {
         fprintf(stderr, "echo-client: connection %ld: %s\n", f->k,
-                strerror(err));
+                f->err == ENODATA ? "the server closed it before echoing "
+                                    "every byte" : strerror(f->err));
     }
-    semaphore_release(&f->run->slots);   /* the launcher's next one */
+    semaphore_release(&f->run->slots);   /* the next one may start */
 }
 
 /* [client-body] */
 static int client_body(coro_t *co)
 {
     client_t *f = (client_t *)co;
+    const config_t *cfg = f->run->cfg;
 
     CORO_BEGIN(co);
-    f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (f->fd < 0) {
-        client_done(f, errno);           /* counted and said: handled */
+    /* Catching forms throughout: an error is this connection's outcome,
+     * counted, not a reason to cancel the others in the group. */
+    CORO_AWAIT_CORO_CATCH(co, stream_open_connection(&f->connect,
+                                                     f->run->loop, cfg->host,
+                                                     cfg->port, &f->stream));
+    if (co->err) {
+        f->err = co->err;
+        client_done(f);
         CORO_RETURN(co, NULL);
     }
-    /* Catching forms throughout: any error ends the loop below, and the
-     * socket is closed and the error counted either way. */
-    AWAIT_CATCH(co, sock_connect(&f->op, f->loop, f->fd,
-                           (const struct sockaddr *)&f->cfg->addr,
-                           sizeof f->cfg->addr));
-    while (!co->err && f->sent < f->cfg->bytes) {
-        f->chunk = (size_t)(f->cfg->bytes - f->sent);
+    while (f->err == 0 && f->sent < cfg->bytes) {
+        f->chunk = (size_t)(cfg->bytes - f->sent);
         if (f->chunk > CHUNK)
             f->chunk = CHUNK;
         for (size_t i = 0; i < f->chunk; i++)
             f->out[i] = (char)pattern(f->k, f->sent + (long)i);
-        AWAIT_CATCH(co, sock_sendall(&f->op, f->loop, f->fd, f->out,
-                                     f->chunk));
-        for (f->got = 0; !co->err && f->got < f->chunk;) {
-            AWAIT_CATCH(co, sock_recv(&f->op, f->loop, f->fd,
-                                      f->in + f->got, f->chunk - f->got));
-            if (!co->err && co->in == 0)
-                co->err = ECONNRESET;  /* closed before echoing it all */
-            if (!co->err)
-                f->got += (size_t)(intptr_t)co->in;
+        if (stream_write(&f->stream, f->out, f->chunk) < 0) {
+            f->err = errno;
+            break;
         }
-        if (!co->err && memcmp(f->in, f->out, f->chunk) != 0)
-            co->err = EILSEQ;          /* the echo was not what we sent */
-        if (!co->err)
+        AWAIT_CATCH(co, stream_drain(&f->stream));
+        if (co->err == 0)
+            CORO_AWAIT_CORO_CATCH(co, stream_readexactly(&f->stream, f->in,
+                                                         f->chunk));
+        f->err = co->err;          /* ENODATA: closed before echoing all */
+        if (f->err == 0 && memcmp(f->in, f->out, f->chunk) != 0)
+            f->err = EILSEQ;       /* the echo was not what we sent */
+        if (f->err == 0)
             f->sent += (long)f->chunk;
     }
-    close(f->fd);
-    client_done(f, co->err);             /* an error is handled here */
-    CORO_RETURN(co, (void *)(intptr_t)f->sent);
+    stream_close(&f->stream);
+    AWAIT_CATCH(co, stream_wait_closed(&f->stream));
+    client_done(f);
     CORO_END(co);
 }
 /* [client-body] */
-
-/* The launcher: a connection's Task (and its two buffers) is made only
- * once a slot is free, so at most --parallel frames exist at a time, be
- * --connections a hundred or a million. At the end it takes every slot
- * back: that waits for the last connections to finish. */
-typedef struct launcher {
-    coro_t co;
-    run_t *run;
-    long k, drained;
-    waiter_t slot;
-} launcher_t;
-
-/* [launcher-body] */
-static int launcher_body(coro_t *co)
-{
-    launcher_t *f = (launcher_t *)co;
-    run_t *run = f->run;
-
-    CORO_BEGIN(co);
-    for (f->k = 0; f->k < run->cfg->connections; f->k++) {
-        client_t *c;
-        task_t *t;
-
-        AWAIT(co, semaphore_acquire(&run->slots, &f->slot));
-        t = task_create(run->loop, client_body, sizeof *c, (void **)&c);
-        if (!t)
-            CORO_FAIL(co, errno);
-        task_set_name(t, "client");
-        c->cfg = run->cfg;
-        c->loop = run->loop;
-        c->run = run;
-        c->k = f->k;
-        task_release(t);              /* the loop's reference frees it */
-    }
-    for (f->drained = 0; f->drained < run->cfg->parallel; f->drained++)
-        AWAIT(co, semaphore_acquire(&run->slots, &f->slot));
-    CORO_END(co);
-}
-/* [launcher-body] */
 
 /* The peak resident memory of this program, in KiB: VmHWM in
  * /proc/self/status (getrusage's ru_maxrss would do, but on Linux it
@@ -260,12 +227,56 @@ static long peak_kib(void)
     return kib;
 }
 
-static double now_s(void)
+/* [launcher-body] */
+/* A connection's Task (and its two buffers) is made only once a slot is
+ * free, so at most --parallel frames exist at a time, be --connections a
+ * hundred or a million. */
+static int client_main_body(coro_t *co)
 {
-    struct timespec ts;
+    client_main_t *m = (client_main_t *)co;
+    const config_t *cfg = m->cfg;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    CORO_BEGIN(co);
+    m->start = loop_time(m->loop);
+    semaphore_init(&m->slots, m->loop, (size_t)cfg->parallel);
+    task_group_init(&m->clients, m->loop);
+    for (m->k = 0; m->k < cfg->connections; m->k++) {
+        client_t *c;
+
+        AWAIT_CATCH(co, semaphore_acquire(&m->slots, &m->slot));
+        if (co->err == 0 &&
+            task_group_create_task(&m->clients, client_body, sizeof *c,
+                                   (void **)&c) == NULL)
+            co->err = errno;
+        if (co->err) {             /* the group's owner must still wait */
+            task_group_abort(&m->clients, co->err);
+            break;
+        }
+        c->run = m;
+        c->k = m->k;
+    }
+    AWAIT_CATCH(co, task_group_wait(&m->clients));
+    task_group_deinit(&m->clients);
+    if (co->err)
+        CORO_FAIL(co, co->err);
+    printf("%ld connections, %ld verified, %ld failed, %ld bytes each, "
+           "%.3f s, peak memory %ld KiB\n", cfg->connections, m->ok,
+           m->failed, cfg->bytes, loop_time(m->loop) - m->start,
+           peak_kib());
+    CORO_RETURN(co, (void *)(intptr_t)m->failed);
+    CORO_END(co);
+}
+/* [launcher-body] */
+
+static int client_setup(void *frame, loop_t *loop, executor_t *executor,
+                        void *arg)
+{
+    client_main_t *m = frame;
+
+    (void)executor;
+    m->loop = loop;
+    m->cfg = arg;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -273,39 +284,18 @@ int main(int argc, char **argv)
     /* Before anything opens a descriptor: see options_open_std_fds(). */
     if (options_open_std_fds() < 0)
         return 1;
-    config_t cfg = {.connections = 100, .bytes = 100000, .parallel = 1000};
-    run_t run = {.cfg = &cfg};
-    launcher_t *lf;
-    task_t *launcher;
+    config_t cfg = {.host = "127.0.0.1", .connections = 100,
+                    .bytes = 100000, .parallel = 1000};
+    void *failed = NULL;
     int err = 0;
-    double start;
 
-    cfg.addr.sin_family = AF_INET;
-    cfg.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     parse_args(argc, argv, &cfg);
-    signal(SIGPIPE, SIG_IGN);
-    run.loop = loop_create(NULL);
-    if (!run.loop) {
-        perror("echo-client: starting");
+    signal(SIGPIPE, SIG_IGN); /* belt and braces: sends use MSG_NOSIGNAL */
+    if (run(client_main_body, sizeof(client_main_t), client_setup, &cfg,
+            NULL, &failed, &err) != FUTURE_OK) {
+        fprintf(stderr, "echo-client: %s\n",
+                proactor_strerror(err)); /* chapter 06 */
         return 1;
     }
-    semaphore_init(&run.slots, run.loop, (size_t)cfg.parallel);
-    start = now_s();
-    launcher = task_create(run.loop, launcher_body, sizeof *lf, (void **)&lf);
-    if (!launcher) {
-        perror("echo-client: creating a task");
-        return 1;
-    }
-    lf->run = &run;
-    if (loop_run_until_complete(run.loop, task_future(launcher), NULL,
-                                &err) != FUTURE_OK) {
-        fprintf(stderr, "echo-client: %s\n", strerror(err ? err : errno));
-        return 1;
-    }
-    task_release(launcher);
-    printf("%ld connections, %ld verified, %ld failed, %ld bytes each, "
-           "%.3f s, peak memory %ld KiB\n", cfg.connections, run.ok,
-           run.failed, cfg.bytes, now_s() - start, peak_kib());
-    loop_destroy(run.loop);
-    return run.failed ? 1 : 0;
+    return failed != NULL ? 1 : 0;
 }

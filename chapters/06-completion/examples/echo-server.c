@@ -1,38 +1,37 @@
 /*
- * echo-server.c - chapter 05: one coroutine per connection.
+ * echo-server.c - chapter 05: the echo server on streams.
  *
- * Chapter 04 turned the echo into a protocol: callbacks for "data
- * received", "pause writing", "resume writing", "eof received", and a
- * transport with a write buffer and watermarks in between. Here the
- * connection is one coroutine whose body is chapter 01's loop again:
+ * asyncio's documentation shows a TCP echo server in a dozen lines: a
+ * handler that reads, writes and drains, given to start_server(). This is
+ * that program. The handler's body is chapter 01's loop again,
  *
  *     for (;;) { n = recv(); if (n == 0) break; send_all(n); }
  *
- * with AWAITs in front: wait until readable, then read; send, and wait
- * only if the socket did not take it all. Flow control comes for free: a
- * coroutine that waits for its send to drain does not read, so a client
- * that sends but never reads fills its own socket buffers and then
- * nothing more. Memory: the server reads every connection's bytes into
- * one shared 16 KiB scratch buffer, so an idle connection holds no data
- * buffer at all, and one whose echo is stuck holds at most 16 KiB.
- * The socket stays registered with the selector between messages
- * (sock_watch_t): no epoll_ctl per message.
+ * with awaits: stream_read(), stream_write(), stream_drain(). The drain is
+ * the flow control: a handler whose client does not read its echo waits
+ * there and reads nothing more, so what the client sends piles up in the
+ * kernel, not here. Memory: every connection reads into the server's one
+ * scratch buffer, and its bytes are sent, or copied into the stream's
+ * queue, before it waits again; so an idle connection holds no data
+ * buffer, and one holds a queue only while its client is slow to take
+ * the echo.
  *
- * Shutdown: SIGINT and SIGTERM are loop signal handlers that cancel the
- * accept task. Its clean-up closes the listening socket and cancels every
- * connection; each sees ECANCELED at its await, closes its socket and
- * leaves the list; main returns when the list is empty.
+ * The connections are Tasks in a task group, so stopping is one call.
+ * SIGINT and SIGTERM cancel the main coroutine (run() with
+ * cancel_on_signals); it stops listening and cancels the group; each
+ * handler sees ECANCELED at its await, the server closes its stream, and
+ * the group's wait returns once they all have.
  */
 #include "loop.h"
 #include "net.h"
 #include "options.h"
+#include "proactor.h" /* chapter 06 */
+#include "run.h"
 #include "selector.h"
-#include "sock.h"
-#include "sync.h"
-#include "task.h"
+#include "stream.h"
+#include "taskgroup.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdint.h>
@@ -40,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: echo-server [--host ADDR] [--port N] [--backend NAME]\n"
@@ -51,12 +49,25 @@ static const char usage[] =
     "NAME is select, poll, epoll or default (the best available).\n"
     "Set LOOP_TRACE=1 in the environment to watch the tasks step.\n"
     "\n"
-    "Chapter 05 (coroutines): each connection is a coroutine whose body is\n"
-    "the synchronous echo loop of chapter 01, with an AWAIT before each\n"
-    "recv and send.\n";
+    "Chapter 05 (coroutines): each connection is a coroutine on a stream,\n"
+    "whose body is the synchronous echo loop of chapter 01 with awaits:\n"
+    "read, write, drain.\n";
 
-static void parse_args(int argc, char **argv, const char **host,
-                       unsigned short *port, selector_backend_t *backend)
+/* What main() hands the main coroutine, and what it learns back. */
+typedef struct config {
+    const char *host;
+    unsigned short port;
+    selector_backend_t backend;
+    int started;        /* the loop runs: the main coroutine began */
+    int said;           /* the main coroutine reported its own failure */
+} config_t;
+
+/* Why a descriptor the loop cannot watch (ERANGE) cannot be. */
+static const char past_fd_setsize[] =
+    " (select() watches descriptors below FD_SETSIZE only; try --backend "
+    "epoll)";
+
+static void parse_args(int argc, char **argv, config_t *cfg)
 {
     static const struct option longopts[] = {
         {"host", required_argument, NULL, 'a'},
@@ -73,15 +84,15 @@ static void parse_args(int argc, char **argv, const char **host,
         case 'a':
             if (*optarg == '\0')
                 options_usage_error("echo-server", "empty --host%s", "");
-            *host = optarg;
+            cfg->host = optarg;
             break;
         case 'p':
-            if (options_parse_port(optarg, port) < 0)
+            if (options_parse_port(optarg, &cfg->port) < 0)
                 options_usage_error("echo-server",
                                     "bad --port '%s': want 0 to 65535", optarg);
             break;
         case 'b':
-            if (selector_backend_parse(optarg, backend) < 0)
+            if (selector_backend_parse(optarg, &cfg->backend) < 0)
                 options_usage_error(
                     "echo-server",
                     "bad --backend '%s': want select, poll, epoll or default",
@@ -127,331 +138,204 @@ static void raise_fd_limit(void)
                 rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
 }
 
-/* One read's worth: the size of the scratch buffer every connection reads
- * into, and so the most one connection ever keeps for a pending send. */
-#define CONN_BUF 16384
+/* One read's worth: the size of the buffer every connection reads into. */
+#define SCRATCH 16384
 
-typedef struct conn conn_t;
-
-/* The server: the listening socket's task and the live connections. */
+/* The main coroutine's frame: the server, its connections, and what they
+ * share. */
 typedef struct server {
+    coro_t co;
+    config_t *cfg;
     loop_t *loop;
-    int fd;
-    task_t *acceptor;
-    conn_t *conns;      /* every connection coroutine still running */
-    size_t count;
-    event_t idle;       /* set when the last connection has gone */
-    int refused_reported; /* a client past FD_SETSIZE was reported */
-    char scratch[CONN_BUF]; /* the one read buffer, shared: one coroutine
-                               runs at a time, and none waits while its
-                               bytes are only here */
+    stream_server_t listener;
+    task_group_t conns;         /* every connection's Task */
+    char where[NET_ADDRSTR_MAX];
+    int accept_failing;         /* accept() is failing: said once */
+    int refused_said;           /* a client past FD_SETSIZE was reported */
+    char scratch[SCRATCH];      /* the one read buffer, shared: one Task
+                                   runs at a time, and none waits while
+                                   its bytes are only here */
 } server_t;
 
-/* A connection coroutine's frame: no data buffer. An idle connection
- * holds this frame and its Task, a few hundred bytes; one whose echo the
- * client is slow to take holds, besides, a copy of what is left to send
- * (at most CONN_BUF bytes), until it has gone. */
-struct conn {
-    coro_t co;
-    server_t *server;
-    task_t *task;
-    sock_watch_t sock;  /* the socket, registered while the loop watches */
-    char *unsent;       /* the rest of an echo the socket did not take */
-    io_op_t op;         /* sending it */
-    conn_t *next, *prev;
-};
-
-static void conn_leave(conn_t *c)
+/* After a pause in accepting (out of descriptors), the first client
+ * served says that the server is accepting again. */
+static void accepting_again(server_t *s)
 {
-    server_t *s = c->server;
-
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    if (--s->count == 0)
-        event_set(&s->idle);
-}
-
-/* Read what the client sent into the scratch buffer: the byte count, 0 at
- * end of stream, -1 with errno. */
-static ssize_t conn_read(conn_t *c)
-{
-    ssize_t n;
-
-    do
-        n = read(c->sock.fd, c->server->scratch, sizeof c->server->scratch);
-    while (n < 0 && errno == EINTR);
-    return n;
-}
-
-/* [echo-back] */
-/* Send the n bytes of the scratch buffer back. What the socket takes at
- * once (nearly always all of it) needs no memory of this connection's
- * own; the rest is copied into a buffer that lives until it has been sent,
- * because the scratch buffer is the next connection's as soon as this
- * coroutine waits. The Future is finished already unless some is left. */
-static future_t *echo_back(conn_t *c, size_t n)
-{
-    loop_t *loop = c->server->loop;
-    ssize_t sent;
-
-    do
-        sent = send(c->sock.fd, c->server->scratch, n, MSG_NOSIGNAL);
-    while (sent < 0 && errno == EINTR);
-    future_init(&c->op.future, loop);
-    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-        future_set_error(&c->op.future, errno);
-        return &c->op.future;
-    }
-    if (sent < 0)
-        sent = 0;
-    if ((size_t)sent == n) {
-        future_set_result(&c->op.future, NULL);
-        return &c->op.future;
-    }
-    n -= (size_t)sent;
-    c->unsent = malloc(n);
-    if (!c->unsent) {
-        future_set_error(&c->op.future, ENOMEM);
-        return &c->op.future;
-    }
-    memcpy(c->unsent, c->server->scratch + sent, n);
-    return sock_sendall(&c->op, loop, c->sock.fd, c->unsent, n);
-}
-/* [echo-back] */
-
-/* The loop cannot watch this socket: select() holds no descriptor at or
- * above FD_SETSIZE (ERANGE), or memory ran out. The client is closed;
- * say why, once for ERANGE (it repeats for every client past the limit). */
-static void conn_refused(server_t *s, int err)
-{
-    if (!s->refused_reported)
-        fprintf(stderr, "echo-server: client refused: %s%s\n", strerror(err),
-                err == ERANGE ? " (select() cannot watch descriptors at or "
-                                "above FD_SETSIZE; try --backend epoll). "
-                                "Further refusals are not reported" : "");
-    s->refused_reported = err == ERANGE;
+    if (s->accept_failing)
+        fprintf(stderr, "echo-server: accepting clients again\n");
+    s->accept_failing = 0;
 }
 
 /* [conn-body] */
+/* One connection. Its frame is the server's stream_conn_t: the stream
+ * and the server's pointer, no buffer. Errors (a reset client) and the
+ * cancellation at shutdown go up through the awaits to the server, which
+ * closes the stream. */
 static int conn_body(coro_t *co)
 {
-    conn_t *c = (conn_t *)co;
-    ssize_t n;
+    stream_conn_t *c = (stream_conn_t *)co;
+    server_t *s = c->arg;
 
     CORO_BEGIN(co);
+    accepting_again(s);
     for (;;) {
-        /* Catching forms: whatever happens, the socket is closed and the
-         * server told (below the loop), as Python's try/finally would. */
-        AWAIT_CATCH(co, sock_readable(&c->sock)); /* idle: no buffer held */
-        if (co->err) {                       /* cancelled, or refused */
-            if (co->err != ECANCELED)
-                conn_refused(c->server, co->err);
+        CORO_AWAIT_CORO(co, stream_read(&c->stream, s->scratch,
+                                        sizeof s->scratch));
+        if ((intptr_t)co->in == 0)             /* end of stream */
             break;
-        }
-        n = conn_read(c);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-            break;                           /* end of input, or reset */
-        if (n < 0)
-            continue;                        /* nothing after all */
-        AWAIT_CATCH(co, echo_back(c, (size_t)n));
-        free(c->unsent);
-        c->unsent = NULL;
-        if (co->err)                 /* the client vanished, or cancelled */
-            break;
+        if (stream_write(&c->stream, s->scratch,
+                         (size_t)(intptr_t)co->in) < 0)
+            CORO_FAIL(co, errno);
+        AWAIT(co, stream_drain(&c->stream));   /* flow control */
     }
-    sock_watch_close(&c->sock);      /* all sent: the contract's close */
-    conn_leave(c);
-    CORO_END(co);
+    CORO_END(co);                  /* the server sends the rest, closes */
 }
 /* [conn-body] */
 
-static void conn_start(server_t *s, int fd)
-{
-    conn_t *c;
-    task_t *t = task_create(s->loop, conn_body, sizeof *c, (void **)&c);
-
-    if (!t) {
-        close(fd);                   /* no memory: refuse this one */
-        return;
-    }
-    task_set_name(t, "conn");
-    c->server = s;
-    c->task = t;
-    sock_watch_init(&c->sock, s->loop, fd);
-    c->next = s->conns;
-    if (s->conns)
-        s->conns->prev = c;
-    s->conns = c;
-    s->count++;
-    event_clear(&s->idle);
-    task_release(t);                 /* it frees itself when it ends */
-}
-
-typedef struct acceptor {
-    coro_t co;
-    server_t *server;
-    io_op_t op;
-    sleeper_t pause;
-    int backing_off;    /* accept is failing: said once per episode */
-} acceptor_t;
-
-/* [accept-body] */
-static int accept_body(coro_t *co)
-{
-    acceptor_t *f = (acceptor_t *)co;
-    server_t *s = f->server;
-
-    CORO_BEGIN(co);
-    for (;;) {
-        AWAIT_CATCH(co, sock_accept(&f->op, s->loop, s->fd));
-        if (co->err == ECANCELED)
-            break;
-        if (co->err) {
-            /* Out of descriptors (EMFILE, ENFILE) or memory, or a network
-             * error: the pending client stays queued in the kernel; try
-             * again when some connection may have closed. */
-            if (!f->backing_off)
-                fprintf(stderr, "echo-server: accept: %s (pausing 0.1 s)\n",
-                        strerror(co->err));
-            f->backing_off = 1;
-            AWAIT_CATCH(co, sleep_start(&f->pause, s->loop, 0.1));
-            if (co->err == ECANCELED)
-                break;
-            continue;
-        }
-        if (f->backing_off)
-            fprintf(stderr, "echo-server: accepting clients again\n");
-        f->backing_off = 0;
-        conn_start(s, (int)(intptr_t)co->in);
-    }
-    close(s->fd);                    /* stop accepting, then stop them all */
-    for (conn_t *c = s->conns; c; c = c->next)
-        task_cancel(c->task);
-    CORO_FAIL(co, ECANCELED);
-    CORO_END(co);
-}
-/* [accept-body] */
-
-static void on_stop_signal(loop_t *loop, void *arg)
+/* [server-errors] */
+/* What the server reports instead of printing (the library never prints
+ * a program's name): said here, once per episode for what repeats. */
+static void on_server_error(void *arg, int err, const char *what)
 {
     server_t *s = arg;
 
-    (void)loop;
-    task_cancel(s->acceptor);
+    if (strcmp(what, "accept") == 0) {
+        /* Out of descriptors or memory: the client stays queued in the
+         * kernel, and the server tries again after a pause. */
+        if (!s->accept_failing)
+            fprintf(stderr, "echo-server: accept: %s (pausing %g s)\n",
+                    strerror(err), STREAM_ACCEPT_RETRY_S);
+        s->accept_failing = 1;
+    } else if (strcmp(what, "watch") == 0) {
+        if (!s->refused_said)
+            fprintf(stderr, "echo-server: client refused: %s%s. Further "
+                    "refusals are not reported\n", strerror(err),
+                    err == ERANGE ? past_fd_setsize : "");
+        s->refused_said = 1;
+    } else if (strcmp(what, "handler") != 0 ||
+               (err != ECONNRESET && err != EPIPE)) {
+        fprintf(stderr, "echo-server: %s: %s\n",
+                strcmp(what, "task") == 0 ? "client refused" : "connection",
+                strerror(err));
+    }                              /* a client that left: its own business */
 }
+/* [server-errors] */
 
-/* Announce `where` once ready, then serve until stopped: 0 after a signal,
- * -1 with errno if the server could not start, -2 with errno if the loop
- * failed under it. A failing loop
- * returns from loop_run_until_complete() with the Future still pending;
- * taking that for the end of the acceptor would turn, say, a failed poll()
- * into a quiet "stopped" and exit status 0. */
-static int serve(server_t *s, const char *where)
+/* Listen, and make sure the loop can watch the socket before anyone is
+ * told to connect: select() holds no descriptor at or above FD_SETSIZE,
+ * and descriptors inherited from the parent can push ours there. 0, or -1
+ * with errno once the reason is said. */
+static int listen_or_say(server_t *s)
 {
-    acceptor_t *f;
-    waiter_t all_gone;
-    future_status_t st;
+    const config_t *cfg = s->cfg;
 
-    s->acceptor = task_create(s->loop, accept_body, sizeof *f, (void **)&f);
-    if (!s->acceptor ||
-        loop_add_signal_handler(s->loop, SIGINT, on_stop_signal, s) < 0 ||
-        loop_add_signal_handler(s->loop, SIGTERM, on_stop_signal, s) < 0)
-        return -1;
-    task_set_name(s->acceptor, "accept");
-    f->server = s;
-    /* Only now, with the stop signals handled: a client (or a test) may
-     * signal us the moment it reads this line. */
-    printf("listening on %s\n", where);
-    fflush(stdout);
-    /* [serve] */
-    st = loop_run_until_complete(s->loop, task_future(s->acceptor), NULL,
-                                 NULL);
-    if (st != FUTURE_E_PENDING)           /* pending: the loop failed */
-        st = loop_run_until_complete(s->loop, event_wait(&s->idle,
-                                                         &all_gone),
-                                     NULL, NULL);
-    /* [serve] */
-    if (st == FUTURE_E_PENDING) {
-        int err = errno;
-
-        task_release(s->acceptor);        /* the loop's reference stays */
-        errno = err;
-        return -2;
-    }
-    task_release(s->acceptor);
-    return 0;
-}
-
-static void block_stop_signals(void)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-}
-
-int main(int argc, char **argv)
-{
-    const char *host = "127.0.0.1";
-    unsigned short port = 8888;
-    selector_backend_t backend = SELECTOR_DEFAULT;
-    char where[NET_ADDRSTR_MAX];
-    server_t s = {0};
-    loop_options_t options = {0};
-
-    /* Before anything opens a descriptor: see options_open_std_fds(). */
-    if (options_open_std_fds() < 0)
-        return 1;
-    parse_args(argc, argv, &host, &port, &backend);
-    raise_fd_limit();
-    signal(SIGPIPE, SIG_IGN); /* belt and braces: sends use MSG_NOSIGNAL */
-
-    s.fd = net_listen(host, port, where);
-    if (s.fd < 0) {
+    s->cfg->started = 1;              /* the loop and its signals are up */
+    if (stream_server_listen(&s->listener, s->loop, cfg->host, cfg->port,
+                             s->where) < 0) {
         fprintf(stderr, "echo-server: cannot listen on %s port %u: %s\n",
-                host, port,
+                cfg->host, cfg->port,
                 errno == EADDRNOTAVAIL
                     ? "not an address of this machine, or a name that does "
                       "not resolve"
                     : strerror(errno));
+        return -1;
+    }
+    /* The server registers its socket only once serving: ask now (and
+     * unregister before the loop runs again, so no callback is needed). */
+    if (loop_add_reader(s->loop, s->listener.fd, NULL, NULL) < 0) {
+        int err = errno;
+
+        fprintf(stderr, "echo-server: the %s loop cannot watch the listening "
+                "socket (descriptor %d): %s%s\n",
+                selector_backend_name(loop_backend(s->loop)),
+                s->listener.fd, strerror(err),
+                err == ERANGE ? past_fd_setsize : "");
+        stream_server_close(&s->listener);
+        errno = err;
+        return -1;
+    }
+    loop_remove_reader(s->loop, s->listener.fd);
+    return 0;
+}
+
+/* [serve] */
+static int server_body(coro_t *co)
+{
+    server_t *s = (server_t *)co;
+
+    CORO_BEGIN(co);
+    if (listen_or_say(s) < 0) {
+        s->cfg->said = 1;
+        CORO_FAIL(co, errno);
+    }
+    stream_server_on_error(&s->listener, on_server_error, s);
+    task_group_init(&s->conns, s->loop);
+    printf("listening on %s\n", s->where);  /* signals are handled: run() */
+    fflush(stdout);
+    CORO_AWAIT_CORO_CATCH(co, stream_server_serve(&s->listener, &s->conns,
+                                                  conn_body,
+                                                  sizeof(stream_conn_t), s));
+    if (co->err != 0 && co->err != ECANCELED) { /* not a stop signal */
+        fprintf(stderr, "echo-server: serving: %s\n", strerror(co->err));
+        s->cfg->said = 1;
+    }
+    stream_server_close(&s->listener);
+    task_group_cancel(&s->conns);              /* shutdown: cancel them all */
+    AWAIT_CATCH(co, task_group_wait(&s->conns));
+    task_group_deinit(&s->conns);
+    if (s->cfg->said)
+        CORO_FAIL(co, EIO);
+    CORO_END(co);
+}
+/* [serve] */
+
+static int server_setup(void *frame, loop_t *loop, executor_t *executor,
+                        void *arg)
+{
+    server_t *s = frame;
+
+    (void)executor;
+    s->loop = loop;
+    s->cfg = arg;
+    return 0;
+}
+
+/* [main] */
+int main(int argc, char **argv)
+{
+    /* Before anything opens a descriptor: see options_open_std_fds(). */
+    if (options_open_std_fds() < 0)
+        return 1;
+    config_t cfg = {.host = "127.0.0.1", .port = 8888};
+    int err = 0;
+
+    parse_args(argc, argv, &cfg);
+    raise_fd_limit();
+    signal(SIGPIPE, SIG_IGN); /* belt and braces: sends use MSG_NOSIGNAL */
+    /* run() unblocks SIGINT and SIGTERM while it serves. Blocked here, one
+     * that arrives after it has returned stays pending and dies with the
+     * process, instead of killing a server on its way to exit 0. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop, NULL);
+    run_options_t options = {.loop.backend = cfg.backend,
+                             .cancel_on_signals = 1};
+    if (run(server_body, sizeof(server_t), server_setup, &cfg, &options,
+            NULL, &err) == FUTURE_E_ERROR) {
+        if (!cfg.started)
+            fprintf(stderr, "echo-server: cannot start the %s loop: %s%s\n",
+                    selector_backend_name(
+                        selector_backend_resolve(cfg.backend)),
+                    proactor_strerror(err), /* chapter 06 */
+                    err == ERANGE ? past_fd_setsize : "");
+        else if (!cfg.said)        /* not a stop: say so, exit 1 */
+            fprintf(stderr, "echo-server: the event loop failed: %s\n",
+                    strerror(err));
         return 1;
     }
-    fcntl(s.fd, F_SETFL, fcntl(s.fd, F_GETFL) | O_NONBLOCK);
-    options.backend = backend;
-    s.loop = loop_create(&options);
-    if (!s.loop) {
-        fprintf(stderr, "echo-server: cannot start the %s loop: %s\n",
-                selector_backend_name(s.loop ? loop_backend(s.loop)
-                                      : selector_backend_resolve(backend)),
-                strerror(errno));
-        close(s.fd);
-        return 1;
-    }
-    event_init(&s.idle, s.loop);
-    event_set(&s.idle);
-    switch (serve(&s, where)) {
-    case -1:
-        perror("echo-server: starting");
-        close(s.fd);
-        loop_destroy(s.loop);
-        return 1;
-    case -2:                          /* not a stop: say so, exit 1 */
-        fprintf(stderr, "echo-server: the event loop failed: %s\n",
-                strerror(errno));
-        return 1;                     /* the exit closes every socket */
-    }
-    /* The stop is decided. loop_destroy() gives SIGINT and SIGTERM their
-     * default action back, so one more arriving now (a burst of them, say)
-     * would kill the server half-way out, with a signal status instead
-     * of 0. Blocked, they stay pending and vanish with the process. */
-    block_stop_signals();
-    loop_destroy(s.loop);
     fprintf(stderr, "echo-server: stopped\n");
     return 0;
 }
+/* [main] */

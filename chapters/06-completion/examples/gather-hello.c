@@ -9,6 +9,8 @@
  * so the program takes about 0.2 s, not 0.3 s.
  */
 #include "gather.h"
+#include "run.h"
+#include "sleep.h"
 #include "task.h"
 
 #include <errno.h>

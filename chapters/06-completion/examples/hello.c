@@ -8,8 +8,9 @@
  * a task group with three children:
  *
  *  - hello_body(): print, sleep an interval, repeat;
- *  - input_body(): read a line, queue its number, repeat, until `exit`
- *    or the end of input;
+ *  - input_body(): read a line from standard input, a stream
+ *    (asyncio's StreamReader), queue its number, repeat, until `exit` or
+ *    the end of input;
  *  - answer_body(): take a number from the queue, answer it, repeat.
  *
  * When the work is over (every answer given, or `exit`), the group is
@@ -31,10 +32,11 @@
 #include "fib.h"
 #include "input.h"
 #include "loop.h"
+#include "options.h"
 #include "proactor.h" /* chapter 06 */
 #include "run.h"
-#include "sock.h"
-#include "options.h"
+#include "sleep.h"
+#include "stream.h"
 #include "sync.h"
 #include "task.h"
 #include "taskgroup.h"
@@ -121,6 +123,7 @@ typedef struct app {
     loop_t *loop;
     executor_t *executor;   /* NULL with --inline */
     double interval_s;
+    stream_t input;         /* standard input */
     queue_t numbers;        /* input -> answer */
     task_group_t group;
 } app_t;
@@ -193,7 +196,6 @@ static const double EXIT_GRACE_S = 0.1;
 typedef struct input_frame {
     coro_t co;
     app_t *app;
-    line_reader_t lines;
     unsigned n;
     waiter_t put;
     int said_exit;      /* ended by the line `exit`, not by end of input */
@@ -211,43 +213,48 @@ typedef struct answer_frame {
     sleeper_t pause;    /* giving way after an inline answer */
 } answer_frame_t;
 
-/* Reports a line that is not a number; 1 if the program should end. */
-static int parse(input_frame_t *f)
+/* [input-body] */
+/* What the line just read is. The stream hands it out with its '\n',
+ * input_parse_line() wants it without; a line over the stream's limit
+ * (EMSGSIZE) has been dropped by the stream, up to its end, and is one
+ * error like any other too-long line. */
+static input_kind_t classify(input_frame_t *f, int err, size_t len)
 {
-    input_kind_t kind = input_parse_line(f->lines.line, f->lines.len,
-                                         &f->n);
+    const char *line = stream_line(&f->app->input);
 
-    if (kind == INPUT_EXIT)
-        return 1;
-    if (kind != INPUT_NUMBER && kind != INPUT_EMPTY)
-        fprintf(stderr, "error: %s\n", input_strerror(kind));
-    if (kind != INPUT_NUMBER)
-        f->n = UINT32_MAX;   /* nothing to compute */
-    return 0;
+    if (err == EMSGSIZE)
+        return INPUT_ERR_TOO_LONG;
+    if (line[len - 1] == '\n')
+        len--;
+    return input_parse_line(line, len, &f->n);
 }
 
-/* [input-body] */
 static int input_body(coro_t *co)
 {
     input_frame_t *f = (input_frame_t *)co;
+    input_kind_t kind;  /* used between two awaits only */
 
     CORO_BEGIN(co);
     for (;;) {
-        CORO_AWAIT_CORO_CATCH(co, line_reader_next(&f->lines));
-        if (co->err) {                /* say what failed, then re-raise */
+        CORO_AWAIT_CORO_CATCH(co, stream_readline(&f->app->input));
+        if (co->err != 0 && co->err != EMSGSIZE) { /* say it, re-raise */
             if (co->err != ECANCELED)
                 fprintf(stderr, "hello: reading standard input: %s\n",
                         strerror(co->err));
             CORO_FAIL(co, co->err);
         }
-        if (co->in == LINE_EOF)
-            break;
-        if (parse(f)) {
+        if (co->err == 0 && co->in == 0)
+            break;                               /* end of input */
+        kind = classify(f, co->err, (size_t)(intptr_t)co->in);
+        if (kind == INPUT_EXIT) {
             f->said_exit = 1;
             break;
         }
-        if (f->n == UINT32_MAX)
+        if (kind != INPUT_NUMBER) {
+            if (kind != INPUT_EMPTY)
+                fprintf(stderr, "error: %s\n", input_strerror(kind));
             continue;
+        }
         AWAIT(co, queue_put(&f->app->numbers, &f->put,
                             (void *)(uintptr_t)f->n));
     }
@@ -325,7 +332,6 @@ static int start_children(app_t *app)
     task_set_name(input, "input");
     task_set_name(answer, "answer");
     hf->app = inf->app = af->app = app;
-    line_reader_init(&inf->lines, app->loop, STDIN_FILENO);
     return 0;
 }
 
@@ -341,6 +347,12 @@ static int main_body(coro_t *co)
         fprintf(stderr, "hello: making the queue: %s\n", strerror(co->err));
         CORO_FAIL(co, co->err);
     }
+    /* Standard input stays as it is (blocking: the flag is shared with
+     * other processes); the stream waits before each read(), or not at all
+     * for a regular file. A line the parser can accept is its text and a
+     * CR; the stream drops a longer one without keeping it. */
+    stream_init(&f->app.input, f->app.loop, STDIN_FILENO);
+    stream_set_limit(&f->app.input, INPUT_LINE_MAX + 1);
     task_group_init(&f->app.group, f->app.loop);
     if (start_children(&f->app) != 0) {
         co->err = errno;
@@ -350,6 +362,7 @@ static int main_body(coro_t *co)
     /* The only await: every path leaves the group here, errors too. */
     AWAIT_CATCH(co, task_group_wait(&f->app.group));
     task_group_deinit(&f->app.group);
+    stream_close(&f->app.input);        /* nothing queued: closed now */
     queue_deinit(&f->app.numbers);
     if (co->err)
         CORO_FAIL(co, co->err);
@@ -368,21 +381,6 @@ static int setup(void *frame, loop_t *loop, executor_t *executor, void *arg)
     return 0;
 }
 
-/* The backend that can watch stdin. epoll refuses regular files and
- * /dev/null (EPERM), which is what stdin is after `hello < numbers.txt`;
- * poll accepts them. A throw-away loop asks the selector. */
-static selector_backend_t stdin_backend(void)
-{
-    loop_t *probe = loop_create(NULL);
-    selector_backend_t backend = SELECTOR_DEFAULT;
-
-    if (probe && loop_add_reader(probe, STDIN_FILENO, NULL, NULL) < 0 &&
-        errno == EPERM)
-        backend = SELECTOR_POLL;
-    loop_destroy(probe);
-    return backend;
-}
-
 int main(int argc, char **argv)
 {
     /* Before anything opens a descriptor: see options_open_std_fds(). */
@@ -396,7 +394,6 @@ int main(int argc, char **argv)
     int err = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);   /* a line at a time, even to a pipe */
-    options.loop.backend = stdin_backend();
     future_status_t status = run(main_body, sizeof(main_frame_t), setup,
                                  &args, &options, NULL, &err);
     if (status == FUTURE_E_ERROR) {

@@ -10,11 +10,22 @@ student, a teacher or an autograder wants to know. Run from the chapter:
     check.py hint EX           the next hint of EX, one more per call
     check.py check             the project's own check: each exercise passes
                                on solution.c, fails on starter.c, and every
-                               wrong/*.c fails with its `expect:` phrase shown
+                               wrong answer fails with its `expect:` phrase
+                               shown
     check.py grade             TAP and JUnit XML per exercise, plus
                                summary.json, under BUILD/grade/
     check.py combine FILE...   one board from several chapters' JSON results
     check.py find EX CHAPTER... which chapter holds EX (for the top Makefile)
+    check.py wrong-patch EX FILE...
+                               save each FILE, a whole wrong answer (its
+                               first line the `/* wrong: ... | expect: ... */`
+                               header, the rest solution.c with one
+                               mistake), as wrong/NAME.patch
+
+The wrong answers of an exercise are wrong/NAME.patch: the header line,
+then a unified diff that turns solution.c into the wrong answer. Make
+applies it with patch(1) to build BUILD/exercises/EX/wrong/NAME.c, the
+whole file, and tests that. (A wrong/NAME.c, a whole file, works too.)
 
 Every test run is bounded twice: exercises/guard.h inside the tests, and an
 outer limit here (EX_TIMEOUT seconds, 120 by default) that ends the whole
@@ -35,6 +46,10 @@ import threading
 import xml.etree.ElementTree
 
 TIMEOUT_S = int(os.environ.get("EX_TIMEOUT", "120"))
+# Seconds the output of a finished (or killed) run may take to end. Past
+# that, what still holds it is killed with the run's session; a process
+# that left the session (setsid) cannot be reached, and is left behind.
+DRAIN_S = 5
 JOBS = int(os.environ.get("EX_JOBS", "2"))
 WRONG_LINE = re.compile(r"^/\* wrong: (.+?) \| expect: (.+?) \*/\s*$")
 KIND_LINE = re.compile(r"^\*\*Kind:\*\*\s*(.+?)\s*$", re.M)
@@ -79,10 +94,13 @@ def kind(ex):
 
 
 def wrong_answers(ex):
+    """wrong/NAME.patch (and wrong/NAME.c) of ex, sorted by NAME."""
     folder = os.path.join("exercises", ex, "wrong")
     if not os.path.isdir(folder):
         return []
-    return sorted("wrong/" + f for f in os.listdir(folder) if f.endswith(".c"))
+    return sorted(("wrong/" + f for f in os.listdir(folder)
+                   if f.endswith((".c", ".patch"))),
+                  key=lambda v: os.path.splitext(v))
 
 
 def wrong_header(ex, variant):
@@ -116,15 +134,18 @@ class Run:
     def __init__(self):
         self.built, self.passed, self.total = True, 0, None
         self.rc, self.timed_out, self.output = None, False, ""
+        self.output_stuck = False
 
     @property
     def ok(self):
-        return (self.built and not self.timed_out and self.rc == 0
+        return (self.built and not self.timed_out and not self.output_stuck
+                and self.rc == 0
                 and self.total is not None and self.passed == self.total)
 
 
 def binary(args, ex, variant):
-    return os.path.join(args.build, "exercises", ex, variant[:-2])
+    return os.path.join(args.build, "exercises", ex,
+                        os.path.splitext(variant)[0])
 
 
 def build(args, ex, variant):
@@ -162,6 +183,14 @@ def count_passed(xmlfile, tapfile):
         return 0
 
 
+def kill_session(pid):
+    """SIGKILL every process of the session (and process group) pid led."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def run_tests(path, reports=None, echo=False):
     """Run a Criterion binary, bounded by TIMEOUT_S; a Run.
 
@@ -188,20 +217,37 @@ def run_tests(path, reports=None, echo=False):
             if echo:
                 sys.stdout.write(line.decode("utf-8", "replace"))
                 sys.stdout.flush()
-    reader = threading.Thread(target=pump)
+    # A daemon: a reader stuck on an output that never ends must not keep
+    # this script from exiting.
+    reader = threading.Thread(target=pump, daemon=True)
     reader.start()
     try:
         r.rc = p.wait(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
+        kill_session(p.pid)
         r.rc = p.wait()
         r.timed_out = True
-    reader.join()
+    # The binary has ended, but a process it started may still hold the
+    # output open (and run on): end the session, then stop waiting.
+    reader.join(DRAIN_S)
+    if reader.is_alive():
+        kill_session(p.pid)
+        reader.join(DRAIN_S)
     r.output = b"".join(chunks).decode("utf-8", "replace")
     if r.timed_out:
         note = ("\nTIMED OUT after %d s: the whole test run was stopped, "
                 "as a test never returned (EX_TIMEOUT=seconds changes the "
                 "limit)\n" % TIMEOUT_S)
+        r.output += note
+        if echo:
+            sys.stdout.write(note)
+    if not reader.is_alive():
+        p.stdout.close()
+    else:  # left open: closing it under the reader would kill the thread
+        r.output_stuck = True
+        note = ("\nOUTPUT NEVER ENDED: %d s after the test run ended, a "
+                "process it started outside its session still held the "
+                "output open; the rest of it is lost\n" % (2 * DRAIN_S))
         r.output += note
         if echo:
             sys.stdout.write(note)
@@ -224,6 +270,8 @@ def describe(r):
         return "does not compile"
     if r.timed_out:
         return "timed out after %d s" % TIMEOUT_S
+    if r.output_stuck:
+        return "its output never ended"
     total = "?" if r.total is None else r.total
     return "%d/%s tests pass" % (r.passed, total)
 
@@ -420,11 +468,21 @@ def check_one(args, ex, variant):
 def structure_problems(ex):
     """What the exercise convention asks for and ex lacks."""
     problems = []
+    names = [os.path.splitext(v)[0] for v in wrong_answers(ex)]
     for variant in wrong_answers(ex):
         if wrong_header(ex, variant) is None:
             problems.append("%s: %s: its first line must be exactly "
                             "/* wrong: <mistake> | expect: <phrase> */"
                             % (ex, variant))
+        if names.count(os.path.splitext(variant)[0]) > 1:
+            problems.append("%s: %s: there is also a wrong answer of that "
+                            "name with another extension; keep one"
+                            % (ex, variant))
+        if variant.endswith(".patch"):
+            with open(os.path.join("exercises", ex, variant)) as f:
+                if not any(line.startswith("@@ ") for line in f):
+                    problems.append("%s: %s changes nothing in solution.c: "
+                                    "it holds no diff hunk" % (ex, variant))
     if kind(ex) != "-":  # converted to the convention: hold it to it
         if len(wrong_answers(ex)) < 3:
             problems.append("%s: %d wrong answers in wrong/, at least 3 "
@@ -465,7 +523,7 @@ def cmd_check(args):
     for ex in exercises():
         problems += structure_problems(ex)
         if not wrong_answers(ex):
-            say("NOTE", "%s: no wrong/*.c catalogue yet" % ex)
+            say("NOTE", "%s: no wrong/ catalogue yet" % ex)
         for variant in ["solution.c", "starter.c"] + wrong_answers(ex):
             if variant.startswith("wrong/") and \
                     wrong_header(ex, variant) is None:
@@ -597,6 +655,45 @@ def cmd_find(args):
     return 2
 
 
+def cmd_wrong_patch(args):
+    """Each FILE, a whole wrong answer, saved as wrong/NAME.patch."""
+    ex = resolve(args.exercise)
+    solution = os.path.join("exercises", ex, "solution.c")
+    for path in args.files:
+        name = os.path.splitext(os.path.basename(path))[0]
+        with open(path) as f:
+            header, body = f.readline(), f.read()
+        if not WRONG_LINE.match(header):
+            sys.exit("check.py: %s: its first line must be exactly "
+                     "/* wrong: <mistake> | expect: <phrase> */" % path)
+        with tempfile.TemporaryDirectory(prefix="wrong-") as tmp:
+            whole = os.path.join(tmp, name + ".c")
+            with open(whole, "w") as f:
+                f.write(body)
+            diff = subprocess.run(
+                ["diff", "-u", "--label", "solution.c", "--label",
+                 "wrong/%s.c" % name, solution, whole],
+                stdout=subprocess.PIPE, universal_newlines=True)
+            if diff.returncode == 0:
+                sys.exit("check.py: %s is solution.c itself, with no "
+                         "mistake" % path)
+            if diff.returncode != 1:
+                sys.exit("check.py: diff failed on %s" % path)
+            patch = os.path.join("exercises", ex, "wrong", name + ".patch")
+            os.makedirs(os.path.dirname(patch), exist_ok=True)
+            with open(patch, "w") as f:
+                f.write(header + diff.stdout)
+            # The round trip: patch(1) must give the file back.
+            again = os.path.join(tmp, "again.c")
+            subprocess.run(["patch", "-s", "-f", "--fuzz=0",
+                            "--no-backup-if-mismatch", "-r", "-", "-o",
+                            again, solution, patch], check=True)
+            if not filecmp.cmp(again, whole, shallow=False):
+                sys.exit("check.py: %s does not give %s back" % (patch, path))
+        say("WROTE", patch)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build",
@@ -620,8 +717,11 @@ def main():
     p = sub.add_parser("find")
     p.add_argument("exercise")
     p.add_argument("chapters", nargs="+")
+    p = sub.add_parser("wrong-patch")
+    p.add_argument("exercise")
+    p.add_argument("files", nargs="+")
     args = ap.parse_args()
-    return globals()["cmd_" + args.cmd](args)
+    return globals()["cmd_" + args.cmd.replace("-", "_")](args)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@
 #
 # Each exercise is a folder exercises/NN-name/ with test.c and the answer
 # files it is tested with: starter.c, solution.c, the reader's answer.c and
-# the wrong answers wrong/*.c. Every pair (test.c, answer file) makes one
-# Criterion binary, build/exercises/NN-name/<answer file without .c>.
+# the wrong answers wrong/*.patch. A wrong answer is solution.c with one
+# mistake, kept as a diff against it (its first line the `wrong:` header,
+# which patch(1) skips): its whole file is made under
+# build/exercises/NN-name/wrong/, by patch(1). (A wrong/*.c, a whole file,
+# is taken as it is.) Every pair (test.c, answer file) makes one Criterion
+# binary, build/exercises/NN-name/<answer file without its extension>.
 # exercises/check.py runs them and reports; see its header for the commands.
 #
 #   make exercises              the board: every exercise, its kind and state
@@ -25,21 +29,37 @@
 EXERCISES := $(patsubst exercises/%/test.c,%,$(sort $(wildcard exercises/*/test.c)))
 EX_CHECK   = python3 exercises/check.py --build $(BUILD) --make "$(MAKE)"
 
-# The answer files of exercise $(1), without .c: starter solution wrong/...
-ex_wrong = $(patsubst exercises/$(1)/%.c,%,$(sort $(wildcard exercises/$(1)/wrong/*.c)))
+# The wrong answers of exercise $(1), without extension: wrong/NAME ...
+ex_wrong = $(sort $(patsubst exercises/$(1)/%.c,%,$(wildcard exercises/$(1)/wrong/*.c)) \
+                  $(patsubst exercises/$(1)/%.patch,%,$(wildcard exercises/$(1)/wrong/*.patch)))
+# The C file of answer $(2) of exercise $(1): made from a patch, or as it is.
+ex_source = $(if $(wildcard exercises/$(1)/$(2).patch),$(BUILD)/exercises/$(1)/$(2).c,exercises/$(1)/$(2).c)
+
+# --fuzz=0: a patch whose context no longer matches solution.c exactly
+# fails, rather than put its mistake in the wrong place.
+define ex_patched
+$(BUILD)/exercises/$(1)/$(2).c: exercises/$(1)/solution.c exercises/$(1)/$(2).patch
+	$$(call say,PATCH,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)rm -f $$@ && patch -s -f --fuzz=0 --no-backup-if-mismatch -r - -o $$@ \
+	  exercises/$(1)/solution.c exercises/$(1)/$(2).patch || { rm -f $$@; \
+	  echo "exercises/$(1)/$(2).patch no longer applies to solution.c: write that wrong answer again as a whole file, then save it with python3 exercises/check.py wrong-patch $(1) FILE.c" >&2; exit 1; }
+endef
 
 define ex_binary
-$(BUILD)/exercises/$(1)/$(2): exercises/$(1)/test.c exercises/$(1)/$(2).c \
-    $(wildcard exercises/$(1)/*.h) exercises/guard.h $(EX_SRCS) $(LIB_OBJS) | criterion
+$(BUILD)/exercises/$(1)/$(2): exercises/$(1)/test.c $(call ex_source,$(1),$(2)) \
+    $(wildcard exercises/$(1)/*.h exercises/*.h) $(EX_SRCS) $(LIB_OBJS) | criterion
 	$$(call say,CC,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(CPPFLAGS) -Iexercises/$(1) -Iexercises $$(EX_CPPFLAGS) $$(CRITERION_CFLAGS) \
-	  $$(CFLAGS) exercises/$(1)/test.c exercises/$(1)/$(2).c $$(EX_SRCS) $$(LIB_OBJS) \
+	  $$(CFLAGS) exercises/$(1)/test.c $(call ex_source,$(1),$(2)) $$(EX_SRCS) $$(LIB_OBJS) \
 	  $$(LDFLAGS) $$(shell cat exercises/$(1)/ldflags 2>/dev/null) $$(CRITERION_LIBS) \
 	  $$(LDLIBS) -lpthread -o $$@
 endef
 $(foreach e,$(EXERCISES),$(foreach v,starter solution answer $(call ex_wrong,$(e)),\
   $(eval $(call ex_binary,$(e),$(v)))))
+$(foreach e,$(EXERCISES),$(foreach v,$(patsubst exercises/$(e)/%.patch,%,\
+  $(wildcard exercises/$(e)/wrong/*.patch)),$(eval $(call ex_patched,$(e),$(v)))))
 
 EX_CHECKED := $(foreach e,$(EXERCISES),$(foreach v,starter solution $(call ex_wrong,$(e)),\
                 $(BUILD)/exercises/$(e)/$(v)))

@@ -1,5 +1,5 @@
 /*
- * coro.c: the driver behind the coroutine macros. coro_resume() is
+ * coro.c - the driver behind the coroutine macros. coro_resume() is
  * Python's gen.send() plus the delegation that `yield from` does: it keeps
  * a pointer to the innermost suspended frame, so resuming a coroutine that
  * sits ten sub-coroutines deep costs one call, not ten.
@@ -27,7 +27,7 @@ int coro_finished(const coro_t *co)
 /* [coro-resume] */
 coro_status_t coro_resume(coro_t *co, void *in, int err)
 {
-    coro_t *f = co->top ? co->top : co;
+    coro_t *f = co->top != NULL ? co->top : co;
 
     assert(f->resume != -1 && "resuming a finished coroutine");
     f->in = in;

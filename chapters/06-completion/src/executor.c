@@ -1,13 +1,14 @@
 /*
- * executor.c: worker threads take jobs from a list, run them, and put
+ * executor.c - worker threads take jobs from a list, run them, and put
  * them on a "done" list; the loop thread finishes the Futures. The only
- * things shared between threads are the two lists, under one mutex, and
- * the loop's loop_call_soon_threadsafe(), which wakes it.
+ * things shared between threads are the job lists, under one mutex, and
+ * the loop's inbox (loop_post_threadsafe()), which wakes it.
  */
 #include "executor.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 
 typedef struct job {
@@ -18,23 +19,27 @@ typedef struct job {
     executor_t *ex;            /* its pool */
     int cancelled;             /* under ex->mutex: do not start it */
     future_callback_t record;  /* on *future: notices a cancellation */
-    struct job *next;
+    list_t link;               /* under ex->mutex: in todo, running or
+                                * done */
 } job_t;
 
 struct executor {
     loop_t *loop;
     pthread_mutex_t mutex;
     pthread_cond_t cond;       /* workers wait here for jobs */
-    job_t *todo, *todo_tail;   /* under mutex */
-    job_t *done;               /* under mutex */
-    job_t *running;            /* under mutex: jobs a worker is running */
+    list_t todo;               /* under mutex: jobs no worker took yet */
+    list_t running;            /* under mutex: jobs a worker is running */
+    list_t done;               /* under mutex: finished, for the loop */
     int stopping;              /* under mutex */
     int abandoned;             /* under mutex: shut down without waiting */
     unsigned refs;             /* under mutex, once abandoned: the workers
                                 * still running, plus the loop's side */
-    int wake_posted;           /* under mutex: on_wake() is posted */
+    loop_post_t wake;          /* posts on_wake() to the loop */
     unsigned threads;
     pthread_t *tids;
+    future_t **orphans;        /* room for executor_shutdown(ex, 0): one
+                                * per worker, allocated up front so that
+                                * shutting down never needs memory */
 };
 
 static void free_pool(executor_t *ex)
@@ -42,6 +47,7 @@ static void free_pool(executor_t *ex)
     pthread_cond_destroy(&ex->cond);
     pthread_mutex_destroy(&ex->mutex);
     free(ex->tids);
+    free(ex->orphans);
     free(ex);
 }
 
@@ -49,10 +55,8 @@ static void free_pool(executor_t *ex)
  * using it: the last worker to leave frees it. Before, it does nothing. */
 static void release(executor_t *ex)
 {
-    int last;
-
     pthread_mutex_lock(&ex->mutex);
-    last = ex->abandoned && --ex->refs == 0;
+    int last = ex->abandoned && --ex->refs == 0;
     pthread_mutex_unlock(&ex->mutex);
     if (last)
         free_pool(ex);
@@ -62,27 +66,12 @@ static void on_wake(loop_t *loop, void *arg);
 
 /* [executor-wake] */
 /* Called by workers, under ex->mutex. One posted on_wake() collects every
- * job done by then, so a worker posts only when none is pending. If the
- * post fails (out of memory), the job waits on the done list for the next
- * post or for executor_shutdown(). */
+ * job done by then: the post record lives in the pool, so a post still
+ * pending is not made twice, and posting needs no memory: no wake-up is
+ * lost, even out of memory. */
 static void wake_loop(executor_t *ex)
 {
-    if (ex->wake_posted)
-        return;
-    if (loop_call_soon_threadsafe(ex->loop, on_wake, ex) == 0)
-        ex->wake_posted = 1;
-}
-
-/* Under ex->mutex: @p job is no longer running. The list holds at most
- * one job per worker, so a walk costs nothing. */
-static void unlink_running(executor_t *ex, job_t *job)
-{
-    for (job_t **p = &ex->running; *p != NULL; p = &(*p)->next) {
-        if (*p == job) {
-            *p = job->next;
-            return;
-        }
-    }
+    loop_post_threadsafe(ex->loop, &ex->wake, on_wake, ex);
 }
 
 static void *worker(void *arg)
@@ -91,30 +80,27 @@ static void *worker(void *arg)
 
     pthread_mutex_lock(&ex->mutex);
     for (;;) {
-        job_t *job;
-
-        while (!ex->todo && !ex->stopping)
+        while (list_empty(&ex->todo) && !ex->stopping)
             pthread_cond_wait(&ex->cond, &ex->mutex);
-        if (!ex->todo)
+        list_t *next = list_first(&ex->todo);
+        if (next == NULL)
             break;
-        job = ex->todo;
-        ex->todo = job->next;
+        job_t *job = LIST_ENTRY(next, job_t, link);
+        list_unlink(&job->link);
         if (job->cancelled) {        /* its Future was cancelled: skip */
             free(job);
             continue;
         }
-        job->next = ex->running;
-        ex->running = job;
+        list_add_tail(&ex->running, &job->link);
         pthread_mutex_unlock(&ex->mutex);
         job->result = job->fn(job->arg);        /* the blocking part */
         pthread_mutex_lock(&ex->mutex);
-        unlink_running(ex, job);
+        list_unlink(&job->link);
         if (ex->abandoned) {         /* nobody will collect it */
             free(job);
             continue;
         }
-        job->next = ex->done;
-        ex->done = job;
+        list_add_tail(&ex->done, &job->link);
         wake_loop(ex);
     }
     pthread_mutex_unlock(&ex->mutex);
@@ -123,25 +109,36 @@ static void *worker(void *arg)
 }
 /* [executor-wake] */
 
-/* On the loop thread, posted by a worker: finish the jobs done. */
+/* Move every job of @p from to the end of @p to. */
+static void move_jobs(list_t *to, list_t *from)
+{
+    for (list_t *l; (l = list_first(from)) != NULL;) {
+        list_unlink(l);
+        list_add_tail(to, l);
+    }
+}
+
+/* On the loop thread, posted by a worker: finish the jobs done, in the
+ * order they were done. They are taken out under the mutex; their
+ * Futures' callbacks run without it. */
 static void on_wake(loop_t *loop, void *arg)
 {
     executor_t *ex = arg;
-    job_t *done, *next;
+    list_t done;
 
     (void)loop;
+    list_init(&done);
     pthread_mutex_lock(&ex->mutex);
-    done = ex->done;
-    ex->done = NULL;
-    ex->wake_posted = 0;
+    move_jobs(&done, &ex->done);
     pthread_mutex_unlock(&ex->mutex);
-    for (; done; done = next) {
-        next = done->next;
-        if (done->future) {
-            future_remove_done_callback(done->future, &done->record);
-            future_set_result(done->future, done->result);
+    for (list_t *l; (l = list_first(&done)) != NULL;) {
+        job_t *job = LIST_ENTRY(l, job_t, link);
+        list_unlink(l);
+        if (job->future != NULL) {
+            future_remove_done_callback(job->future, &job->record);
+            future_set_result(job->future, job->result);
         }
-        free(done);
+        free(job);
     }
 }
 
@@ -162,23 +159,37 @@ executor_t *executor_create(loop_t *loop, unsigned threads)
 {
     executor_t *ex = calloc(1, sizeof *ex);
 
-    if (!ex)
+    if (ex == NULL)
         return NULL;
     if (threads == 0)
         threads = 1;
     ex->loop = loop;
+    list_init(&ex->todo);
+    list_init(&ex->running);
+    list_init(&ex->done);
+    loop_post_init(&ex->wake);
     ex->tids = calloc(threads, sizeof *ex->tids);
-    if (!ex->tids) {
+    ex->orphans = calloc(threads, sizeof *ex->orphans);
+    if (ex->tids == NULL || ex->orphans == NULL) {
+        free(ex->tids);
+        free(ex->orphans);
         free(ex);
         errno = ENOMEM;
         return NULL;
     }
     pthread_mutex_init(&ex->mutex, NULL);
     pthread_cond_init(&ex->cond, NULL);
+    /* A worker starts with every signal blocked (a new thread inherits its
+     * creator's mask), so that a signal sent to the process reaches the
+     * loop's thread, whose handlers expect it, never a worker. */
+    sigset_t all, caller;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &caller);
     for (; ex->threads < threads; ex->threads++) {
         if (pthread_create(&ex->tids[ex->threads], NULL, worker, ex) != 0)
             break;
     }
+    pthread_sigmask(SIG_SETMASK, &caller, NULL);
     if (ex->threads == 0) {
         executor_destroy(ex);
         errno = EAGAIN;
@@ -196,8 +207,9 @@ static unsigned orphan_running(executor_t *ex, future_t **out)
 {
     unsigned n = 0;
 
-    for (job_t *job = ex->running; job; job = job->next) {
-        if (job->future) {
+    for (list_t *l = ex->running.next; l != &ex->running; l = l->next) {
+        job_t *job = LIST_ENTRY(l, job_t, link);
+        if (job->future != NULL) {
             future_remove_done_callback(job->future, &job->record);
             out[n++] = job->future;
             job->future = NULL;
@@ -208,21 +220,17 @@ static unsigned orphan_running(executor_t *ex, future_t **out)
 
 void executor_shutdown(executor_t *ex, int wait)
 {
-    job_t *todo;
-    future_t **orphans;
-    unsigned n_orphans = 0;
-
-    if (!ex)
+    if (ex == NULL)
         return;
-    /* Before the lock: cancelling a Future runs callbacks, which must not
-     * find the pool's mutex held. Out of memory, shutdown waits instead. */
-    orphans = wait ? NULL : calloc(ex->threads, sizeof *orphans);
-    if (orphans == NULL)
-        wait = 1;
+    /* Copied out: without waiting, the last worker frees the pool. */
+    future_t **orphans = ex->orphans;
+    unsigned n_orphans = 0;
+    list_t todo;
+    ex->orphans = NULL;
+    list_init(&todo);
     pthread_mutex_lock(&ex->mutex);
     ex->stopping = 1;
-    todo = ex->todo;
-    ex->todo = NULL;
+    move_jobs(&todo, &ex->todo);
     if (!wait) {
         ex->abandoned = 1;
         ex->refs = ex->threads + 1;    /* each worker, and this function */
@@ -241,16 +249,19 @@ void executor_shutdown(executor_t *ex, int wait)
      * on a freed pool, and finish here what the workers did. */
     loop_cancel_threadsafe(ex->loop, on_wake, ex);
     on_wake(ex->loop, ex);
+    /* After the lock: cancelling a Future runs callbacks, which must not
+     * find the pool's mutex held. */
     for (unsigned i = 0; i < n_orphans; i++)
         future_set_cancelled(orphans[i]);
     free(orphans);
-    for (job_t *next; todo; todo = next) {
-        next = todo->next;
-        if (todo->future) {
-            future_remove_done_callback(todo->future, &todo->record);
-            future_set_cancelled(todo->future);
+    for (list_t *l; (l = list_first(&todo)) != NULL;) {
+        job_t *job = LIST_ENTRY(l, job_t, link);
+        list_unlink(l);
+        if (job->future != NULL) {
+            future_remove_done_callback(job->future, &job->record);
+            future_set_cancelled(job->future);
         }
-        free(todo);
+        free(job);
     }
     if (wait)
         free_pool(ex);
@@ -268,7 +279,7 @@ future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,
 {
     job_t *job = malloc(sizeof *job);
 
-    if (!job) {
+    if (job == NULL) {
         errno = ENOMEM;
         return NULL;
     }
@@ -279,14 +290,9 @@ future_t *executor_submit(executor_t *ex, future_t *future, executor_fn *fn,
     job->future = future;
     job->ex = ex;
     job->cancelled = 0;
-    job->next = NULL;
     future_add_done_callback(future, &job->record, on_cancel, job);
     pthread_mutex_lock(&ex->mutex);
-    if (ex->todo)
-        ex->todo_tail->next = job;
-    else
-        ex->todo = job;
-    ex->todo_tail = job;
+    list_add_tail(&ex->todo, &job->link);
     pthread_cond_signal(&ex->cond);
     pthread_mutex_unlock(&ex->mutex);
     return future;

@@ -6,9 +6,13 @@
  * The loop's thread must never block, so a job goes to a worker thread.
  * The worker cannot touch the loop (nothing in it is thread-safe), so it
  * puts the finished job on a list under a mutex and wakes the loop with
- * loop_call_soon_threadsafe() (the loop's one wake-up mechanism, which
- * its signal handlers use too). The call it posts finishes the Futures,
- * on the loop's thread, where their done callbacks can safely run.
+ * loop_post_threadsafe() (the loop's one wake-up mechanism, which its
+ * signal handlers use too), from a record the pool owns: no memory is
+ * needed, so no wake-up is ever lost. The call it posts finishes the
+ * Futures on the loop's thread, where their done callbacks can safely
+ * run.
+ *
+ * Workers run with every signal blocked: signals are the loop thread's.
  *
  * Cancelling the Future of a job that a worker has started does not stop
  * it (a thread cannot be interrupted safely); its result is thrown away
@@ -55,8 +59,8 @@ void executor_destroy(executor_t *ex);
  * finishes its job, drops the result, and leaves; the last one frees the
  * pool; the Futures of their jobs are cancelled here, so that nothing on
  * the loop waits for them. Their jobs' arguments must stay valid until the
- * jobs end (or the process ends, which ends the threads too). If the
- * bookkeeping for that cannot be allocated, it waits instead.
+ * jobs end (or the process ends, which ends the threads too). It needs
+ * no memory, so it cannot fail.
  *
  * @param ex a pool, or NULL.
  * @param wait nonzero to wait for the running jobs.

@@ -1,5 +1,5 @@
 /*
- * future.c: a Future is a small state machine plus a list of waiting
+ * future.c - a Future is a small state machine plus a list of waiting
  * callbacks. The callback records are intrusive (they live in whoever
  * waits), so a Task waiting on a Future costs no allocation.
  */
@@ -7,19 +7,6 @@
 #include "future.h"
 
 #include <errno.h>
-#include <stdlib.h>
-
-FILE *future_trace(void)
-{
-    static int known;
-    static FILE *trace;
-
-    if (!known) {
-        trace = getenv("LOOP_TRACE") ? stderr : NULL;
-        known = 1;
-    }
-    return trace;
-}
 
 void future_init(future_t *future, loop_t *loop)
 {
@@ -27,23 +14,15 @@ void future_init(future_t *future, loop_t *loop)
     future->error = 0;
     future->result = NULL;
     future->loop = loop;
-    future->head = future->tail = NULL;
+    list_init(&future->callbacks);
     future->cancel = NULL;
     future->sealed = 0;
     future->retrieved = 0;
 }
 
-static void unlink_record(future_t *f, future_callback_t *r)
+static void unlink_record(future_callback_t *r)
 {
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        f->head = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
-    else
-        f->tail = r->prev;
-    r->next = r->prev = NULL;
+    list_unlink(&r->link);
     r->future = NULL;
 }
 
@@ -58,17 +37,18 @@ static future_status_t finish(future_t *f, future_state_t state,
     f->state = state;
     f->result = result;
     f->error = error;
-    if (future_trace())
-        fprintf(future_trace(), "[%.6f] future %p: %s\n", loop_time(f->loop),
+    FILE *trace = loop_trace(f->loop);
+    if (trace != NULL)
+        fprintf(trace, "[%.6f] future %p: %s\n", loop_time(f->loop),
                 (void *)f, state == FUTURE_RESULT ? "result"
                 : state == FUTURE_ERROR ? "error" : "cancelled");
     /* Unlink each record before calling it: the callback may free it,
      * re-use it on another Future, or add more callbacks to this one
      * (which are queued, since the Future is no longer pending). */
-    while (f->head) {
-        future_callback_t *r = f->head;
+    for (list_t *l; (l = list_first(&f->callbacks)) != NULL;) {
+        future_callback_t *r = LIST_ENTRY(l, future_callback_t, link);
 
-        unlink_record(f, r);
+        unlink_record(r);
         r->cb(f, r->arg);
     }
     return FUTURE_OK;
@@ -120,19 +100,19 @@ future_status_t future_result(future_t *future, void **result,
         return FUTURE_E_PENDING;
     case FUTURE_RESULT:
         future->retrieved = 1;
-        if (result)
+        if (result != NULL)
             *result = future->result;
         return FUTURE_OK;
     case FUTURE_ERROR:
         future->retrieved = 1;
-        if (error)
+        if (error != NULL)
             *error = future->error;
         return FUTURE_E_ERROR;
     case FUTURE_CANCELLED:
         break;
     }
     future->retrieved = 1;
-    if (error)
+    if (error != NULL)
         *error = ECANCELED;
     return FUTURE_E_CANCELLED;
 }
@@ -157,16 +137,11 @@ future_status_t future_add_done_callback(future_t *future,
     record->cb = cb;
     record->arg = arg;
     record->future = future;
-    record->next = record->prev = NULL;
+    list_init(&record->link);
     if (future->state != FUTURE_PENDING)
         return loop_call_soon(future->loop, run_late, record) == 0
                    ? FUTURE_OK : FUTURE_E_NOMEM;
-    record->prev = future->tail;
-    if (future->tail)
-        future->tail->next = record;
-    else
-        future->head = record;
-    future->tail = record;
+    list_add_tail(&future->callbacks, &record->link);
     return FUTURE_OK;
 }
 
@@ -176,10 +151,9 @@ int future_remove_done_callback(future_t *future, future_callback_t *record)
      * after the state has changed, and a callback it runs may take back
      * a record further down (gather does, on its first error). A record
      * queued by run_late() names the Future but is in no list. */
-    if (record->future != future ||
-        (record->prev == NULL && future->head != record))
+    if (record->future != future || !list_linked(&record->link))
         return 0;
-    unlink_record(future, record);
+    unlink_record(record);
     return 1;
 }
 

@@ -16,10 +16,15 @@
  *
  * Errors: the functions that can be misused return a ::future_status_t,
  * with future_strerror() to print it.
+ *
+ * Loop thread only: like the loop (loop.h), none of this may be called
+ * from another thread; a worker hands its result back through the
+ * executor (executor.h) or loop_call_soon_threadsafe().
  */
 #ifndef FUTURE_H
 #define FUTURE_H
 
+#include "list.h"
 #include "loop.h"
 
 /** @brief Where a Future is in its life. */
@@ -69,8 +74,7 @@ typedef struct future_callback {
     future_cb *cb;                /**< what to call */
     void *arg;                    /**< its argument */
     future_t *future;             /**< the Future it waits on */
-    struct future_callback *next; /**< list link (private) */
-    struct future_callback *prev; /**< list link (private) */
+    list_t link;                  /**< in the Future's list (private) */
 } future_callback_t;
 
 /** @brief A Future; fields are private, use the functions. */
@@ -84,8 +88,8 @@ struct future {
     int error;                  /**< the error, when FUTURE_ERROR */
     void *result;               /**< the result, when FUTURE_RESULT */
     loop_t *loop;               /**< where late callbacks are queued */
-    future_callback_t *head;    /**< pending callbacks, oldest first */
-    future_callback_t *tail;    /**< newest pending callback */
+    list_t callbacks;           /**< future_callback_t.link, oldest
+                                     first */
     future_cancel_fn *cancel;   /**< NULL: cancel finishes it at once */
 };
 
@@ -195,12 +199,5 @@ int future_remove_done_callback(future_t *future, future_callback_t *record);
  * @return a static string.
  */
 const char *future_strerror(future_status_t status);
-
-/**
- * @brief The trace stream of this chapter's runtime: stderr when the
- *        environment variable LOOP_TRACE is set, else NULL.
- * @return the stream or NULL.
- */
-FILE *future_trace(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * gather.c: a Future made of other Futures. Its cancel hook passes the
+ * gather.c - a Future made of other Futures. Its cancel hook passes the
  * request down, the way asyncio's _GatheringFuture does.
  */
 #include "gather.h"
@@ -17,7 +17,7 @@ static void gather_fail(gather_t *g, int err)
 {
     /* Take our records back from the children still running, so nothing
      * points into g once it has finished. */
-    for (size_t k = 0; k < g->n && g->records; k++)
+    for (size_t k = 0; k < g->n && g->records != NULL; k++)
         future_remove_done_callback(g->children[k], &g->records[k]);
     gather_free(g);
     future_set_error(&g->future, err);
@@ -87,7 +87,7 @@ future_t *gather_start(gather_t *g, loop_t *loop, future_t **children,
             return &g->future;
         }
     }
-    if (n > 0 && !(g->records = calloc(n, sizeof *g->records))) {
+    if (n > 0 && (g->records = calloc(n, sizeof *g->records)) == NULL) {
         errno = ENOMEM;
         return NULL;
     }

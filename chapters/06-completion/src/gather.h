@@ -14,6 +14,8 @@
  * finished. A gather that fails on a first error takes
  * its callback records back from the other children (which keep running:
  * cancel them yourself if you want them stopped, as in asyncio).
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef GATHER_H
 #define GATHER_H

@@ -19,6 +19,7 @@
  */
 #include "loop.h"
 
+#include "array.h"
 #include "ready.h"
 #include "timers.h"
 
@@ -27,7 +28,9 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,10 +79,9 @@ struct loop {
     FILE *trace;           /* NULL: no trace */
     uint64_t iteration;
     int wake[2];           /* the self-pipe: signals and other threads */
-    pthread_mutex_t inbox_mutex; /* guards the next three */
-    struct post *inbox;    /* loop_call_soon_threadsafe() calls, oldest
-                            * first */
-    struct post *inbox_tail;
+    pthread_mutex_t inbox_mutex; /* guards the next two */
+    list_t inbox;          /* loop_post_t.link of the calls other threads
+                            * posted, oldest first */
     size_t inbox_len;
     struct signal_entry signals[SIGNALS_MAX];
     loop_hook_t *hooks;    /* run last by loop_destroy(), newest first */
@@ -87,22 +89,23 @@ struct loop {
     void *wait_arg;        /* selector's own */
 };
 
-/* What the C signal handler touches, and nothing else: the flags and the
- * write end of the self-pipe of the one loop that handles signals. */
+/* What the C signal handler touches, and nothing else: the flags, the
+ * write end of the self-pipe of the one loop that handles signals, and a
+ * count of the handlers using it. A handler may run on any thread that
+ * does not block the signal, so the count lets close_signals() wait for
+ * one that read the descriptor just before it was withdrawn: closed under
+ * that handler, the number could be reused by the next open() and get its
+ * byte. Lock-free atomics are async-signal-safe; locks are not. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "signal handlers need lock-free "
+               "atomic ints");
 static volatile sig_atomic_t signal_pending[SIGNALS_MAX];
-static volatile sig_atomic_t signal_wake_fd = -1;
+static atomic_int signal_wake_fd = -1;
+static atomic_int signal_handlers_running;
 static loop_t *signal_loop;
-
-/* One loop_call_soon_threadsafe() call waiting for the loop thread. */
-struct post {
-    loop_cb *cb;
-    void *arg;
-    struct post *next;
-};
 
 static int open_self_pipe(loop_t *loop);
 
-static double monotonic_clock(void *arg)
+double loop_clock_monotonic(void *arg)
 {
     struct timespec ts;
     (void)arg;
@@ -131,7 +134,7 @@ loop_t *loop_create(const loop_options_t *options)
         return NULL;
     }
     timers_init(&loop->timers, opt->timers);
-    loop->clock = opt->clock ? opt->clock : monotonic_clock;
+    loop->clock = opt->clock ? opt->clock : loop_clock_monotonic;
     loop->clock_arg = opt->clock_arg;
     loop->trace = opt->trace;
     if (loop->trace == NULL && getenv("LOOP_TRACE") != NULL)
@@ -142,6 +145,7 @@ loop_t *loop_create(const loop_options_t *options)
      * thread may call loop_call_soon_threadsafe() at any moment, and only
      * the loop's own thread may register a descriptor. */
     pthread_mutex_init(&loop->inbox_mutex, NULL);
+    list_init(&loop->inbox);
     if (open_self_pipe(loop) < 0) {
         int err = errno;
         pthread_mutex_destroy(&loop->inbox_mutex);
@@ -163,6 +167,11 @@ selector_backend_t loop_backend(const loop_t *loop)
 double loop_time(const loop_t *loop)
 {
     return loop->now;
+}
+
+FILE *loop_trace(const loop_t *loop)
+{
+    return loop->trace;
 }
 
 void loop_stop(loop_t *loop)
@@ -243,19 +252,14 @@ void loop_cancel(loop_t *loop, loop_timer_t *timer)
 
 static int grow_fds(loop_t *loop, int fd)
 {
-    if ((size_t)fd < loop->nfds)
-        return 0;
-    size_t n = loop->nfds ? loop->nfds : 64;
-    while (n <= (size_t)fd)
-        n *= 2;
-    struct fd_entry *fds = realloc(loop->fds, n * sizeof *fds);
-    if (fds == NULL) {
-        errno = ENOMEM;
+    size_t old = loop->nfds;
+    struct fd_entry *fds = array_grow(loop->fds, &loop->nfds, (size_t)fd + 1,
+                                      sizeof *fds);
+
+    if (fds == NULL)
         return -1;
-    }
-    memset(fds + loop->nfds, 0, (n - loop->nfds) * sizeof *fds);
+    memset(fds + old, 0, (loop->nfds - old) * sizeof *fds);
     loop->fds = fds;
-    loop->nfds = n;
     return 0;
 }
 
@@ -339,26 +343,28 @@ static void on_signal(int signo)
 {
     int saved_errno = errno;
     signal_pending[signo] = 1;
-    if (signal_wake_fd >= 0) {
-        ssize_t n = write(signal_wake_fd, "", 1);
+    atomic_fetch_add(&signal_handlers_running, 1);
+    int fd = atomic_load(&signal_wake_fd);
+    if (fd >= 0) {
+        ssize_t n = write(fd, "", 1);
         (void)n;
     }
+    atomic_fetch_sub(&signal_handlers_running, 1);
     errno = saved_errno;
 }
 
-/* Take the oldest post, or NULL. */
-static struct post *inbox_pop(loop_t *loop)
+/* Take the oldest post off the inbox, or NULL. Off the inbox, a record
+ * may be posted again: by its own call, or by another thread meanwhile. */
+static loop_post_t *inbox_pop(loop_t *loop)
 {
     pthread_mutex_lock(&loop->inbox_mutex);
-    struct post *p = loop->inbox;
-    if (p != NULL) {
-        loop->inbox = p->next;
-        if (loop->inbox == NULL)
-            loop->inbox_tail = NULL;
+    list_t *l = list_first(&loop->inbox);
+    if (l != NULL) {
+        list_unlink(l);
         loop->inbox_len--;
     }
     pthread_mutex_unlock(&loop->inbox_mutex);
-    return p;
+    return l == NULL ? NULL : LIST_ENTRY(l, loop_post_t, link);
 }
 
 /* The self-pipe's reader, on the loop: empty the pipe, run the calls
@@ -377,10 +383,11 @@ static void on_wake(loop_t *loop, void *arg)
     pthread_mutex_lock(&loop->inbox_mutex);
     size_t n = loop->inbox_len;
     pthread_mutex_unlock(&loop->inbox_mutex);
-    for (struct post *p; n > 0 && (p = inbox_pop(loop)) != NULL; n--) {
+    for (loop_post_t *p; n > 0 && (p = inbox_pop(loop)) != NULL; n--) {
         loop_cb *cb = p->cb;
         void *cb_arg = p->arg;
-        free(p);
+        if (p->allocated)
+            free(p);
         cb(loop, cb_arg);
     }
     for (int signo = 1; signo < SIGNALS_MAX; signo++) {
@@ -421,31 +428,46 @@ static int open_self_pipe(loop_t *loop)
 }
 
 /* [call-soon-threadsafe] */
+void loop_post_init(loop_post_t *post)
+{
+    list_init(&post->link);
+    post->allocated = 0;
+}
+
+int loop_post_threadsafe(loop_t *loop, loop_post_t *post, loop_cb *cb,
+                         void *arg)
+{
+    pthread_mutex_lock(&loop->inbox_mutex);
+    int posted = !list_linked(&post->link);
+    if (posted) {
+        post->cb = cb;
+        post->arg = arg;
+        list_add_tail(&loop->inbox, &post->link);
+        loop->inbox_len++;
+    }
+    pthread_mutex_unlock(&loop->inbox_mutex);
+    if (posted) {
+        /* A full pipe (EAGAIN) means a wake-up is pending anyway, and
+         * on_wake() empties the pipe before it looks at the inbox. */
+        int saved_errno = errno;
+        ssize_t w = write(loop->wake[1], "", 1);
+        (void)w;
+        errno = saved_errno;
+    }
+    return posted;
+}
+
 int loop_call_soon_threadsafe(loop_t *loop, loop_cb *cb, void *arg)
 {
-    struct post *p = malloc(sizeof *p);
+    loop_post_t *p = malloc(sizeof *p);
 
     if (p == NULL) {
         errno = ENOMEM;
         return -1;
     }
-    p->cb = cb;
-    p->arg = arg;
-    p->next = NULL;
-    pthread_mutex_lock(&loop->inbox_mutex);
-    if (loop->inbox_tail != NULL)
-        loop->inbox_tail->next = p;
-    else
-        loop->inbox = p;
-    loop->inbox_tail = p;
-    loop->inbox_len++;
-    pthread_mutex_unlock(&loop->inbox_mutex);
-    /* Every post writes: a full pipe (EAGAIN) means a wake-up is pending
-     * anyway, and on_wake() empties the pipe before it looks. */
-    int saved_errno = errno;
-    ssize_t w = write(loop->wake[1], "", 1);
-    (void)w;
-    errno = saved_errno;
+    loop_post_init(p);
+    p->allocated = 1;
+    loop_post_threadsafe(loop, p, cb, arg);
     return 0;
 }
 /* [call-soon-threadsafe] */
@@ -453,22 +475,19 @@ int loop_call_soon_threadsafe(loop_t *loop, loop_cb *cb, void *arg)
 size_t loop_cancel_threadsafe(loop_t *loop, loop_cb *cb, void *arg)
 {
     size_t removed = 0;
-    struct post **link = &loop->inbox, *prev = NULL;
 
     pthread_mutex_lock(&loop->inbox_mutex);
-    while (*link != NULL) {
-        struct post *p = *link;
+    for (list_t *l = loop->inbox.next, *next; l != &loop->inbox; l = next) {
+        loop_post_t *p = LIST_ENTRY(l, loop_post_t, link);
+        next = l->next;
         if (p->cb == cb && p->arg == arg) {
-            *link = p->next;
+            list_unlink(l);
             loop->inbox_len--;
             removed++;
-            free(p);
-            continue;
+            if (p->allocated)
+                free(p);
         }
-        prev = p;
-        link = &p->next;
     }
-    loop->inbox_tail = prev;
     pthread_mutex_unlock(&loop->inbox_mutex);
     return removed;
 }
@@ -498,7 +517,7 @@ int loop_add_signal_handler(loop_t *loop, int signo, loop_cb *cb, void *arg)
     s->cb = cb;
     s->arg = arg;
     signal_loop = loop;
-    signal_wake_fd = loop->wake[1];
+    atomic_store(&signal_wake_fd, loop->wake[1]);
     return 0;
 }
 
@@ -594,7 +613,7 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
 /* Phase 3: every timer due by loop_time(), earliest first, leaves the
  * timer structure and joins the queue, remembering its place there so
  * that loop_cancel() can still void it. */
-static void collect_due_timers(loop_t *loop, struct iteration_report *r)
+static int collect_due_timers(loop_t *loop, struct iteration_report *r)
 {
     loop_timer_t *t;
 
@@ -603,13 +622,14 @@ static void collect_due_timers(loop_t *loop, struct iteration_report *r)
         uint64_t pos;
         ready_item_t item = {.kind = READY_TIMER, .timer = t};
         if (ready_reserve(&loop->ready, 1) < 0)
-            break; /* out of memory: it stays armed, due next time */
+            return -1; /* ENOMEM: it stays armed, due when called again */
         timers_pop(&loop->timers);
         ready_push(&loop->ready, &item, &pos);
         t->index = QUEUED_BIT | (size_t)pos;
         loop->queued_timers++;
         r->timers_due++;
     }
+    return 0;
 }
 /* [phase-timers] */
 
@@ -684,7 +704,8 @@ static int run_once(loop_t *loop)
     if (wait_for_fds(loop, &r) < 0)       /* 1. wait for descriptors */
         return -1;
     loop->now = read_clock(loop);         /* 2. the clock, once */
-    collect_due_timers(loop, &r);         /* 3. due timers */
+    if (collect_due_timers(loop, &r) < 0) /* 3. due timers */
+        return -1;
     size_t n = ready_len(&loop->ready);
     if (loop->trace)
         trace_iteration(loop, &r, n);
@@ -741,8 +762,14 @@ static void close_signals(loop_t *loop)
         /* Only if it is ours: a loop whose first loop_add_signal_handler()
          * failed after opening its pipe never became signal_loop, and
          * another loop may have taken the signals since. */
-        if (signal_wake_fd == loop->wake[1])
-            signal_wake_fd = -1;
+        if (atomic_load(&signal_wake_fd) == loop->wake[1]) {
+            atomic_store(&signal_wake_fd, -1);
+            /* A handler on another thread that read it before may still be
+             * writing: the pipe stays open until it is done. (Sequentially
+             * consistent atomics: either it saw -1, or we see it count.) */
+            while (atomic_load(&signal_handlers_running) > 0)
+                sched_yield();
+        }
         close(loop->wake[0]);
         close(loop->wake[1]);
     }
@@ -750,8 +777,9 @@ static void close_signals(loop_t *loop)
         signal_loop = NULL;
     /* Calls posted but never run are dropped, as asyncio drops the
      * callbacks of a closed loop. */
-    for (struct post *p; (p = inbox_pop(loop)) != NULL;)
-        free(p);
+    for (loop_post_t *p; (p = inbox_pop(loop)) != NULL;)
+        if (p->allocated)
+            free(p);
     pthread_mutex_destroy(&loop->inbox_mutex);
 }
 
@@ -770,7 +798,7 @@ void loop_destroy(loop_t *loop)
     selector_destroy(loop->sel);
     /* The layers built on the loop clean up last, once nothing the loop
      * holds can point into what they free (a Task's frame holds timers). */
-    while (loop->hooks) {
+    while (loop->hooks != NULL) {
         loop_hook_t *hook = loop->hooks;
 
         loop->hooks = hook->next;
@@ -797,7 +825,7 @@ void loop_set_wait(loop_t *loop, loop_wait_fn *fn, void *arg)
 
 loop_hook_t *loop_find_destroy_hook(const loop_t *loop, loop_hook_fn *fn)
 {
-    for (loop_hook_t *hook = loop->hooks; hook; hook = hook->next) {
+    for (loop_hook_t *hook = loop->hooks; hook != NULL; hook = hook->next) {
         if (hook->fn == fn)
             return hook;
     }

@@ -36,6 +36,25 @@
  *
  * Not thread-safe: a loop and everything registered on it belong to the
  * thread that runs it. Signal handlers only write to the loop's self-pipe.
+ *
+ * Out of memory: one policy for this loop and every layer of the chapter
+ * built on it.
+ * - A call that needs memory and cannot get it reports ENOMEM to its
+ *   caller, in that function's error convention (-1 or NULL with errno
+ *   ENOMEM, FUTURE_E_NOMEM, or a returned Future that fails with ENOMEM),
+ *   and leaves everything as it was. It never degrades silently into
+ *   doing something else (a sleep into a bare yield, a wake-up into none).
+ *   loop_run_once() that cannot queue what is due returns -1 (ENOMEM)
+ *   with nothing lost: the same events are still there to queue when it
+ *   is called again.
+ * - Where no caller is left to tell, because the runtime is keeping a
+ *   promise already made (queueing the next step of a Task that a Future
+ *   has just woken), it says so on stderr and aborts: a Task that
+ *   silently never runs again would be worse.
+ * - Caller storage keeps such places rare: timers, a Future's callback
+ *   records, a Task's wake-up record and the executor's wake-up post live
+ *   in memory the caller already owns, so adding a done callback to a
+ *   pending Future, or posting a loop_post_t, cannot fail.
  */
 #ifndef LOOP_H
 #define LOOP_H
@@ -44,6 +63,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "list.h"
 #include "selector.h"
 
 /** @brief An event loop; opaque, made by loop_create(). */
@@ -76,11 +96,12 @@ typedef enum loop_timers_kind {
 typedef struct loop_options {
     selector_backend_t backend; /**< selector backend; default the best */
     loop_timers_kind_t timers;  /**< timer structure; default the heap */
-    loop_clock_cb *clock;       /**< clock; NULL = CLOCK_MONOTONIC */
+    loop_clock_cb *clock;       /**< clock; NULL = loop_clock_monotonic */
     void *clock_arg;            /**< passed to @c clock */
     FILE *trace;                /**< print each iteration's phases here;
                                      NULL = stderr if the environment
-                                     variable LOOP_TRACE is set, else off */
+                                     variable LOOP_TRACE is set, else off
+                                     (see loop_trace()) */
 } loop_options_t;
 
 /**
@@ -125,7 +146,8 @@ typedef struct loop_hook loop_hook_t;
 /**
  * @brief What a destroy hook calls.
  * @param loop the loop being destroyed: its callbacks are dropped and its
- *        timers disarmed already; only loop_time() may still be called.
+ *        timers disarmed already; only loop_time() and loop_trace() may
+ *        still be called.
  * @param hook the hook (it may free it).
  */
 typedef void loop_hook_fn(loop_t *loop, loop_hook_t *hook);
@@ -175,6 +197,26 @@ selector_backend_t loop_backend(const loop_t *loop);
 double loop_time(const loop_t *loop);
 
 /**
+ * @brief The loop's default clock: CLOCK_MONOTONIC, in seconds. The one
+ *        clock reader of the chapter: a program or benchmark that times
+ *        something outside a loop calls this rather than clock_gettime(),
+ *        so that its times and the loop's are on one clock.
+ * @param arg unused (the ::loop_clock_cb shape).
+ * @return seconds since an arbitrary start.
+ */
+double loop_clock_monotonic(void *arg);
+
+/**
+ * @brief The loop's trace stream: loop_options_t::trace, or stderr when
+ *        the environment variable LOOP_TRACE was set at loop_create()
+ *        (the only place it is read), else NULL. The layers built on the
+ *        loop (Futures, Tasks) print their trace lines here too.
+ * @param loop a loop.
+ * @return the stream or NULL.
+ */
+FILE *loop_trace(const loop_t *loop);
+
+/**
  * @brief Queue @p cb to run in a later phase, after what is already queued.
  *
  * Callbacks queued while the loop runs callbacks wait for the next
@@ -201,13 +243,56 @@ int loop_call_soon(loop_t *loop, loop_cb *cb, void *arg);
  * @param loop a loop, not being destroyed.
  * @param cb the callback.
  * @param arg its argument.
- * @return 0; -1 with errno ENOMEM.
+ * @return 0; -1 with errno ENOMEM (then nothing is posted: a thread that
+ *         must not lose its call posts a loop_post_t instead).
  */
 int loop_call_soon_threadsafe(loop_t *loop, loop_cb *cb, void *arg);
 
 /**
- * @brief Withdraw the posted loop_call_soon_threadsafe() calls of
- *        @p cb(@p arg) that have not started (asyncio: Handle.cancel()).
+ * @brief A call posted from another thread, in caller storage: what
+ *        loop_post_threadsafe() queues. Fields private.
+ *
+ * For a thread that posts the same call again and again (the executor's
+ * "jobs are done" wake-up): the record is posted at most once at a time,
+ * and posting it needs no memory, so it cannot fail.
+ */
+typedef struct loop_post {
+    loop_cb *cb;             /**< what to run */
+    void *arg;               /**< its argument */
+    list_t link;             /**< in the loop's inbox, under its mutex */
+    int allocated;           /**< made by loop_call_soon_threadsafe() */
+} loop_post_t;
+
+/**
+ * @brief Prepare a post record: not posted.
+ * @param post caller storage.
+ */
+void loop_post_init(loop_post_t *post);
+
+/**
+ * @brief loop_call_soon_threadsafe() with a record in caller storage:
+ *        never fails, never allocates.
+ *
+ * A record still posted (its call not started) is left as it is: its
+ * call will run once, and a wake-up is pending already. The record is
+ * taken off the inbox before its call runs, so the call, or a thread
+ * that posts after it started, may post it again.
+ *
+ * @param loop a loop, not being destroyed.
+ * @param post an initialised record; it must stay valid until its call
+ *        has started, or it was withdrawn (loop_cancel_threadsafe()), or
+ *        the loop is destroyed.
+ * @param cb the callback.
+ * @param arg its argument.
+ * @return 1 if posted now, 0 if it was posted already.
+ */
+int loop_post_threadsafe(loop_t *loop, loop_post_t *post, loop_cb *cb,
+                         void *arg);
+
+/**
+ * @brief Withdraw the posted calls of @p cb(@p arg) that have not started
+ *        (asyncio: Handle.cancel()), made by loop_call_soon_threadsafe()
+ *        or loop_post_threadsafe().
  *
  * For whoever is about to free what @p arg points to (the executor, when
  * it shuts down). Any thread may call it; a call already running is not

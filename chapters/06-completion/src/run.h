@@ -1,7 +1,8 @@
 /**
  * @file run.h
  * @ingroup ch05
- * @brief run(): a whole program's event loop in one call (asyncio.run()).
+ * @brief Running the loop: run(), a whole program's event loop in one call
+ *        (asyncio.run()), and loop_run_until_complete(), the step below it.
  *
  * A program's C `main` parses its arguments and calls run() with its main
  * coroutine. run() makes the loop (and, if asked, an executor), runs the
@@ -30,6 +31,19 @@
 #include "task.h"
 
 /**
+ * @brief Run the loop until @p future finishes (asyncio's
+ *        loop.run_until_complete()).
+ * @param loop a loop that is not running.
+ * @param future the Future (a Task's, for instance).
+ * @param result receives the result (may be NULL).
+ * @param error receives the error or ECANCELED (may be NULL).
+ * @return as future_result(); FUTURE_E_PENDING if the loop failed or
+ *         was stopped before @p future finished.
+ */
+future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
+                                        void **result, int *error);
+
+/**
  * @brief Fill the main coroutine's frame before it runs (its arguments).
  * @param frame the frame, zero-filled, its coro_t initialised.
  * @param loop the loop it will run on.
@@ -49,9 +63,14 @@ typedef struct run_options {
                                     (1) or abandon them (0, the default:
                                     see executor_shutdown()) */
     int cancel_on_signals;     /**< SIGINT and SIGTERM cancel the main
-                                    Task (asyncio.run does it for SIGINT);
-                                    they are blocked once it has ended, so
-                                    a late one cannot kill a decided exit */
+                                    Task (asyncio.run does it for SIGINT):
+                                    run() unblocks them in its thread while
+                                    the loop runs (one pending already
+                                    cancels at once), blocks them once main
+                                    has ended, so that a late one cannot
+                                    kill a decided exit, drops those that
+                                    came meanwhile, and gives the caller
+                                    its own mask and handlers back */
 } run_options_t;
 
 /**

@@ -15,6 +15,8 @@
  *
  * Storage: the shield may be freed as soon as its Future has finished
  * (it takes its callback back from the inner Future then).
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef SHIELD_H
 #define SHIELD_H

@@ -1,5 +1,5 @@
 /*
- * sock.c: each operation is "try the system call; if it would block, wait
+ * sock.c - each operation is "try the system call; if it would block, wait
  * for the descriptor and try again". The try-first order saves a trip
  * through the selector whenever data is already there.
  */
@@ -11,9 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "task.h"
 
-enum { OP_RECV, OP_READABLE, OP_SEND, OP_ACCEPT, OP_CONNECT };
+enum { OP_RECV, OP_SEND, OP_ACCEPT, OP_CONNECT };
 
 #define INT_RESULT(n) ((void *)(intptr_t)(n))
 
@@ -24,9 +23,6 @@ static int attempt(io_op_t *op)
 
     for (;;) {
         switch (op->kind) {
-        case OP_READABLE:
-            future_set_result(&op->future, NULL);
-            return 1;
         case OP_RECV:
             n = read(op->fd, op->buf, op->len);
             if (n >= 0) {
@@ -102,8 +98,6 @@ static void on_done(future_t *future, void *arg)
 static future_t *start(io_op_t *op, loop_t *loop, int fd, int kind,
                        const void *buf, size_t len, int try_first)
 {
-    int rc;
-
     future_init(&op->future, loop);
     op->loop = loop;
     op->fd = fd;
@@ -113,8 +107,8 @@ static future_t *start(io_op_t *op, loop_t *loop, int fd, int kind,
     op->done = 0;
     if (try_first && attempt(op))
         return &op->future;              /* no wait, no selector */
-    rc = writes(op) ? loop_add_writer(loop, fd, on_ready, op)
-                    : loop_add_reader(loop, fd, on_ready, op);
+    int rc = writes(op) ? loop_add_writer(loop, fd, on_ready, op)
+                        : loop_add_reader(loop, fd, on_ready, op);
     if (rc < 0) {
         future_set_error(&op->future, errno);
         return &op->future;
@@ -128,11 +122,6 @@ future_t *sock_recv(io_op_t *op, loop_t *loop, int fd, void *buf,
                     size_t len)
 {
     return start(op, loop, fd, OP_RECV, buf, len, 1);
-}
-
-future_t *fd_wait_readable(io_op_t *op, loop_t *loop, int fd)
-{
-    return start(op, loop, fd, OP_READABLE, NULL, 0, 0);
 }
 
 future_t *sock_sendall(io_op_t *op, loop_t *loop, int fd, const void *buf,
@@ -164,86 +153,4 @@ future_t *sock_connect(io_op_t *op, loop_t *loop, int fd,
         return &op->future;
     }
     return start(op, loop, fd, OP_CONNECT, NULL, 0, 0);
-}
-
-/* [watch] */
-/* Readiness on a watched socket. Someone waits: wake them. Nobody waits
- * (they are busy sending, or were cancelled): only now remove the
- * registration, or a level-triggered selector would report the same
- * unread bytes on every iteration. */
-static void on_readable(loop_t *loop, void *arg)
-{
-    sock_watch_t *w = arg;
-
-    if (future_done(&w->future))
-        loop_remove_reader(loop, w->fd);
-    else
-        future_set_result(&w->future, NULL);
-}
-
-future_t *sock_readable(sock_watch_t *w)
-{
-    future_init(&w->future, w->loop);
-    /* Registered already (the usual case): the loop sees that the events
-     * do not change and makes no system call, but still renews the
-     * registration's generation, which drops readiness queued before
-     * this wait, already consumed by the read that followed it. */
-    if (loop_add_reader(w->loop, w->fd, on_readable, w) < 0)
-        future_set_error(&w->future, errno);
-    return &w->future;
-}
-/* [watch] */
-
-void sock_watch_init(sock_watch_t *w, loop_t *loop, int fd)
-{
-    future_init(&w->future, loop);
-    future_set_result(&w->future, NULL);     /* finished: nobody waits */
-    w->loop = loop;
-    w->fd = fd;
-}
-
-void sock_watch_close(sock_watch_t *w)
-{
-    loop_remove_reader(w->loop, w->fd);      /* no-op if not watched */
-    close(w->fd);
-    w->fd = -1;
-}
-
-void line_reader_init(line_reader_t *r, loop_t *loop, int fd)
-{
-    r->loop = loop;
-    r->fd = fd;
-    r->eof = 0;
-    r->line = NULL;
-    r->len = 0;
-    linebuf_init(&r->buf);
-}
-
-/* [read-line] */
-static int read_line_body(coro_t *co)
-{
-    line_reader_t *r = (line_reader_t *)co;
-
-    CORO_BEGIN(co);
-    while (!linebuf_next(&r->buf, &r->line, &r->len)) {
-        ssize_t got;
-
-        if (r->eof)
-            CORO_RETURN(co, LINE_EOF);
-        AWAIT(co, fd_wait_readable(&r->op, r->loop, r->fd));
-        got = linebuf_read(&r->buf, r->fd);    /* one read(): no block */
-        if (got == 0)
-            r->eof = 1;
-        else if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-            CORO_FAIL(co, errno);
-    }
-    CORO_RETURN(co, INT_RESULT(r->len));
-    CORO_END(co);
-}
-/* [read-line] */
-
-coro_t *line_reader_next(line_reader_t *r)
-{
-    coro_init(&r->co, read_line_body);
-    return &r->co;
 }

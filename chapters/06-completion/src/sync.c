@@ -1,29 +1,30 @@
 /*
- * sync.c: Lock, Event, Semaphore and Queue share one piece, a FIFO list
+ * sync.c - Lock, Event, Semaphore and Queue share one piece, a FIFO list
  * of waiters whose Futures are finished in arrival order.
  */
 #include "sync.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
 
 #include "task.h"
 
 static void waitq_unlink(waiter_t *w)
 {
-    waitq_t *q = w->queue;
-
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        q->head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        q->tail = w->prev;
-    q->count--;
-    w->next = w->prev = NULL;
+    list_unlink(&w->link);
+    w->queue->count--;
     w->queue = NULL;
+}
+
+/* The oldest waiter, or NULL. */
+static waiter_t *waitq_first(const waitq_t *q)
+{
+    list_t *l = list_first(&q->waiters);
+
+    return l == NULL ? NULL : LIST_ENTRY(l, waiter_t, link);
 }
 
 /* Cancelled (or woken, in which case it has left the list already). */
@@ -32,7 +33,7 @@ static void waiter_done(future_t *future, void *arg)
     waiter_t *w = arg;
 
     (void)future;
-    if (w->queue)
+    if (w->queue != NULL)
         waitq_unlink(w);
 }
 
@@ -41,13 +42,7 @@ future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop)
 {
     future_init(&w->future, loop);
     w->queue = q;
-    w->next = NULL;
-    w->prev = q->tail;
-    if (q->tail)
-        q->tail->next = w;
-    else
-        q->head = w;
-    q->tail = w;
+    list_add_tail(&q->waiters, &w->link);
     q->count++;
     future_add_done_callback(&w->future, &w->record, waiter_done, w);
     return &w->future;
@@ -55,9 +50,9 @@ future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop)
 
 int waitq_wake(waitq_t *q, void *result)
 {
-    waiter_t *w = q->head;
+    waiter_t *w = waitq_first(q);
 
-    if (!w)
+    if (w == NULL)
         return 0;
     waitq_unlink(w);
     future_set_result(&w->future, result);
@@ -75,7 +70,7 @@ future_t *waitq_ready(waiter_t *w, loop_t *loop, void *result)
 
 void waitq_init(waitq_t *q)
 {
-    q->head = q->tail = NULL;
+    list_init(&q->waiters);
     q->count = 0;
 }
 
@@ -163,7 +158,7 @@ future_t *semaphore_acquire(semaphore_t *sem, waiter_t *w)
 
 int semaphore_release(semaphore_t *sem)
 {
-    if (sem->waiters.head) {             /* hand the unit over */
+    if (sem->waiters.count > 0) {             /* hand the unit over */
         waitq_wake(&sem->waiters, NULL);
         return 0;
     }
@@ -241,7 +236,7 @@ int queue_init(queue_t *q, loop_t *loop, size_t capacity)
 {
     q->size = capacity ? capacity : 8;   /* unbounded: grows from 8 */
     q->items = malloc(q->size * sizeof *q->items);
-    if (!q->items)
+    if (q->items == NULL)
         return -1;
     q->loop = loop;
     q->capacity = capacity;
@@ -265,19 +260,16 @@ void queue_deinit(queue_t *q)
  * count < capacity); an unbounded queue doubles its ring when full. */
 static int ring_grow(queue_t *q)
 {
-    void **items;
-
     if (q->count < q->size)
         return 0;
-    items = malloc(2 * q->size * sizeof *items);
-    if (!items)
+    size_t old = q->size;
+    void **items = array_grow(q->items, &q->size, old + 1, sizeof *items);
+    if (items == NULL)
         return -1;
-    for (size_t i = 0; i < q->count; i++)
-        items[i] = q->items[(q->head + i) % q->size];
-    free(q->items);
+    /* Full, so the ring wraps at the old end: move the part before head
+     * to just after the old end, where the ring now goes on. */
+    memcpy(items + old, items, q->head * sizeof *items);
     q->items = items;
-    q->head = 0;
-    q->size *= 2;
     return 0;
 }
 
@@ -311,7 +303,7 @@ static void count_put(queue_t *q)
 /* [queue-put] */
 future_t *queue_put(queue_t *q, waiter_t *w, void *item)
 {
-    if (!queue_full(q) || q->getters.head) {
+    if (!queue_full(q) || q->getters.count > 0) {
         if (queue_put_nowait(q, item) == 0)
             return waitq_ready(w, q->loop, NULL);
         future_init(&w->future, q->loop);    /* no memory to grow */
@@ -326,7 +318,7 @@ future_t *queue_put(queue_t *q, waiter_t *w, void *item)
 
 int queue_put_nowait(queue_t *q, void *item)
 {
-    if (q->getters.head) {               /* someone waits: straight to it */
+    if (q->getters.count > 0) {               /* someone waits: straight to it */
         count_put(q);
         waitq_wake(&q->getters, item);
         return 0;
@@ -351,8 +343,8 @@ int queue_get_nowait(queue_t *q, void **item)
         return -1;
     }
     *item = ring_pop(q);
-    if (q->putters.head) {               /* room now: the oldest putter */
-        ring_push(q, q->putters.head->item);
+    if (q->putters.count > 0) {               /* room now: the oldest putter */
+        ring_push(q, waitq_first(&q->putters)->item);
         count_put(q);
         waitq_wake(&q->putters, NULL);
     }

@@ -28,6 +28,8 @@
  * with errno set (asyncio raises RuntimeError or ValueError there).
  *
  * Not thread-safe: for one loop's coroutines only.
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef SYNC_H
 #define SYNC_H
@@ -36,6 +38,7 @@
 
 #include "coro.h"
 #include "future.h"
+#include "list.h"
 
 struct waitq;
 
@@ -43,8 +46,7 @@ struct waitq;
 typedef struct waiter {
     future_t future;          /**< finishes when the wait is over */
     future_callback_t record; /**< leaves the list when cancelled */
-    struct waiter *next;      /**< list link (private) */
-    struct waiter *prev;      /**< list link (private) */
+    list_t link;              /**< in the queue's list (private) */
     struct waitq *queue;      /**< the list it is on, or NULL */
     void *item;               /**< Queue: the item a putter brings */
 } waiter_t;
@@ -52,8 +54,7 @@ typedef struct waiter {
 /** @brief A FIFO list of waiters: what every primitive here is made of
  *         (asyncio keeps a deque of Futures in each, for the same job). */
 typedef struct waitq {
-    waiter_t *head; /**< oldest */
-    waiter_t *tail; /**< newest */
+    list_t waiters; /**< waiter_t.link, oldest first */
     size_t count;   /**< how many */
 } waitq_t;
 

@@ -1,5 +1,5 @@
 /*
- * task.c: the Task, the piece that turns "a coroutine that yields Futures"
+ * task.c - the Task, the piece that turns "a coroutine that yields Futures"
  * into "code that runs by itself on the loop". The comments number the
  * steps of the 7-step flow (CHAPTER.md, "The idea") where they happen.
  */
@@ -27,10 +27,19 @@ static void task_step(loop_t *loop, void *arg);
      ~(alignof(max_align_t) - 1))
 #define CORO_OF(t) ((coro_t *)((char *)(t) + FRAME_OFFSET))
 
-static void trace(const task_t *t, const char *what)
+/* A trace line, when the loop traces (loop_trace()); @p awaited, if not
+ * NULL, is the Future the Task now awaits. */
+static void trace(const task_t *t, const char *what, const void *awaited)
 {
-    fprintf(future_trace(), "[%.6f] task %s#%u: %s\n",
-            loop_time(t->future.loop), t->name, t->id, what);
+    FILE *out = loop_trace(t->future.loop);
+
+    if (out == NULL)
+        return;
+    fprintf(out, "[%.6f] task %s#%u: %s", loop_time(t->future.loop),
+            t->name, t->id, what);
+    if (awaited != NULL)
+        fprintf(out, " %p", awaited);
+    fputc('\n', out);
 }
 
 /* The loop's pending Tasks, found again through its destroy hook: what
@@ -39,11 +48,10 @@ static void trace(const task_t *t, const char *what)
  * so that a finishing Task unlinks itself without looking the list up. */
 typedef struct registry {
     loop_hook_t hook;                   /* first: the hook is the registry */
-    struct task_link all;               /* the sentinel */
+    list_t all;                         /* task_t.pending links */
 } registry_t;
 
-#define TASK_OF(link) \
-    ((task_t *)((char *)(link) - offsetof(task_t, pending)))
+#define TASK_OF(link) LIST_ENTRY(link, task_t, pending)
 
 static void destroy_pending(loop_t *loop, loop_hook_t *hook)
 {
@@ -52,51 +60,60 @@ static void destroy_pending(loop_t *loop, loop_hook_t *hook)
     (void)loop;
     /* Unhook every wake-up first: a Task may await another one's Future,
      * and both are freed below. */
-    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next) {
+    for (list_t *l = reg->all.next; l != &reg->all; l = l->next) {
         task_t *t = TASK_OF(l);
 
         fprintf(stderr, "Task was destroyed but it is pending: %s#%u\n",
                 t->name, t->id);
-        if (t->waiting)
+        if (t->waiting != NULL)
             future_remove_done_callback(t->waiting, &t->wakeup);
         t->waiting = NULL;
     }
-    while (reg->all.next != &reg->all) {
-        struct task_link *l = reg->all.next;
-
-        reg->all.next = l->next;
-        l->next = l->prev = l;
+    for (list_t *l; (l = list_first(&reg->all)) != NULL;) {
+        list_unlink(l);
         task_release(TASK_OF(l));         /* the loop's reference */
     }
     free(reg);
 }
 
+/* The loop's registry, or NULL if no Task was ever created on it. */
+static registry_t *registry_find(const loop_t *loop)
+{
+    return (registry_t *)loop_find_destroy_hook(loop, destroy_pending);
+}
+
+/* The loop's registry, made by its first Task; NULL with errno ENOMEM. */
 static registry_t *registry_of(loop_t *loop)
 {
-    registry_t *reg = (registry_t *)loop_find_destroy_hook(loop,
-                                                           destroy_pending);
+    registry_t *reg = registry_find(loop);
 
-    if (!reg && (reg = malloc(sizeof *reg)) != NULL) {
-        reg->all.next = reg->all.prev = &reg->all;
-        loop_add_destroy_hook(loop, &reg->hook, destroy_pending);
+    if (reg != NULL)
+        return reg;
+    reg = malloc(sizeof *reg);
+    if (reg == NULL) {
+        errno = ENOMEM;
+        return NULL;
     }
+    list_init(&reg->all);
+    loop_add_destroy_hook(loop, &reg->hook, destroy_pending);
     return reg;
 }
 
 task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
                     void **frame)
 {
-    task_t *t;
-    registry_t *reg;
-
     if (frame_size < sizeof(coro_t)) {
         errno = EINVAL;
         return NULL;
     }
-    reg = registry_of(loop);
-    t = reg ? malloc(FRAME_OFFSET + frame_size) : NULL;
-    if (!t)
+    registry_t *reg = registry_of(loop);
+    if (reg == NULL)
         return NULL;
+    task_t *t = malloc(FRAME_OFFSET + frame_size);
+    if (t == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
     /* Every field set by hand and only the frame zero-filled: calloc()
      * would clear the whole block, a third of the cost of a small Task. */
     future_init(&t->future, loop);
@@ -118,10 +135,7 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
         free(t);
         return NULL;
     }
-    t->pending.next = reg->all.next;      /* pending until it finishes */
-    t->pending.prev = &reg->all;
-    reg->all.next->prev = &t->pending;
-    reg->all.next = &t->pending;
+    list_add_tail(&reg->all, &t->pending); /* pending until it finishes */
     *frame = CORO_OF(t);
     return t;
 }
@@ -157,8 +171,9 @@ void task_release(task_t *task)
 }
 
 /* Queue the Task's next step. The ready queue grows by doubling, so this
- * fails only when memory is exhausted; a Task whose step cannot be queued
- * would hang for ever, silently, so say so and stop instead. */
+ * fails only when memory is exhausted, and nobody is left to tell: a
+ * Task whose step cannot be queued would hang for ever, silently, so say
+ * so and stop instead (the out-of-memory policy in loop.h). */
 static void schedule_step(task_t *t)
 {
     if (loop_call_soon(t->future.loop, task_step, t) != 0) {
@@ -186,11 +201,9 @@ static void task_finish(task_t *t)
 {
     coro_t *co = CORO_OF(t);
 
-    if (future_trace())
-        trace(t, co->err ? "finished with an error" : "finished");
+    trace(t, co->err ? "finished with an error" : "finished", NULL);
     t->future.sealed = 0;
-    t->pending.prev->next = t->pending.next;      /* no longer pending */
-    t->pending.next->prev = t->pending.prev;
+    list_unlink(&t->pending);             /* no longer pending */
     /* A cancel that came while the coroutine ran and found no await to
      * interrupt still wins over a plain return (asyncio's _must_cancel):
      * whoever cancelled is told the Task was cancelled. */
@@ -223,10 +236,7 @@ static void task_step(loop_t *loop, void *arg)
     }
     t->woken = 0;
     for (unsigned steps = 1;; steps++) {
-        future_t *awaited;
-
-        if (future_trace())
-            trace(t, "step");
+        trace(t, "step", NULL);
         /* 1, 7. send the value in; the coroutine runs to its next await */
         current = t;
         coro_status_t status = coro_resume(CORO_OF(t), in, err);
@@ -235,8 +245,8 @@ static void task_step(loop_t *loop, void *arg)
             task_finish(t);
             return;
         }
-        awaited = CORO_OF(t)->out;        /* 2. it yielded a Future */
-        if (!awaited) {                   /* sleep(0): just go round */
+        future_t *awaited = CORO_OF(t)->out; /* 2. it yielded a Future */
+        if (awaited == NULL) {                   /* sleep(0): just go round */
             t->in = NULL;
             t->in_err = 0;
             schedule_step(t);
@@ -245,18 +255,14 @@ static void task_step(loop_t *loop, void *arg)
             /* Awaiting itself (pending, since it runs) would wait for ever
              * and a cancel would chase its own tail: refuse at the await,
              * as asyncio does. */
-            if (future_trace())
-                trace(t, "awaits itself: EDEADLK");
+            trace(t, "awaits itself: EDEADLK", NULL);
             in = NULL;
             err = EDEADLK;
         } else if (!future_done(awaited)) {
             /* 3. hang the wake-up on the Future; 4-5 happen elsewhere */
             t->waiting = awaited;
             future_add_done_callback(awaited, &t->wakeup, task_wakeup, t);
-            if (future_trace())
-                fprintf(future_trace(), "[%.6f] task %s#%u: awaits "
-                        "future %p\n", loop_time(t->future.loop), t->name,
-                        t->id, (void *)awaited);
+            trace(t, "awaits future", awaited);
             if (t->cancel_requested) {    /* held over from last step */
                 t->cancel_requested = 0;
                 if (!future_cancel(awaited))
@@ -286,8 +292,7 @@ static int task_cancel_hook(future_t *future)
 {
     task_t *t = (task_t *)future;
 
-    if (future_trace())
-        trace(t, "cancel requested");
+    trace(t, "cancel requested", NULL);
     if (t->cancelling < USHRT_MAX)
         t->cancelling++;
     /* A Future we await that takes the cancellation wakes us with
@@ -310,14 +315,14 @@ int task_cancel(task_t *task)
 
 size_t task_cancel_all(loop_t *loop)
 {
-    registry_t *reg = registry_of(loop);
+    registry_t *reg = registry_find(loop);
     size_t n = 0;
 
     /* A cancel only queues steps and wakes, so nothing leaves the list
      * while it is walked. */
     if (reg == NULL)
         return 0;
-    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next) {
+    for (list_t *l = reg->all.next; l != &reg->all; l = l->next) {
         task_cancel(TASK_OF(l));
         n++;
     }
@@ -326,12 +331,12 @@ size_t task_cancel_all(loop_t *loop)
 
 size_t task_count_pending(loop_t *loop)
 {
-    registry_t *reg = registry_of(loop);
+    registry_t *reg = registry_find(loop);
     size_t n = 0;
 
     if (reg == NULL)
         return 0;
-    for (struct task_link *l = reg->all.next; l != &reg->all; l = l->next)
+    for (list_t *l = reg->all.next; l != &reg->all; l = l->next)
         n++;
     return n;
 }
@@ -351,50 +356,4 @@ unsigned task_uncancel(task_t *task)
     if (task->cancelling > 0 && --task->cancelling == 0)
         task->cancel_requested = 0;
     return task->cancelling;
-}
-
-static void stop_loop(future_t *future, void *arg)
-{
-    (void)future;
-    loop_stop(arg);
-}
-
-future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
-                                        void **result, int *error)
-{
-    future_callback_t record;
-
-    if (!future_done(future)) {
-        future_add_done_callback(future, &record, stop_loop, loop);
-        loop_run_forever(loop);
-        future_remove_done_callback(future, &record);
-    }
-    return future_result(future, result, error);
-}
-
-static void sleep_wake(loop_t *loop, void *arg)
-{
-    sleeper_t *s = arg;
-
-    (void)loop;
-    future_set_result(&s->future, NULL);
-}
-
-static void sleep_done(future_t *future, void *arg)
-{
-    sleeper_t *s = arg;
-
-    loop_cancel(future->loop, &s->timer);   /* harmless if it fired */
-}
-
-future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s)
-{
-    if (delay_s <= 0)
-        return NULL;
-    future_init(&s->future, loop);
-    loop_timer_init(&s->timer);
-    if (loop_call_later(loop, &s->timer, delay_s, sleep_wake, s) != 0)
-        return NULL;
-    future_add_done_callback(&s->future, &s->done, sleep_done, s);
-    return &s->future;
 }

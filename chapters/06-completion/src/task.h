@@ -1,7 +1,7 @@
 /**
  * @file task.h
- * @brief A Task drives a coroutine on the loop (asyncio.Task), plus the
- *        loop-level calls built on it: run_until_complete and sleep.
+ * @brief A Task drives a coroutine on the loop (asyncio.Task). Running
+ *        the loop until a Task ends is in run.h, sleeping in sleep.h.
  *
  * A Task is a Future (its first member) whose result is its coroutine's
  * return value. It resumes the coroutine (coro_resume(), Python's send);
@@ -59,12 +59,15 @@
  *   never runs again. No
  * allocation happens per step: the wake-up record lives in the Task, and
  * the only call per step is loop_call_soon().
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef TASK_H
 #define TASK_H
 
 #include "coro.h"
 #include "future.h"
+#include "list.h"
 
 /**
  * @brief Suspend the coroutine @p co until @p future finishes (NULL: just
@@ -106,11 +109,7 @@ typedef struct task {
                                     task_uncancel() (timeout scopes);
                                     saturates, in the padding before name */
     const char *name;         /**< for the trace; static string */
-    /** @brief A link in the loop's circular list of pending Tasks. */
-    struct task_link {
-        struct task_link *next; /**< the next pending Task's link */
-        struct task_link *prev; /**< the previous one's */
-    } pending;                /**< in the loop's pending list (private) */
+    list_t pending;           /**< in the loop's list of pending Tasks */
 } task_t;
 
 /**
@@ -206,37 +205,5 @@ task_t *task_retain(task_t *task);
  * @param task a Task, or NULL.
  */
 void task_release(task_t *task);
-
-/**
- * @brief Run the loop until @p future finishes (asyncio's
- *        loop.run_until_complete()).
- * @param loop a loop that is not running.
- * @param future the Future (a Task's, for instance).
- * @param result receives the result (may be NULL).
- * @param error receives the error or ECANCELED (may be NULL).
- * @return as future_result(); FUTURE_E_PENDING if the loop failed or
- *         was stopped before @p future finished.
- */
-future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
-                                        void **result, int *error);
-
-/** @brief The state of a sleep, in caller storage (usually the frame). */
-typedef struct sleeper {
-    future_t future;          /**< finishes with NULL after the delay */
-    loop_timer_t timer;       /**< the loop timer behind it */
-    future_callback_t done;   /**< disarms the timer if cancelled */
-} sleeper_t;
-
-/**
- * @brief Start a sleep: asyncio.sleep(delay). `AWAIT(co,
- *        sleep_start(&f->sleep, loop, 0.5))`.
- * @param s caller storage, not in use.
- * @param loop the loop.
- * @param delay_s seconds; 0 or less means "yield once".
- * @return the Future to await: NULL for a zero delay (a bare yield, no
- *         timer), else &s->future. NULL also if the timer could not be
- *         armed (out of memory), which then degrades to a yield.
- */
-future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s);
 
 #endif

@@ -13,12 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct task_group_member {
+typedef struct member {
     task_t *task;
     task_group_t *group;
     future_callback_t done;
-    struct task_group_member *next;
-    struct task_group_member *prev;
+    list_t link;                      /* in group->children */
 } member_t;
 
 #define ROUND_UP(n, a) (((n) + (a) - 1) / (a) * (a))
@@ -36,8 +35,8 @@ static void finish(task_group_t *g)
 static void cancel_children(task_group_t *g)
 {
     g->aborting = 1;
-    for (member_t *m = g->head; m != NULL; m = m->next)
-        task_cancel(m->task);
+    for (list_t *l = g->children.next; l != &g->children; l = l->next)
+        task_cancel(LIST_ENTRY(l, member_t, link)->task);
 }
 
 /* [group-child-done] */
@@ -47,12 +46,7 @@ static void child_done(future_t *future, void *arg)
     task_group_t *g = m->group;
     int err = 0;
 
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        g->head = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
+    list_unlink(&m->link);
     g->running--;
     if (future_result(future, NULL, &err) == FUTURE_E_ERROR) {
         g->failures++;
@@ -83,7 +77,7 @@ void task_group_init(task_group_t *g, loop_t *loop)
     future_init(&g->done, loop);
     g->done.cancel = group_cancel;
     g->loop = loop;
-    g->head = NULL;
+    list_init(&g->children);
     g->running = 0;
     g->failures = 0;
     g->error = 0;
@@ -96,8 +90,6 @@ task_t *task_group_create_task(task_group_t *g, coro_fn *fn,
                                size_t frame_size, void **frame)
 {
     size_t offset = ROUND_UP(frame_size, alignof(max_align_t));
-    member_t *m;
-    task_t *t;
 
     if (future_done(&g->done)) {
         errno = EINVAL;
@@ -107,17 +99,13 @@ task_t *task_group_create_task(task_group_t *g, coro_fn *fn,
         errno = ECANCELED;
         return NULL;
     }
-    t = task_create(g->loop, fn, offset + sizeof *m, frame);
+    task_t *t = task_create(g->loop, fn, offset + sizeof(member_t), frame);
     if (t == NULL)
         return NULL;
-    m = (member_t *)((char *)*frame + offset);
+    member_t *m = (member_t *)((char *)*frame + offset);
     m->task = t;
     m->group = g;
-    m->prev = NULL;
-    m->next = g->head;
-    if (g->head)
-        g->head->prev = m;
-    g->head = m;
+    list_add_tail(&g->children, &m->link);
     g->running++;
     future_add_done_callback(task_future(t), &m->done, child_done, m);
     return t;

@@ -21,11 +21,12 @@
  *   every child has finished; the group's storage can then be freed.
  * - The first child that fails (with an error other than ECANCELED)
  *   cancels all the others, and the group then fails with that error. The
- *   errors of children that fail after it are not lost, but not raised
- *   either (C has no ExceptionGroup): task_group_failures() counts every
- *   child that failed, and each one's error has been retrieved by the
- *   group (so no "never retrieved" warning); a child you still hold a
- *   reference to tells its own with future_result().
+ *   errors of children that fail after it are not raised (C has no
+ *   ExceptionGroup) but not lost silently either: task_group_failures()
+ *   counts every child that failed, each one's error has been retrieved
+ *   by the group (so no "never retrieved" warning), and a child you still
+ *   hold a reference to (task_retain()) tells its own code with
+ *   future_result(). Only the first code is kept by the group itself.
  * - A child cancelled from outside is not a failure: the others go on.
  * - Cancelling the Future of task_group_wait() (which cancelling the Task
  *   awaiting it does) cancels every child; the Future then finishes, once
@@ -43,6 +44,8 @@
  * Memory: the group is caller storage; each child is one task_create()
  * block, with the group's bookkeeping for it inside. The group holds a
  * reference to each child until it finishes.
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef TASKGROUP_H
 #define TASKGROUP_H
@@ -51,13 +54,11 @@
 
 #include <stddef.h>
 
-struct task_group_member;
-
 /** @brief A task group, in caller storage; fields private. */
 typedef struct task_group {
     future_t done;                    /**< task_group_wait()'s Future */
     loop_t *loop;                     /**< where the children run */
-    struct task_group_member *head;   /**< the running children */
+    list_t children;                  /**< the running children */
     size_t running;                   /**< how many */
     size_t failures;                  /**< children that failed */
     int error;                        /**< the first failure, or 0 */

@@ -28,6 +28,8 @@
  * @endcode
  * Leave every scope you enter (timeout_exit(), or timeout_run() does it):
  * its timer lives in the scope's storage.
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef TIMEOUT_H
 #define TIMEOUT_H

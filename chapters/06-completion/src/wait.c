@@ -221,7 +221,7 @@ future_t *as_completed_next(as_completed_t *ac)
 void as_completed_end(as_completed_t *ac)
 {
     loop_cancel(ac->loop, &ac->timer);
-    for (size_t k = 0; k < ac->n && ac->records; k++)
+    for (size_t k = 0; k < ac->n && ac->records != NULL; k++)
         future_remove_done_callback(ac->fs[k], &ac->records[k]);
     if (as_completed_waiting(ac))
         future_cancel(&ac->next);

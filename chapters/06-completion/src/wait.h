@@ -23,6 +23,8 @@
  * The Futures given must be distinct (asyncio turns its argument into a
  * set). Storage: the caller's; each may be freed once it has finished
  * (wait) or after as_completed_end().
+ *
+ * Loop thread only (loop.h).
  */
 #ifndef WAIT_H
 #define WAIT_H

@@ -1,3 +1,6 @@
+/*
+ * fixture.c - the unit tests' loop on a fake clock (see fixture.h).
+ */
 #include "fixture.h"
 
 #include <criterion/criterion.h>

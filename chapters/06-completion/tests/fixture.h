@@ -1,5 +1,5 @@
 /*
- * fixture.h: a loop on a fake clock, for the unit tests. A pipe that always
+ * fixture.h - a loop on a fake clock, for the unit tests. A pipe that always
  * holds a byte is registered as a reader, so the selector never sleeps:
  * time moves only when a test moves it.
  */

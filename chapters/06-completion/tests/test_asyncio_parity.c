@@ -15,6 +15,8 @@
 
 #include "fixture.h"
 #include "gather.h"
+#include "run.h"
+#include "sleep.h"
 #include "sync.h"
 #include "task.h"
 #include "timeout.h"

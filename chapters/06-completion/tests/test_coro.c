@@ -1,3 +1,6 @@
+/*
+ * test_coro.c - the coroutine macros and coro_resume(), without a loop.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>

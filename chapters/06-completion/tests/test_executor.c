@@ -1,10 +1,17 @@
+/*
+ * test_executor.c - the thread pool: jobs, results back on the loop,
+ * cancellation, shutdown with and without waiting.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "executor.h"
+#include "run.h"
 #include "task.h"
 
 TestSuite(executor, .timeout = 20);
@@ -226,4 +233,43 @@ Test(executor, a_job_cancelled_before_a_worker_takes_it_never_runs)
     loop_destroy(loop);
     close(fds[0]);
     close(fds[1]);
+}
+
+/* Reports which of SIGINT and SIGTERM the worker's thread blocks (bit 0,
+ * bit 1). */
+static void *report_blocked_signals(void *arg)
+{
+    sigset_t now;
+
+    (void)arg;
+    pthread_sigmask(SIG_BLOCK, NULL, &now);
+    return (void *)(intptr_t)(sigismember(&now, SIGINT) |
+                              sigismember(&now, SIGTERM) << 1);
+}
+
+/* A signal sent to the process goes to any thread that does not block it;
+ * a worker must not be that thread, whatever the creator's mask was: the
+ * loop's thread handles signals (and after run() has removed its
+ * handlers, a worker taking SIGTERM would die of it). */
+Test(executor, workers_block_the_signals_the_loop_handles)
+{
+    loop_t *loop = loop_create(NULL);
+    sigset_t stop, before;
+    future_t job;
+    void *blocked = NULL;
+
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &stop, &before);
+    executor_t *ex = executor_create(loop, 1);
+    cr_assert_not_null(ex);
+    executor_submit(ex, &job, report_blocked_signals, NULL);
+    cr_assert_eq(loop_run_until_complete(loop, &job, &blocked, NULL),
+                 FUTURE_OK);
+    cr_assert_eq((intptr_t)blocked, 3, "the worker takes SIGINT or SIGTERM "
+                 "(blocked: %ld)", (long)(intptr_t)blocked);
+    executor_destroy(ex);
+    loop_destroy(loop);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
 }

@@ -1,3 +1,6 @@
+/*
+ * test_future.c - the Future's states, outcomes and done callbacks.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>

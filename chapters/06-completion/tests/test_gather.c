@@ -1,9 +1,14 @@
+/*
+ * test_gather.c - gather: results in argument order, the first error,
+ * cancellation passed on to the children.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
 
 #include "fixture.h"
 #include "gather.h"
+#include "sleep.h"
 #include "task.h"
 
 static fixture_t fx;

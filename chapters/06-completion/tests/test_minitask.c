@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "fixture.h"
+#include "sleep.h"
 #include "task.h"
 
 static fixture_t fx;

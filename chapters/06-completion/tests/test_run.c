@@ -1,12 +1,18 @@
-/* run(): asyncio.run's life cycle. The loop is run()'s own, so the tests
- * give it a fake clock that moves 1 ms each time it is read. */
+/*
+ * test_run.c - run(), asyncio.run's life cycle. The loop is run()'s own,
+ * so the tests give it a fake clock that moves 1 ms each time it is read.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fixture.h" /* chapter 06 */
 #include "run.h"
+#include "sleep.h"
 
 TestSuite(run, .init = fixture_need_uring, .timeout = 10); /* chapter 06 */
 
@@ -60,6 +66,7 @@ typedef struct main_frame {
     int leave_one;
     int use_executor;
     int raise_signal;
+    int late_signal;
     sleeper_t sleep;
     future_t job;
 } main_frame_t;
@@ -69,12 +76,33 @@ static void *answer_on_worker(void *arg)
     return (void *)((uintptr_t)arg * 2);
 }
 
+/* Sends SIGTERM to the process once run() is shutting down (main has
+ * returned without awaiting this job, and run() waits for it). */
+static atomic_int sigterm_job_started;
+
+static void *sigterm_later(void *arg)
+{
+    struct timespec pause = {0, 100 * 1000 * 1000};
+
+    (void)arg;
+    atomic_store(&sigterm_job_started, 1);
+    nanosleep(&pause, NULL);
+    kill(getpid(), SIGTERM);
+    return NULL;
+}
+
 static int main_body(coro_t *co)
 {
     main_frame_t *f = (main_frame_t *)co;
 
     CORO_BEGIN(co);
     f->report->main_ran = 1;
+    if (f->late_signal) {
+        executor_submit(f->report->executor, &f->job, sigterm_later, NULL);
+        while (!atomic_load(&sigterm_job_started))
+            AWAIT(co, NULL);          /* running, so run() will wait */
+        CORO_RETURN(co, NULL);
+    }
     if (f->leave_one) {
         leftover_t *l;
         task_t *t = task_create(f->report->loop, leftover_body, sizeof *l,
@@ -101,6 +129,7 @@ static int main_body(coro_t *co)
 typedef struct args {
     report_t *report;
     int fail, leave_one, use_executor, raise_signal, setup_fails;
+    int late_signal;
 } args_t;
 
 static int setup(void *frame, loop_t *loop, executor_t *executor, void *arg)
@@ -119,6 +148,7 @@ static int setup(void *frame, loop_t *loop, executor_t *executor, void *arg)
     f->leave_one = a->leave_one;
     f->use_executor = a->use_executor;
     f->raise_signal = a->raise_signal;
+    f->late_signal = a->late_signal;
     return 0;
 }
 
@@ -204,4 +234,75 @@ Test(run, a_stop_signal_cancels_main_when_asked)
                      &err), FUTURE_E_CANCELLED);
     cr_assert_eq(err, ECANCELED);
     cr_assert(rep.leftover_done_cleaning);
+}
+
+static sigset_t stop_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+/* run() blocks the stop signals while it shuts down; the caller gets its
+ * own mask back, or it would never hear SIGINT again. */
+Test(run, gives_the_caller_its_signal_mask_back)
+{
+    report_t rep = {0};
+    args_t a = {.report = &rep};
+    run_options_t o = fake;
+    sigset_t stop = stop_signals(), after;
+
+    o.cancel_on_signals = 1;
+    pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+    cr_assert_eq(run(main_body, sizeof(main_frame_t), setup, &a, &o, NULL,
+                     NULL), FUTURE_OK);
+    pthread_sigmask(SIG_BLOCK, NULL, &after);
+    cr_assert(!sigismember(&after, SIGINT), "SIGINT left blocked");
+    cr_assert(!sigismember(&after, SIGTERM), "SIGTERM left blocked");
+}
+
+/* A caller that blocks one keeps it blocked, and one that comes during
+ * the shutdown is left pending: the caller's to take. */
+Test(run, leaves_a_callers_blocked_signal_blocked_and_a_late_one_pending)
+{
+    report_t rep = {0};
+    args_t a = {.report = &rep, .late_signal = 1};
+    run_options_t o = fake;
+    sigset_t term, after, pending;
+
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &term, NULL);
+    o.cancel_on_signals = 1;
+    o.executor_threads = 1;
+    o.executor_wait = 1;
+    cr_assert_eq(run(main_body, sizeof(main_frame_t), setup, &a, &o, NULL,
+                     NULL), FUTURE_OK);
+    pthread_sigmask(SIG_BLOCK, NULL, &after);
+    cr_assert(sigismember(&after, SIGTERM), "SIGTERM unblocked");
+    sigpending(&pending);
+    cr_assert(sigismember(&pending, SIGTERM), "the late SIGTERM was taken");
+    cr_assert_eq(sigwaitinfo(&term, NULL), SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+}
+
+/* A SIGTERM that comes while run() is shutting down (its handlers gone)
+ * must not kill the process: the program has decided to end already. */
+Test(run, a_stop_signal_during_the_shutdown_changes_nothing)
+{
+    report_t rep = {0};
+    args_t a = {.report = &rep, .late_signal = 1};
+    run_options_t o = fake;
+    sigset_t stop = stop_signals();
+
+    o.cancel_on_signals = 1;
+    o.executor_threads = 1;
+    o.executor_wait = 1;
+    signal(SIGTERM, SIG_DFL);          /* a program's own: death */
+    pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+    cr_assert_eq(run(main_body, sizeof(main_frame_t), setup, &a, &o, NULL,
+                     NULL), FUTURE_OK);
 }

@@ -10,6 +10,7 @@
 
 #include "fixture.h"
 #include "shield.h"
+#include "sleep.h"
 #include "task.h"
 
 static fixture_t fx;

@@ -1,3 +1,7 @@
+/*
+ * test_sock.c - the awaitable socket operations, the socket watch and the
+ * line reader, on socketpairs and pipes.
+ */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -157,51 +161,6 @@ Test(sock, sendall_to_a_closed_peer_fails_with_epipe_not_sigpipe)
     task_release(t);
 }
 
-typedef struct liner {
-    coro_t co;
-    line_reader_t lines;
-    char seen[8][32];
-    int n;
-    int eof;
-} liner_t;
-
-static int liner_body(coro_t *co)
-{
-    liner_t *f = (liner_t *)co;
-
-    CORO_BEGIN(co);
-    line_reader_init(&f->lines, fx.loop, sv[0]);
-    for (;;) {
-        CORO_AWAIT_CORO(co, line_reader_next(&f->lines));
-        if (co->in == LINE_EOF)
-            break;
-        memcpy(f->seen[f->n], f->lines.line, (size_t)(intptr_t)co->in);
-        f->n++;
-    }
-    f->eof = 1;
-    CORO_END(co);
-}
-
-Test(sock, the_line_reader_returns_every_line_of_one_read_and_the_last_one)
-{
-    liner_t *f;
-    task_t *t = task_create(fx.loop, liner_body, sizeof *f, (void **)&f);
-
-    cr_assert_eq(write(sv[1], "one\ntwo\nthr", 11), 11);
-    fixture_settle(&fx);
-    cr_assert_eq(f->n, 2);
-    cr_assert_str_eq(f->seen[0], "one");
-    cr_assert_str_eq(f->seen[1], "two");
-    cr_assert_eq(write(sv[1], "ee\nfour", 7), 7);
-    shutdown(sv[1], SHUT_WR);
-    fixture_settle(&fx);
-    cr_assert_eq(f->n, 4);
-    cr_assert_str_eq(f->seen[2], "three");
-    cr_assert_str_eq(f->seen[3], "four");
-    cr_assert(f->eof);
-    task_release(t);
-}
-
 /* accept and connect, on loopback: a listener coroutine and a client
  * coroutine meet, and a byte goes through. */
 typedef struct meet {
@@ -297,92 +256,3 @@ Test(sock, connect_to_a_closed_port_fails_with_econnrefused)
     task_release(tc);
 }
 
-typedef struct watcher {
-    coro_t co;
-    sock_watch_t w;
-    int reads, want;
-    int err;
-} watcher_t;
-
-/* Rounds of "wait until readable, read" until it has read @c want bytes,
- * then return, leaving the watch as a connection busy elsewhere would. */
-static int watcher_body(coro_t *co)
-{
-    watcher_t *f = (watcher_t *)co;
-    char c;
-
-    CORO_BEGIN(co);
-    while (f->reads < f->want) {
-        AWAIT_CATCH(co, sock_readable(&f->w));
-        if (co->err) {
-            f->err = co->err;
-            break;
-        }
-        if (read(f->w.fd, &c, 1) == 1)
-            f->reads++;
-    }
-    CORO_END(co);
-}
-
-static task_t *start_watcher(watcher_t **f, int want)
-{
-    task_t *t = task_create(fx.loop, watcher_body, sizeof **f, (void **)f);
-
-    sock_watch_init(&(*f)->w, fx.loop, sv[0]);
-    (*f)->want = want;
-    return t;
-}
-
-Test(sock, a_watch_stays_registered_between_waits)
-{
-    watcher_t *f;
-    task_t *t = start_watcher(&f, 3);
-
-    fixture_settle(&fx);
-    cr_assert_eq(write(sv[1], "a", 1), 1);
-    fixture_settle(&fx);
-    cr_assert_eq(write(sv[1], "b", 1), 1);
-    fixture_settle(&fx);
-    cr_assert_eq(f->reads, 2);
-    cr_assert(!future_done(task_future(t)), "waiting for the third");
-    /* Registered once, and still: the reader is there to remove. */
-    cr_assert_eq(loop_remove_reader(fx.loop, sv[0]), 1);
-    task_cancel(t);
-    fixture_settle(&fx);
-    cr_assert_eq(f->err, ECANCELED);
-    task_release(t);
-}
-
-Test(sock, readiness_with_nobody_waiting_removes_the_watch)
-{
-    watcher_t *f;
-    task_t *t = start_watcher(&f, 2);
-
-    cr_assert_eq(write(sv[1], "ab", 2), 2);
-    fixture_settle(&fx);
-    cr_assert_eq(f->reads, 2);
-    cr_assert_eq(write(sv[1], "c", 1), 1);   /* nobody will read it */
-    fixture_settle(&fx);
-    cr_assert_eq(loop_remove_reader(fx.loop, sv[0]), 0, "removed lazily");
-    task_release(t);
-}
-
-Test(sock, cancelling_a_watch_wait_then_closing_unregisters)
-{
-    watcher_t *f;
-    task_t *t = start_watcher(&f, 1);
-    int fd;
-
-    fixture_settle(&fx);
-    task_cancel(t);
-    fixture_settle(&fx);
-    cr_assert_eq(f->err, ECANCELED);
-    fd = dup(sv[0]);                         /* teardown closes sv[0] */
-    cr_assert_geq(fd, 0);
-    f->w.fd = fd;
-    loop_remove_reader(fx.loop, sv[0]);
-    sock_watch_close(&f->w);
-    cr_assert_eq(f->w.fd, -1);
-    cr_assert_eq(loop_remove_reader(fx.loop, fd), 0, "nothing left");
-    task_release(t);
-}

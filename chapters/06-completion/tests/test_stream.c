@@ -23,6 +23,7 @@
 
 #include "fixture.h"
 #include "net.h"
+#include "sleep.h"
 #include "stream.h"
 #include "task.h"
 #include "taskgroup.h"

@@ -1,9 +1,14 @@
+/*
+ * test_sync.c - Lock, Event, Semaphore, Condition and Queue on the fake
+ * clock.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fixture.h"
+#include "sleep.h"
 #include "sync.h"
 #include "task.h"
 
@@ -484,6 +489,27 @@ Test(queue, an_unbounded_queue_never_makes_a_putter_wait)
     errno = 0;
     cr_assert_eq(queue_get_nowait(&the_queue, &item), -1);
     cr_assert_eq(errno, EAGAIN, "empty");
+    queue_deinit(&the_queue);
+}
+
+Test(queue, an_unbounded_queue_keeps_the_order_when_it_grows_wrapped)
+{
+    void *item;
+    intptr_t next = 0, got = 0;
+
+    cr_assert_eq(queue_init(&the_queue, fx.loop, 0), 0);
+    /* Take some out first, so the ring has wrapped when it has to grow. */
+    for (; next < 5; next++)
+        cr_assert_eq(queue_put_nowait(&the_queue, (void *)next), 0);
+    for (; got < 3; got++)
+        cr_assert_eq(queue_get_nowait(&the_queue, &item), 0);
+    for (; next < 40; next++)
+        cr_assert_eq(queue_put_nowait(&the_queue, (void *)next), 0);
+    for (; got < 40; got++) {
+        cr_assert_eq(queue_get_nowait(&the_queue, &item), 0);
+        cr_assert_eq((intptr_t)item, got);
+    }
+    cr_assert_eq(queue_size(&the_queue), 0);
     queue_deinit(&the_queue);
 }
 

@@ -1,10 +1,14 @@
-/* Task groups, on the fake clock. */
+/*
+ * test_taskgroup.c - task groups, on the fake clock.
+ */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 
 #include "fixture.h"
+#include "sleep.h"
 #include "taskgroup.h"
 #include "timeout.h"
 
@@ -50,7 +54,7 @@ static int kid_body(coro_t *co)
  * until the test process ends. */
 static task_t *keep(task_t *t)
 {
-    return t ? task_retain(t) : NULL;
+    return t != NULL ? task_retain(t) : NULL;
 }
 
 enum { MAX_KIDS = 4 };
@@ -445,4 +449,73 @@ Test(taskgroup, deinit_with_children_running_aborts, .signal = SIGABRT)
     k->step_s = 1;
     fixture_settle(&fx);
     task_group_deinit(&g);
+}
+
+/* Several failures: the group raises the first (asyncio's TaskGroup would
+ * raise them all in an ExceptionGroup; C has none). The later ones are
+ * not lost silently: the group counts them, retrieves them (so no "never
+ * retrieved" warning when their Tasks are freed), and a child the owner
+ * still holds tells its own. */
+typedef struct failing_owner {
+    coro_t co;
+    task_group_t group;
+    task_t *held;             /* the owner's own reference to one child */
+    size_t failures;
+    int err;
+    int held_err;
+} failing_owner_t;
+
+static int failing_owner_body(coro_t *co)
+{
+    failing_owner_t *f = (failing_owner_t *)co;
+    static const int fail_now[] = {EPIPE, 0, 0};
+    static const int fail_on_cancel[] = {0, EIO, ENOSPC};
+
+    CORO_BEGIN(co);
+    task_group_init(&f->group, fx.loop);
+    for (int i = 0; i < 3; i++) {
+        kid_t *k;
+        task_t *t = task_group_create_task(&f->group, kid_body, sizeof *k,
+                                           (void **)&k);
+
+        cr_assert_not_null(t);
+        k->steps = i == 0 ? 1 : 3;
+        k->step_s = i == 0 ? 0.1 : 1.0;
+        k->fail = fail_now[i];
+        k->on_cancel = fail_on_cancel[i];
+        if (i == 2)
+            f->held = task_retain(t);
+    }
+    AWAIT_CATCH(co, task_group_wait(&f->group));
+    f->err = co->err;
+    f->failures = task_group_failures(&f->group);
+    task_group_deinit(&f->group);
+    future_result(task_future(f->held), NULL, &f->held_err);
+    task_release(f->held);
+    CORO_END(co);
+}
+
+static void quiet_setup(void)
+{
+    cr_redirect_stderr();
+    setup();
+}
+
+Test(taskgroup, later_failures_are_counted_retrieved_and_told_by_the_child,
+     .init = quiet_setup)
+{
+    failing_owner_t *f;
+    task_t *t = task_create(fx.loop, failing_owner_body, sizeof *f,
+                            (void **)&f);
+
+    fixture_advance(&fx, 0.15);
+    cr_assert(future_done(task_future(t)));
+    cr_assert_eq(f->err, EPIPE, "the first failure is the group's");
+    cr_assert_eq(f->failures, 3, "every failing child is counted");
+    cr_assert_eq(f->held_err, ENOSPC, "a held child tells its own error");
+    task_release(t);
+    fixture_settle(&fx);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("", "a failure the group retrieved was "
+                            "reported as never retrieved");
 }

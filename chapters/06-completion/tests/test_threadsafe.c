@@ -9,7 +9,11 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "executor.h"
 #include "loop.h"
@@ -233,4 +237,148 @@ Test(threadsafe, a_signal_and_a_post_share_the_wake_up)
     cr_assert_eq(signals, 1);
     loop_remove_signal_handler(loop, SIGUSR1);
     loop_destroy(loop);
+}
+
+/* ---- a wake-up that needs no memory ---------------------------------- */
+
+/* AddressSanitizer's allocator needs the memory this test takes away. */
+#if defined(__SANITIZE_ADDRESS__)
+Test(threadsafe, the_executor_wakes_the_loop_even_out_of_memory)
+{
+    cr_skip_test("the sanitizer's allocator needs the memory taken away");
+}
+#else
+static struct rlimit data_limit;
+
+/* The job: from now on the process cannot get more memory, as if it had
+ * run out (a worker's first malloc() needs a new arena: it fails). */
+static void *exhaust_memory(void *arg)
+{
+    struct rlimit none = data_limit;
+
+    none.rlim_cur = 1;
+    setrlimit(RLIMIT_DATA, &none);
+    return arg;
+}
+
+static void stop_loop(loop_t *loop, void *arg)
+{
+    (void)arg;
+    loop_stop(loop);
+}
+
+static void stop_on_done(future_t *future, void *arg)
+{
+    (void)future;
+    loop_stop(arg);
+}
+
+/* Out of memory, a worker must still wake the loop with its result: a
+ * lost wake-up leaves the job's awaiter waiting for ever (the executor
+ * posts from storage it owns, so the post cannot fail). */
+Test(threadsafe, the_executor_wakes_the_loop_even_out_of_memory)
+{
+    loop_t *loop = loop_create(NULL);
+    executor_t *ex = executor_create(loop, 1);
+    loop_timer_t guard;
+    future_callback_t stop;
+    future_t job;
+    int gave_up = 0;
+
+    getrlimit(RLIMIT_DATA, &data_limit);
+    loop_timer_init(&guard);
+    /* Everything the loop thread allocates on the way is allocated now. */
+    loop_call_soon(loop, stop_loop, NULL);
+    loop_run_forever(loop);
+    loop_call_later(loop, &guard, 2.0, give_up, &gave_up);
+    executor_submit(ex, &job, exhaust_memory, &job);
+    future_add_done_callback(&job, &stop, stop_on_done, loop);
+    loop_run_forever(loop);
+    setrlimit(RLIMIT_DATA, &data_limit);
+    cr_assert(!gave_up, "the worker's wake-up was lost");
+    cr_assert(future_done(&job));
+    loop_cancel(loop, &guard);
+    executor_destroy(ex);
+    loop_destroy(loop);
+}
+#endif
+
+/* ---- a signal on another thread while the loop closes ------------------ */
+
+enum { ROUNDS = 150, SIGNALLERS = 2 };
+
+static atomic_int signalling;
+
+static void ignore_signal(int signo)
+{
+    (void)signo;
+}
+
+/* Takes SIGUSR1 on this thread, over and over: the loop's C handler runs
+ * here, on a thread that is not the loop's. */
+static void *signal_myself(void *arg)
+{
+    sigset_t usr1;
+
+    (void)arg;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+    while (atomic_load(&signalling))
+        pthread_kill(pthread_self(), SIGUSR1);
+    return NULL;
+}
+
+static size_t bytes_waiting(int fd)
+{
+    char buf[64];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* A handler running on another thread may have read the loop's wake-up
+ * descriptor just before loop_destroy() closed it: it must not then write
+ * into whatever a later open() gets that number for. Each round leaves
+ * socketpairs on the numbers the loop freed; none may receive a byte. */
+Test(threadsafe, a_handler_on_another_thread_never_writes_after_destroy,
+     .timeout = 60)
+{
+    static int witness[ROUNDS][2][2];
+    struct sigaction quiet = {.sa_handler = ignore_signal};
+    sigset_t usr1;
+    pthread_t t[SIGNALLERS];
+    size_t stray = 0;
+
+    sigaction(SIGUSR1, &quiet, NULL);   /* what the loop restores */
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    atomic_store(&signalling, 1);
+    for (int i = 0; i < SIGNALLERS; i++)
+        pthread_create(&t[i], NULL, signal_myself, NULL);
+    for (int r = 0; r < ROUNDS; r++) {
+        loop_t *loop = loop_create(NULL);
+        int signals = 0;
+
+        cr_assert_not_null(loop);
+        cr_assert_eq(loop_add_signal_handler(loop, SIGUSR1, on_usr1,
+                                             &signals), 0);
+        pause_ms(1);
+        loop_destroy(loop);
+        for (int k = 0; k < 2; k++)
+            cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, witness[r][k]),
+                         0);
+    }
+    atomic_store(&signalling, 0);
+    for (int i = 0; i < SIGNALLERS; i++)
+        pthread_join(t[i], NULL);
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int k = 0; k < 4; k++) {
+            stray += bytes_waiting(witness[r][k / 2][k % 2]);
+            close(witness[r][k / 2][k % 2]);
+        }
+    }
+    cr_assert_eq(stray, 0, "%zu bytes written after the loop was destroyed",
+                 stray);
 }

@@ -1,10 +1,13 @@
-/* Timeout scopes and wait_for, on the fake clock. */
+/*
+ * test_timeout.c - timeout scopes and wait_for, on the fake clock.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
 
 #include "fixture.h"
+#include "sleep.h"
 #include "task.h"
 #include "timeout.h"
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "sleep.h"
 #include "task.h"
 #include "wait.h"
 

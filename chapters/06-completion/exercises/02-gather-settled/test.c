@@ -9,6 +9,7 @@
 
 #include "fixture.h"
 #include "guard.h"
+#include "sleep.h"
 #include "task.h"
 
 #define GUARD_S 10

@@ -1,0 +1,85 @@
+/*
+ * own.c - chapter 05: a program of your own on this runtime.
+ *
+ * The shape every program here has, and nothing else: run() makes the
+ * loop and runs the main coroutine; the main coroutine starts its work in
+ * a task group and leaves the group when the work is done. Two counters
+ * count down together, one step every 0.1 s. CHAPTER.md compiles it with
+ * a plain cc command, to show which files and flags a program needs.
+ */
+/* [own] */
+#include "proactor.h" /* chapter 06 */
+#include "run.h"
+#include "sleep.h"
+#include "taskgroup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct counter {        /* a coroutine's frame: coro_t first */
+    coro_t co;
+    loop_t *loop;
+    int id, left;
+    sleeper_t tick;
+} counter_t;
+
+static int count_body(coro_t *co)
+{
+    counter_t *f = (counter_t *)co;
+
+    CORO_BEGIN(co);
+    for (f->left = 3; f->left > 0; f->left--) {
+        printf("counter %d: %d\n", f->id, f->left);
+        AWAIT(co, sleep_start(&f->tick, f->loop, 0.1));
+    }
+    CORO_END(co);
+}
+
+typedef struct main_frame {
+    coro_t co;
+    loop_t *loop;
+    task_group_t group;
+} main_frame_t;
+
+static int main_body(coro_t *co)
+{
+    main_frame_t *f = (main_frame_t *)co;
+    counter_t *c;
+
+    CORO_BEGIN(co);
+    task_group_init(&f->group, f->loop);
+    for (int i = 1; i <= 2; i++) {
+        if (!task_group_create_task(&f->group, count_body, sizeof *c,
+                                    (void **)&c)) {
+            task_group_abort(&f->group, errno);
+            break;
+        }
+        c->loop = f->loop;    /* the rest of the frame is zero-filled */
+        c->id = i;
+    }
+    AWAIT_CATCH(co, task_group_wait(&f->group));   /* on every path */
+    task_group_deinit(&f->group);
+    if (co->err)
+        CORO_FAIL(co, co->err);
+    CORO_END(co);
+}
+
+static int setup(void *frame, loop_t *loop, executor_t *ex, void *arg)
+{
+    (void)ex, (void)arg;
+    ((main_frame_t *)frame)->loop = loop;
+    return 0;
+}
+
+int main(void)
+{
+    int err = 0;
+
+    if (run(main_body, sizeof(main_frame_t), setup, NULL, NULL, NULL,
+            &err) == FUTURE_OK)
+        return 0;
+    fprintf(stderr, "own: %s\n", proactor_strerror(err)); /* chapter 06 */
+    return 1;
+}
+/* [own] */
