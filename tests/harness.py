@@ -63,6 +63,41 @@ def program(chapter, variant, name):
     return os.path.join(build_dir(chapter, variant), name)
 
 
+def needs_io_uring(chapter):
+    """Whether a chapter's programs run on io_uring (chapter 06 on: it has
+    src/proactor.c), and so cannot run where io_uring is refused."""
+    return os.path.isfile(os.path.join(CHAPTERS_DIR, chapter, "src",
+                                       "proactor.c"))
+
+
+_IO_URING_MISSING = {}
+
+
+def io_uring_missing(chapter):
+    """Why @chapter's programs cannot run here, or None if they can (or the
+    chapter does not need io_uring). Probed once per chapter and process:
+    its plain hello, with no input, ends at once with status 0 where
+    io_uring works, and otherwise says why in one line and exits 1 (an old
+    kernel, a container's seccomp profile, kernel.io_uring_disabled)."""
+    if not needs_io_uring(chapter):
+        return None
+    if chapter not in _IO_URING_MISSING:
+        hello = program(chapter, "plain", "hello")
+        if not os.path.exists(hello):
+            build(chapter, "plain")
+        why = None
+        try:
+            r = subprocess.run([hello], stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=10)
+            err = r.stderr.decode(errors="replace").strip()
+            if r.returncode != 0 and "io_uring" in err:
+                why = err.splitlines()[-1]
+        except subprocess.TimeoutExpired:
+            pass  # not a refusal: let the tests themselves say what is wrong
+        _IO_URING_MISSING[chapter] = why
+    return _IO_URING_MISSING[chapter]
+
+
 def sanitizer_report(text):
     """The first lines of a sanitizer report in text, or None."""
     m = re.search(r"^.*(Sanitizer|runtime error:).*$", text, re.M)
@@ -204,6 +239,10 @@ class ProgramTest(unittest.TestCase):
 
     def setUp(self):
         self.procs = []
+        if self.CHAPTER is not None and self.VARIANT != "python":
+            why = io_uring_missing(self.CHAPTER)
+            if why is not None:
+                self.skipTest(why)
 
     def tearDown(self):
         for p in self.procs:
