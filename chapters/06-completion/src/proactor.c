@@ -202,6 +202,7 @@ static future_t *start(proactor_op_t *op, proactor_t *p, unsigned kind,
     op->bid = -1;
     op->res = 0;
     op->state = S_IDLE;
+    op->let_go = 0;
     op->on_complete = NULL;
     if (submit(op) < 0)
         future_set_error(&op->future, errno);
@@ -375,6 +376,11 @@ static void pool_release(proactor_t *p, int bid)
             finish(waiting, -errno, 0);
         }
     }
+}
+
+void proactor_let_go(proactor_op_t *op)
+{
+    op->let_go = 1;
 }
 
 void proactor_release(proactor_op_t *op)
@@ -614,13 +620,16 @@ proactor_t *proactor_get(loop_t *loop)
 
 /* The loop is going: nothing may be called back any more, but the kernel
  * may still write into buffers of operations in flight. Cancel them all
- * and wait until each has completed (bounded) before the memory goes. */
+ * and wait until each has completed (bounded) before the memory goes.
+ * The one exception: ops their owners let go of (proactor_let_go()) get
+ * their completions, so that their callbacks free them. */
 static void destroy_hook(loop_t *loop, loop_hook_t *hook)
 {
     proactor_t *p = (proactor_t *)hook;
     struct io_uring_sqe *sqe = get_sqe(p);
     (void)loop;
 
+    p->starved = p->starved_tail = NULL; /* a release submits none now */
     if (sqe != NULL) {
         io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
         io_uring_sqe_set_data(sqe, TAG_IGNORE);
@@ -635,8 +644,22 @@ static void destroy_hook(loop_t *loop, loop_hook_t *hook)
             proactor_op_t *op = io_uring_cqe_get_data(cqe);
             if (op == TAG_SELECTOR)
                 p->sel_armed = 0;
-            else if (op != TAG_IGNORE && !(cqe->flags & IORING_CQE_F_MORE))
-                p->stats.in_flight--;
+            else if (op != TAG_IGNORE) {
+                int res = cqe->res, last = !(cqe->flags & IORING_CQE_F_MORE);
+                unsigned flags = cqe->flags;
+
+                io_uring_cqe_seen(&p->ring, cqe);
+                if (last)
+                    p->stats.in_flight--;
+                if (op->let_go && op->on_complete != NULL) {
+                    op->bid = flags & IORING_CQE_F_BUFFER ?
+                              (int)(flags >> IORING_CQE_BUFFER_SHIFT) : -1;
+                    if (last)
+                        op->state = S_IDLE;
+                    op->on_complete(op, res, op->arg); /* may free op */
+                }
+                continue;
+            }
             io_uring_cqe_seen(&p->ring, cqe);
         }
     }

@@ -100,6 +100,7 @@ typedef struct proactor_op {
     int bid;                  /**< the pool buffer it holds, or -1 */
     unsigned char kind;       /**< which operation (private) */
     unsigned char state;      /**< idle, in flight... (private) */
+    unsigned char let_go;     /**< its owner let go of it (private) */
     /** @brief Called once per completion (multishot, or
      *         proactor_on_complete()), or NULL: the Future finishes. */
     void (*on_complete)(struct proactor_op *op, int res, void *arg);
@@ -314,5 +315,16 @@ int proactor_multishot_active(const proactor_op_t *op);
  * @param op an op.
  */
 void proactor_cancel_multishot(proactor_op_t *op);
+
+/**
+ * @brief Say that @p op's owner has let go of it while it may still be in
+ *        the kernel: its callback, which then frees what the op lives in,
+ *        gets its completions even when the loop is being destroyed
+ *        before they arrive (other ops' callbacks are not called then).
+ *        Cancel it as usual; this only marks it.
+ * @param op an op with a completion callback (proactor_on_complete(),
+ *        or multishot).
+ */
+void proactor_let_go(proactor_op_t *op);
 
 #endif

@@ -357,6 +357,7 @@ static void let_go_of_receive(stream_t *s)
     }
     s->flags &= ~(S_RECEIVING | S_CANCELREAD);
     o->s = NULL;
+    proactor_let_go(&o->op);      /* its callback frees it, even late */
     future_cancel(&o->op.future); /* may complete, and free o, at once */
 }
 
@@ -725,6 +726,7 @@ static void let_go_of_send(stream_t *s)
     if (o == NULL)
         return;
     o->s = NULL;
+    proactor_let_go(&o->op);      /* its callback frees it, even late */
     future_cancel(&o->op.future);
 }
 
@@ -1344,6 +1346,7 @@ static void let_go_of_accept(stream_server_t *srv)
         return;
     }
     a->srv = NULL;
+    proactor_let_go(&a->op);      /* its callback frees it, even late */
     proactor_cancel_multishot(&a->op);
 }
 
