@@ -13,7 +13,8 @@
 # both changed is merged line by line (git merge-file), and only lines both
 # touched conflict; files only chapter 06 has (proactor.*, the uring tests
 # and bench) stay; files chapter 05 added come over, files it removed go.
-# CHAPTER.md is each chapter's own and is left alone.
+# CHAPTER.md is each chapter's own: only its copied-unchanged list is
+# rewritten.
 # That is more robust than patch files (which fail on moved context) or
 # whole-file copies (which silently drop chapter 05's new changes).
 #
@@ -96,6 +97,28 @@ for f in $(cd "$b" && find . -type f | sed 's|^\./||'); do
 done
 
 [ $dry = 1 ] && exit 0
+
+# The paragraph of CHAPTER.md listing the files copied unchanged (checked by
+# tests/copies.py), rewritten from what is identical now.
+python3 - "$c05" "$c06" <<'PY'
+import os, sys, textwrap
+sys.path.insert(0, "tests")
+import copies
+c05, c06 = sys.argv[1:]
+md = os.path.join(c06, "CHAPTER.md")
+lines = open(md).read().split("\n")
+i = lines.index(copies.MARK) + 1
+j = i
+while j < len(lines) and lines[j].strip():
+    j += 1
+same = copies.identical_files(c05, c06)
+text = ("Copied unchanged from chapter 05, byte for byte (`make test` "
+        "checks it): " + ", ".join("`%s`" % f for f in same) + ".")
+lines[i:j] = textwrap.fill(text, 76, break_on_hyphens=False,
+                           break_long_words=False).split("\n")
+open(md, "w").write("\n".join(lines))
+PY
+
 if [ -n "$conflicts" ]; then
     echo "resync06: resolve by hand in $c06:$conflicts" >&2
     echo "then: make -C $c06 test; git rev-parse HEAD > tools/resync06.base" >&2
