@@ -52,9 +52,10 @@ def hello_run(extra, n):
 
 
 def hello_part():
-    say("hello: two coroutines. fib(42) (half a second or so) goes to the "
-        "executor, a worker\nthread; the input coroutine awaits its Future. "
-        "Watch the hellos:")
+    say("hello: three tasks in a task group (the hello, the input reader, the "
+        "answerer).\nfib(42) (half a second or so) goes to the executor, a "
+        "worker thread; the\nanswer task awaits its Future. Watch the "
+        "hellos:")
     hello_run([], 42)
     say("The hellos kept coming: the loop was free while a worker computed.\n"
         "Now the same with --inline, fib on the loop's own thread:")
@@ -80,7 +81,7 @@ def trace_part():
 
 def echo_part():
     global T0
-    say("echo-server: one coroutine per connection. echo-client opens 2,000 "
+    say("echo-server: one task per connection. echo-client opens 2,000 "
         "connections,\n500 at a time (a Semaphore), sends 50,000 bytes on "
         "each and checks every byte:")
     T0 = time.monotonic()
@@ -97,9 +98,10 @@ def echo_part():
     show("client says", r.stdout.decode().strip())
     srv.send_signal(signal.SIGTERM)
     show("server", "SIGTERM -> exit status %d" % srv.wait(timeout=5))
-    say("Each connection's body is chapter 01's recv/send loop with AWAIT "
-        "in front.\nSIGTERM cancelled the accept task, whose clean-up "
-        "cancelled the connections.")
+    say("Each connection's body is chapter 01's recv/send loop on a stream: "
+        "read, write,\ndrain. SIGTERM cancelled the main coroutine, which "
+        "stopped listening and\ncancelled the task group holding the "
+        "connections.")
 
 
 def io_uring_refused():
