@@ -311,9 +311,14 @@ static void on_readable(loop_t *loop, void *arg)
 
 static future_t *wait_readable(stream_t *s)
 {
-    future_init(&s->readable, s->loop);
+    /* Always ready: nothing to wait for, but a turn for the loop all the
+     * same (sleep(0)), so a source that never runs dry, or a line that
+     * never ends, cannot keep the loop (timers, signals, cancellation)
+     * from running. Awaiting a finished Future would not do: it does not
+     * suspend, and a cancellation waits for an await that does. */
     if (s->flags & S_ALWAYS)
-        return finished(&s->readable, s->loop, 0);
+        return NULL;
+    future_init(&s->readable, s->loop);
     /* Registered already, the usual case: the loop sees that the events
      * do not change and makes no system call; it only renews the
      * registration's generation, which drops a readiness queued before
@@ -341,8 +346,10 @@ static void after_read(stream_t *s, ssize_t got, size_t asked)
 {
     if (got == 0)
         s->flags |= S_EOF;
-    if (s->flags & S_ALWAYS)
+    if (s->flags & S_ALWAYS) {        /* the next read: a turn first */
+        s->flags &= ~S_MAYREAD;
         return;
+    }
     if (got < 0 ? (errno == EAGAIN || errno == EWOULDBLOCK)
                 : (size_t)got < asked || (s->flags & S_BLOCKING))
         s->flags &= ~S_MAYREAD;

@@ -558,6 +558,31 @@ Test(stream, a_regular_file_is_read_without_waiting)
     stream_close(&fs);
 }
 
+/* /dev/zero (epoll refuses it: always ready) never ends a line, so the
+ * readline drops bytes forever: it must still give the loop a turn
+ * between reads, so that other Tasks run and a cancellation lands. */
+Test(stream, an_endless_always_ready_stream_lets_the_loop_run)
+{
+    stream_t zs;
+    int fd = open("/dev/zero", O_RDONLY);
+
+    cr_assert_geq(fd, 0);
+    stream_init(&zs, fx.loop, fd);
+    stream_set_limit(&zs, 100);
+    op_t *r = start_on(&zs, LINE, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(r->err, EMSGSIZE);      /* the next one drops, endlessly */
+    r = start_on(&zs, LINE, 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(loop_run_once(fx.loop), 0); /* each iteration returns */
+    cr_assert_not(r->done);
+    task_cancel(r->task);
+    fixture_settle(&fx);
+    cr_assert(r->done, "the cancellation never landed");
+    cr_assert_eq(r->err, ECANCELED);
+    stream_close(&zs);
+}
+
 /* ---- write and drain ----------------------------------------------------- */
 
 /* A recognisable byte pattern, so a lost or reordered byte shows. */
