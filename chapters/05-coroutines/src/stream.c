@@ -19,7 +19,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +48,8 @@ enum {
     S_SHUT = 1 << 11,      /* shutdown(SHUT_WR) done */
     S_CLOSING = 1 << 12,   /* close asked */
     S_SOCKET = 1 << 13,    /* send() with MSG_NOSIGNAL */
+    S_CONNCLOSE = 1 << 14, /* a server's connection: its handler is done,
+                              the Task waits for the close (conn_step) */
 };
 
 /* One read() brings at most this much beyond the buffer's free room
@@ -1168,45 +1169,48 @@ static future_t *pause_accepting(stream_server_t *srv)
     return &srv->wait;
 }
 
-/* The Task around a handler: the handler's frame follows this head. */
-typedef struct conn_task {
-    coro_t co;
-    stream_server_error_cb *on_error;
-    void *on_error_arg;
-} conn_task_t;
-
-#define CONN_OFFSET                                                         \
-    ((sizeof(conn_task_t) + alignof(max_align_t) - 1) &                     \
-     ~(alignof(max_align_t) - 1))
-
 /* [conn-task] */
 /* Keep the stream's lifetime and the group's peace around the handler:
  * close what it left open, and turn its failure into a report, so one
- * broken connection does not cancel every other one in the group. */
-static int conn_body(coro_t *co)
+ * broken connection does not cancel every other one in the group.
+ *
+ * This runs as the handler's own frame's function, around the handler's
+ * body, rather than as a frame of its own awaiting the handler's: a
+ * wrapper frame would cost every held connection its size. Every step of
+ * the handler comes through here; only its end is caught. */
+static int conn_step(coro_t *co)
 {
-    conn_task_t *w = (conn_task_t *)co;
-    stream_conn_t *h = (stream_conn_t *)((char *)co + CONN_OFFSET);
+    stream_conn_t *h = (stream_conn_t *)co;
+    stream_server_t *srv = h->server;
+    int step, err;
 
-    CORO_BEGIN(co);
-    CORO_AWAIT_CORO_CATCH(co, &h->co);
-    if (co->err) {
+    if (h->stream.flags & S_CONNCLOSE) {      /* the handler is done */
+        if (co->err)                          /* cancelled: aborted */
+            CORO_FAIL(co, co->err);
+        CORO_RETURN(co, NULL);
+    }
+    step = srv->handler(co);
+    if (step != CORO_STEP_RETURN)             /* an await, or a call down */
+        return step;
+    err = co->err;
+    if (err) {
         stream_abort(&h->stream);
-        if (co->err == ECANCELED)
+        if (err == ECANCELED)
             CORO_FAIL(co, ECANCELED);
-        report(w->on_error, w->on_error_arg, co->err, "handler");
+        report(srv->on_error, srv->on_error_arg, err, "handler");
         CORO_RETURN(co, NULL);
     }
     stream_close(&h->stream);
-    AWAIT(co, stream_wait_closed(&h->stream)); /* cancelled: aborted */
-    CORO_END(co);
+    h->stream.flags |= S_CONNCLOSE;
+    co->resume = 1;                           /* not finished: one more */
+    co->out = stream_wait_closed(&h->stream); /* AWAIT it */
+    return CORO_STEP_YIELD;
 }
 /* [conn-task] */
 
 /* A connection accepted: its Task. 0, or the group's error. */
 static int start_conn(stream_server_t *srv, int fd)
 {
-    conn_task_t *w;
     stream_conn_t *h;
 
     if (loop_backend(srv->loop) == SELECTOR_SELECT && fd >= FD_SETSIZE) {
@@ -1214,9 +1218,8 @@ static int start_conn(stream_server_t *srv, int fd)
         report(srv->on_error, srv->on_error_arg, ERANGE, "watch");
         return 0;
     }
-    if (task_group_create_task(srv->group, conn_body,
-                               CONN_OFFSET + srv->frame_size,
-                               (void **)&w) == NULL) {
+    if (task_group_create_task(srv->group, conn_step, srv->frame_size,
+                               (void **)&h) == NULL) {
         int err = errno;
         close(fd);
         if (err != ENOMEM)
@@ -1224,12 +1227,9 @@ static int start_conn(stream_server_t *srv, int fd)
         report(srv->on_error, srv->on_error_arg, err, "task");
         return ENOMEM;
     }
-    w->on_error = srv->on_error;
-    w->on_error_arg = srv->on_error_arg;
-    h = (stream_conn_t *)((char *)w + CONN_OFFSET);
-    coro_init(&h->co, srv->handler);
     init_socket(&h->stream, srv->loop, fd);
     h->arg = srv->arg;
+    h->server = srv;
     return 0;
 }
 

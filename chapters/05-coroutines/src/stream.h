@@ -137,6 +137,11 @@ typedef struct stream {
     uint32_t line;         /**< offset of the last line handed out */
     uint32_t scan;         /**< readuntil: bytes known to hold no
                                 separator (saves rescanning) */
+    /* write queue: [whead, wend) of wbuf unsent. NULL when empty. */
+    uint32_t whead;        /**< first unsent byte */
+    uint32_t wend;         /**< end of the queued bytes */
+    uint32_t wcap;         /**< allocated size */
+    char *wbuf;            /**< malloc'd, or NULL */
     size_t partial;        /**< see stream_partial() */
     /* the read operation in progress (one at a time) */
     coro_t co;             /**< its frame's head */
@@ -146,11 +151,6 @@ typedef struct stream {
         const char *sep;   /**< readuntil: the separator (caller's) */
     };
     size_t want;           /**< bytes asked for; separator length */
-    /* write queue: [whead, wend) unsent. NULL when empty. */
-    char *wbuf;            /**< malloc'd, or NULL */
-    uint32_t whead;        /**< first unsent byte */
-    uint32_t wend;         /**< end of the queued bytes */
-    uint32_t wcap;         /**< allocated size */
     future_t drain;        /**< stream_drain()'s Future */
     future_t closed;       /**< stream_wait_closed()'s Future */
 } stream_t;
@@ -440,6 +440,8 @@ typedef struct stream_conn {
     coro_t co;          /**< first, as in every frame */
     stream_t stream;    /**< initialised on the accepted socket */
     void *arg;          /**< the server's handler_arg */
+    struct stream_server *server; /**< private: the server (its handler
+                                       and error hook) */
 } stream_conn_t;
 
 /**
