@@ -1087,6 +1087,8 @@ enum {
     L_SERVING = 1 << 0,    /* a serve frame is handed out */
     L_PAUSED = 1 << 1,     /* waiting out an EMFILE and the like */
     L_CLOSED = 1 << 2,     /* stream_server_close() was called */
+    L_FAILING = 1 << 3,    /* accept() failed and was reported: say when
+                              it works again */
 };
 
 /* Accepts in a row before the serve lets the loop run the rest. */
@@ -1098,6 +1100,8 @@ static void report(stream_server_error_cb *fn, void *arg, int err,
     if (fn != NULL)
         fn(arg, err, what);
 }
+
+static void on_listen_readable(loop_t *loop, void *arg);
 
 int stream_server_listen(stream_server_t *srv, loop_t *loop,
                          const char *host, unsigned short port, char *where)
@@ -1112,8 +1116,13 @@ int stream_server_listen(stream_server_t *srv, loop_t *loop,
     loop_timer_init(&srv->retry);
     if (fd < 0)
         return -1;
+    /* Registered now, as asyncio's start_server does: a loop that cannot
+     * watch the socket (ERANGE: select past FD_SETSIZE) fails the listen,
+     * before the program says it is listening. The registration stays
+     * while the serve waits; readiness nobody waits for removes it. */
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+        loop_add_reader(loop, fd, on_listen_readable, srv) < 0) {
         int err = errno;
         close(fd);
         errno = err;
@@ -1252,6 +1261,7 @@ static int accept_failed(stream_server_t *srv, int err)
     case ENOBUFS:
     case ENOMEM:                          /* the client stays queued */
         report(srv->on_error, srv->on_error_arg, err, "accept");
+        srv->flags |= L_FAILING;
         return PAUSE;
     case EBADF:
     case EINVAL:
@@ -1291,6 +1301,10 @@ static int serve_body(coro_t *co)
     CORO_BEGIN(co);
     while (!(srv->flags & L_CLOSED)) {
         fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 && (srv->flags & L_FAILING)) {
+            srv->flags &= ~L_FAILING;
+            report(srv->on_error, srv->on_error_arg, 0, "accepting");
+        }
         err = fd >= 0 ? start_conn(srv, fd) : errno;
         next = fd >= 0 ? accepted(srv, err) : accept_failed(srv, err);
         if (next == GIVE_UP)              /* the group or socket is gone */

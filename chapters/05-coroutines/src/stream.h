@@ -451,7 +451,9 @@ typedef struct stream_conn {
  * @param err the errno code.
  * @param what "accept" (the accept() failed: EMFILE, ENFILE, ENOBUFS,
  *        ENOMEM make the server pause ::STREAM_ACCEPT_RETRY_S; other
- *        transient errors are skipped), "watch" (the loop cannot watch
+ *        transient errors are skipped), "accepting" (@p err 0: after a
+ *        pause for one of those four, accept() works again),
+ *        "watch" (the loop cannot watch
  *        the accepted descriptor: ERANGE past FD_SETSIZE with select; it
  *        was closed), "task" (no Task could be made for a connection:
  *        ENOMEM, it was closed and the server pauses), or "handler" (a
@@ -491,7 +493,11 @@ typedef struct stream_server {
  * @param port 0 lets the kernel choose.
  * @param[out] where "HOST:PORT" as bound, NET_ADDRSTR_MAX bytes (may be
  *        NULL).
- * @return 0; -1 with errno set (as net_listen()).
+ * The socket is registered with the loop at once (as asyncio's
+ * start_server does), so a loop that cannot watch it fails here.
+ *
+ * @return 0; -1 with errno set: as net_listen(), or ERANGE when the loop
+ *         cannot watch the socket (select, past FD_SETSIZE).
  */
 int stream_server_listen(stream_server_t *srv, loop_t *loop,
                          const char *host, unsigned short port,

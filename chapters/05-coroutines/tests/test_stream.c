@@ -1523,7 +1523,9 @@ Test(stream, out_of_descriptors_the_server_pauses_and_retries)
     cr_assert_eq(f->reports, 1, "it pauses: no accept() meanwhile");
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
     fixture_advance(&fx, STREAM_ACCEPT_RETRY_S);
-    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->reports, 2, "recovered: said once, at once");
+    cr_assert_eq(f->last_err, 0);
+    cr_assert_str_eq(f->last_what, "accepting");
     round_trip(c, "accepted at last");
     close(c);
     task_cancel(f->task);
@@ -1539,6 +1541,36 @@ static void ignore_cb(loop_t *loop, void *arg)
 {
     (void)loop;
     (void)arg;
+}
+
+/* asyncio's start_server registers its socket: a loop that cannot watch
+ * it (select, past FD_SETSIZE) fails the listen, not a later serve. */
+Test(stream, listen_fails_with_erange_when_the_loop_cannot_watch_the_socket)
+{
+    loop_options_t o = {.backend = SELECTOR_SELECT};
+    struct rlimit rl;
+    int fillers[FD_SETSIZE];
+    int nfill = 0;
+    stream_server_t srv;
+    loop_t *loop = loop_create(&o);
+
+    cr_assert_not_null(loop);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max < FD_SETSIZE + 16)
+        cr_skip_test("cannot open %d descriptors", FD_SETSIZE + 16);
+    rl.rlim_cur = FD_SETSIZE + 16;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    while (lowest_free_fd() < FD_SETSIZE)  /* the socket gets >= 1024 */
+        fillers[nfill++] = dup(0);
+    errno = 0;
+    cr_assert_eq(stream_server_listen(&srv, loop, "127.0.0.1", 0, NULL), -1);
+    cr_assert_eq(errno, ERANGE);
+    cr_assert_eq(lowest_free_fd(), FD_SETSIZE, "and closed");
+    for (int i = 0; i < nfill; i++)
+        close(fillers[i]);
+    cr_assert_eq(stream_server_listen(&srv, loop, "127.0.0.1", 0, NULL), 0);
+    stream_server_close(&srv);
+    loop_destroy(loop);
 }
 
 Test(stream, a_connection_select_cannot_watch_is_closed_and_reported)
