@@ -115,11 +115,6 @@ double loop_clock_monotonic(void *arg)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double read_clock(const loop_t *loop)
-{
-    return loop->clock(loop->clock_arg);
-}
-
 loop_t *loop_create(const loop_options_t *options)
 {
     loop_options_t defaults = {0};
@@ -144,7 +139,7 @@ loop_t *loop_create(const loop_options_t *options)
     if (loop->trace != NULL)
         atomic_fetch_add(&loop_tracing_loops, 1);
     loop->wake[0] = loop->wake[1] = -1;
-    loop->now = read_clock(loop);
+    loop->now = loop->clock(loop->clock_arg);
     /* The self-pipe exists from the start (as asyncio makes it): another
      * thread may call loop_call_soon_threadsafe() at any moment, and only
      * the loop's own thread may register a descriptor. */
@@ -565,7 +560,7 @@ static int wait_timeout_ms(const loop_t *loop)
     const loop_timer_t *first = timers_peek(&loop->timers);
     if (first == NULL)
         return -1;
-    double delay_s = first->when_s - read_clock(loop);
+    double delay_s = first->when_s - loop->clock(loop->clock_arg);
     if (delay_s <= 0)
         return 0;
     double ms = ceil(delay_s * 1000.0);
@@ -720,7 +715,7 @@ static int run_once(loop_t *loop)
     loop->iteration++;
     if (wait_for_fds(loop, &r) < 0)       /* 1. wait for descriptors */
         return -1;
-    loop->now = read_clock(loop);         /* 2. the clock, once */
+    loop->now = loop->clock(loop->clock_arg); /* 2. the clock, once */
     if (collect_due_timers(loop, &r) < 0) /* 3. due timers */
         return -1;
     size_t n = QUEUED(loop);

@@ -50,6 +50,7 @@ enum {
     S_SOCKET = 1 << 13,    /* send() with MSG_NOSIGNAL */
     S_CONNCLOSE = 1 << 14, /* a server's connection: its handler is done,
                               the Task waits for the close (conn_step) */
+    S_CLOSEWAIT = 1 << 15, /* s->drain is wait_closed's Future now */
 };
 
 /* One read() brings at most this much beyond the buffer's free room
@@ -111,10 +112,7 @@ static void init_flags(stream_t *s, loop_t *loop, int fd, unsigned flags)
     /* finished: nobody waits (see on_readable) */
     finished(&s->readable, loop, 0);
     finished(&s->drain, loop, 0);
-    future_init(&s->closed, loop);
 }
-
-static int closed_cancel(future_t *f);
 
 void stream_init(stream_t *s, loop_t *loop, int fd)
 {
@@ -132,7 +130,6 @@ void stream_init(stream_t *s, loop_t *loop, int fd)
     else if (known && S_ISSOCK(st.st_mode))
         flags |= S_SOCKET;
     init_flags(s, loop, fd, flags);
-    s->closed.cancel = closed_cancel;
 }
 
 void stream_set_limit(stream_t *s, size_t limit)
@@ -741,7 +738,7 @@ static void finish_close(stream_t *s);
 
 static void wake_drain(stream_t *s, int err)
 {
-    if (future_done(&s->drain))
+    if (future_done(&s->drain) || (s->flags & S_CLOSEWAIT))
         return;
     if (err)
         future_set_error(&s->drain, err);
@@ -847,6 +844,11 @@ size_t stream_write_buffer_size(const stream_t *s)
 
 future_t *stream_drain(stream_t *s)
 {
+    if (s->flags & S_CLOSEWAIT)      /* the storage is wait_closed's */
+        return finished(&failing_future, s->loop,
+                        (s->flags & S_CLOSING) ? EPIPE
+                        : s->error             ? s->error
+                                               : EBUSY);
     if (!future_done(&s->drain))
         return finished(&failing_future, s->loop, EBUSY);
     if (s->error)
@@ -897,8 +899,8 @@ static void finish_close(stream_t *s)
     s->fd = -1;
     free_queue(s);
     wake_drain(s, EPIPE);
-    if (!future_done(&s->closed))
-        future_set_result(&s->closed, NULL);
+    if ((s->flags & S_CLOSEWAIT) && !future_done(&s->drain))
+        future_set_result(&s->drain, NULL);
 }
 
 void stream_close(stream_t *s)
@@ -927,7 +929,7 @@ void stream_abort(stream_t *s)
 /* wait_closed cancelled: the frame holding the stream is about to go. */
 static int closed_cancel(future_t *f)
 {
-    stream_t *s = (stream_t *)((char *)f - offsetof(stream_t, closed));
+    stream_t *s = (stream_t *)((char *)f - offsetof(stream_t, drain));
 
     future_set_cancelled(f);
     stream_abort(s);
@@ -936,7 +938,19 @@ static int closed_cancel(future_t *f)
 
 future_t *stream_wait_closed(stream_t *s)
 {
-    return &s->closed;
+    if (s->flags & S_CLOSEWAIT)
+        return &s->drain;
+    if (!future_done(&s->drain)) {  /* a drain waits in the storage */
+        if (!(s->flags & S_CLOSING))
+            return finished(&failing_future, s->loop, EBUSY);
+        wake_drain(s, EPIPE);     /* closing: no drain will finish */
+    }
+    s->flags |= S_CLOSEWAIT;
+    future_init(&s->drain, s->loop);
+    s->drain.cancel = closed_cancel;
+    if (s->fd < 0)
+        future_set_result(&s->drain, NULL);
+    return &s->drain;
 }
 
 /* ---- clients ------------------------------------------------------------ */
@@ -954,7 +968,6 @@ static void set_nodelay(int fd)
 static void init_socket(stream_t *s, loop_t *loop, int fd)
 {
     init_flags(s, loop, fd, S_SOCKET | S_MAYREAD);
-    s->closed.cancel = closed_cancel;
     set_nodelay(fd);
 }
 

@@ -151,8 +151,10 @@ typedef struct stream {
         const char *sep;   /**< readuntil: the separator (caller's) */
     };
     size_t want;           /**< bytes asked for; separator length */
-    future_t drain;        /**< stream_drain()'s Future */
-    future_t closed;       /**< stream_wait_closed()'s Future */
+    future_t drain;        /**< stream_drain()'s Future; once
+                                stream_wait_closed() is asked,
+                                its Future instead (one storage for
+                                both: a held connection costs less) */
 } stream_t;
 
 /**
@@ -324,7 +326,9 @@ size_t stream_write_buffer_size(const stream_t *s);
  *         fallen to the low-water mark. It fails with the stored
  *         connection error once one is known (EPIPE, ECONNRESET), EPIPE
  *         after stream_close(), EBUSY if a drain is already waiting (one
- *         at a time; asyncio allows several). Cancelling it leaves the
+ *         at a time; asyncio allows several) or if stream_wait_closed()
+ *         was asked before stream_close() (the two share storage: drain
+ *         first, then wait for the close). Cancelling it leaves the
  *         queue as it is.
  */
 future_t *stream_drain(stream_t *s);
@@ -369,7 +373,12 @@ void stream_abort(stream_t *s);
  * @brief Wait until the descriptor is closed: asyncio's
  *        `await writer.wait_closed()`.
  * @param s a stream.
- * @return its Future (storage in the stream), result NULL once closed.
+ * A drain still waiting when this is asked after stream_close() fails
+ * with EPIPE (the close goes on sending the queue); asked before
+ * stream_close() while a drain waits, it fails with EBUSY.
+ *
+ * @return its Future (storage in the stream, shared with
+ *         stream_drain()'s), result NULL once closed.
  *         Cancelling it (the awaiting Task is cancelled) aborts the
  *         stream (stream_abort()): the frame that holds the stream is
  *         about to go, and nothing may then refer to it (asyncio leaves
