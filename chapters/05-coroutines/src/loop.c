@@ -597,7 +597,7 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
     int n = selector_select(loop->sel, r->timeout_ms);
     if (n < 0)
         return -1;
-    if (ready_reserve(&loop->ready, 2 * (size_t)n) < 0)
+    if (n > 0 && ready_reserve(&loop->ready, 2 * (size_t)n) < 0)
         return -1; /* level-triggered: the fds are reported again */
     selector_event_t ev;
     /* n entries at most: no call to learn that there is no more */
