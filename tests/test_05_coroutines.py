@@ -265,11 +265,6 @@ class Coroutines(ProgramTest):
             "error: line longer than 80 bytes (not counting its line end)",
             "error: number too large for an unsigned int"])
 
-    # Known bug, fixed by a change to src/stream.c that belongs to the
-    # streams helper (see the hello05 report): on an always-ready
-    # descriptor the stream reads without ever suspending. When that lands,
-    # this test passes and expectedFailure makes the run fail: remove it.
-    @unittest.expectedFailure
     def test_an_endless_always_ready_stdin_leaves_the_loop_running(self):
         # /dev/zero is always ready (epoll refuses it, as it refuses regular
         # files) and never ends a line: the reader drops bytes forever. It

@@ -19,7 +19,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +48,9 @@ enum {
     S_SHUT = 1 << 11,      /* shutdown(SHUT_WR) done */
     S_CLOSING = 1 << 12,   /* close asked */
     S_SOCKET = 1 << 13,    /* send() with MSG_NOSIGNAL */
+    S_CONNCLOSE = 1 << 14, /* a server's connection: its handler is done,
+                              the Task waits for the close (conn_step) */
+    S_CLOSEWAIT = 1 << 15, /* s->drain is wait_closed's Future now */
 };
 
 /* One read() brings at most this much beyond the buffer's free room
@@ -110,10 +112,7 @@ static void init_flags(stream_t *s, loop_t *loop, int fd, unsigned flags)
     /* finished: nobody waits (see on_readable) */
     finished(&s->readable, loop, 0);
     finished(&s->drain, loop, 0);
-    future_init(&s->closed, loop);
 }
-
-static int closed_cancel(future_t *f);
 
 void stream_init(stream_t *s, loop_t *loop, int fd)
 {
@@ -131,7 +130,6 @@ void stream_init(stream_t *s, loop_t *loop, int fd)
     else if (known && S_ISSOCK(st.st_mode))
         flags |= S_SOCKET;
     init_flags(s, loop, fd, flags);
-    s->closed.cancel = closed_cancel;
 }
 
 void stream_set_limit(stream_t *s, size_t limit)
@@ -311,9 +309,14 @@ static void on_readable(loop_t *loop, void *arg)
 
 static future_t *wait_readable(stream_t *s)
 {
-    future_init(&s->readable, s->loop);
+    /* Always ready: nothing to wait for, but a turn for the loop all the
+     * same (sleep(0)), so a source that never runs dry, or a line that
+     * never ends, cannot keep the loop (timers, signals, cancellation)
+     * from running. Awaiting a finished Future would not do: it does not
+     * suspend, and a cancellation waits for an await that does. */
     if (s->flags & S_ALWAYS)
-        return finished(&s->readable, s->loop, 0);
+        return NULL;
+    future_init(&s->readable, s->loop);
     /* Registered already, the usual case: the loop sees that the events
      * do not change and makes no system call; it only renews the
      * registration's generation, which drops a readiness queued before
@@ -341,8 +344,10 @@ static void after_read(stream_t *s, ssize_t got, size_t asked)
 {
     if (got == 0)
         s->flags |= S_EOF;
-    if (s->flags & S_ALWAYS)
+    if (s->flags & S_ALWAYS) {        /* the next read: a turn first */
+        s->flags &= ~S_MAYREAD;
         return;
+    }
     if (got < 0 ? (errno == EAGAIN || errno == EWOULDBLOCK)
                 : (size_t)got < asked || (s->flags & S_BLOCKING))
         s->flags &= ~S_MAYREAD;
@@ -733,7 +738,7 @@ static void finish_close(stream_t *s);
 
 static void wake_drain(stream_t *s, int err)
 {
-    if (future_done(&s->drain))
+    if (future_done(&s->drain) || (s->flags & S_CLOSEWAIT))
         return;
     if (err)
         future_set_error(&s->drain, err);
@@ -839,6 +844,11 @@ size_t stream_write_buffer_size(const stream_t *s)
 
 future_t *stream_drain(stream_t *s)
 {
+    if (s->flags & S_CLOSEWAIT)      /* the storage is wait_closed's */
+        return finished(&failing_future, s->loop,
+                        (s->flags & S_CLOSING) ? EPIPE
+                        : s->error             ? s->error
+                                               : EBUSY);
     if (!future_done(&s->drain))
         return finished(&failing_future, s->loop, EBUSY);
     if (s->error)
@@ -889,8 +899,8 @@ static void finish_close(stream_t *s)
     s->fd = -1;
     free_queue(s);
     wake_drain(s, EPIPE);
-    if (!future_done(&s->closed))
-        future_set_result(&s->closed, NULL);
+    if ((s->flags & S_CLOSEWAIT) && !future_done(&s->drain))
+        future_set_result(&s->drain, NULL);
 }
 
 void stream_close(stream_t *s)
@@ -919,7 +929,7 @@ void stream_abort(stream_t *s)
 /* wait_closed cancelled: the frame holding the stream is about to go. */
 static int closed_cancel(future_t *f)
 {
-    stream_t *s = (stream_t *)((char *)f - offsetof(stream_t, closed));
+    stream_t *s = (stream_t *)((char *)f - offsetof(stream_t, drain));
 
     future_set_cancelled(f);
     stream_abort(s);
@@ -928,7 +938,19 @@ static int closed_cancel(future_t *f)
 
 future_t *stream_wait_closed(stream_t *s)
 {
-    return &s->closed;
+    if (s->flags & S_CLOSEWAIT)
+        return &s->drain;
+    if (!future_done(&s->drain)) {  /* a drain waits in the storage */
+        if (!(s->flags & S_CLOSING))
+            return finished(&failing_future, s->loop, EBUSY);
+        wake_drain(s, EPIPE);     /* closing: no drain will finish */
+    }
+    s->flags |= S_CLOSEWAIT;
+    future_init(&s->drain, s->loop);
+    s->drain.cancel = closed_cancel;
+    if (s->fd < 0)
+        future_set_result(&s->drain, NULL);
+    return &s->drain;
 }
 
 /* ---- clients ------------------------------------------------------------ */
@@ -946,7 +968,6 @@ static void set_nodelay(int fd)
 static void init_socket(stream_t *s, loop_t *loop, int fd)
 {
     init_flags(s, loop, fd, S_SOCKET | S_MAYREAD);
-    s->closed.cancel = closed_cancel;
     set_nodelay(fd);
 }
 
@@ -1079,6 +1100,8 @@ enum {
     L_SERVING = 1 << 0,    /* a serve frame is handed out */
     L_PAUSED = 1 << 1,     /* waiting out an EMFILE and the like */
     L_CLOSED = 1 << 2,     /* stream_server_close() was called */
+    L_FAILING = 1 << 3,    /* accept() failed and was reported: say when
+                              it works again */
 };
 
 /* Accepts in a row before the serve lets the loop run the rest. */
@@ -1090,6 +1113,8 @@ static void report(stream_server_error_cb *fn, void *arg, int err,
     if (fn != NULL)
         fn(arg, err, what);
 }
+
+static void on_listen_readable(loop_t *loop, void *arg);
 
 int stream_server_listen(stream_server_t *srv, loop_t *loop,
                          const char *host, unsigned short port, char *where)
@@ -1104,8 +1129,13 @@ int stream_server_listen(stream_server_t *srv, loop_t *loop,
     loop_timer_init(&srv->retry);
     if (fd < 0)
         return -1;
+    /* Registered now, as asyncio's start_server does: a loop that cannot
+     * watch the socket (ERANGE: select past FD_SETSIZE) fails the listen,
+     * before the program says it is listening. The registration stays
+     * while the serve waits; readiness nobody waits for removes it. */
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+        loop_add_reader(loop, fd, on_listen_readable, srv) < 0) {
         int err = errno;
         close(fd);
         errno = err;
@@ -1161,45 +1191,48 @@ static future_t *pause_accepting(stream_server_t *srv)
     return &srv->wait;
 }
 
-/* The Task around a handler: the handler's frame follows this head. */
-typedef struct conn_task {
-    coro_t co;
-    stream_server_error_cb *on_error;
-    void *on_error_arg;
-} conn_task_t;
-
-#define CONN_OFFSET                                                         \
-    ((sizeof(conn_task_t) + alignof(max_align_t) - 1) &                     \
-     ~(alignof(max_align_t) - 1))
-
 /* [conn-task] */
 /* Keep the stream's lifetime and the group's peace around the handler:
  * close what it left open, and turn its failure into a report, so one
- * broken connection does not cancel every other one in the group. */
-static int conn_body(coro_t *co)
+ * broken connection does not cancel every other one in the group.
+ *
+ * This runs as the handler's own frame's function, around the handler's
+ * body, rather than as a frame of its own awaiting the handler's: a
+ * wrapper frame would cost every held connection its size. Every step of
+ * the handler comes through here; only its end is caught. */
+static int conn_step(coro_t *co)
 {
-    conn_task_t *w = (conn_task_t *)co;
-    stream_conn_t *h = (stream_conn_t *)((char *)co + CONN_OFFSET);
+    stream_conn_t *h = (stream_conn_t *)co;
+    stream_server_t *srv = h->server;
+    int step, err;
 
-    CORO_BEGIN(co);
-    CORO_AWAIT_CORO_CATCH(co, &h->co);
-    if (co->err) {
+    if (h->stream.flags & S_CONNCLOSE) {      /* the handler is done */
+        if (co->err)                          /* cancelled: aborted */
+            CORO_FAIL(co, co->err);
+        CORO_RETURN(co, NULL);
+    }
+    step = srv->handler(co);
+    if (step != CORO_STEP_RETURN)             /* an await, or a call down */
+        return step;
+    err = co->err;
+    if (err) {
         stream_abort(&h->stream);
-        if (co->err == ECANCELED)
+        if (err == ECANCELED)
             CORO_FAIL(co, ECANCELED);
-        report(w->on_error, w->on_error_arg, co->err, "handler");
+        report(srv->on_error, srv->on_error_arg, err, "handler");
         CORO_RETURN(co, NULL);
     }
     stream_close(&h->stream);
-    AWAIT(co, stream_wait_closed(&h->stream)); /* cancelled: aborted */
-    CORO_END(co);
+    h->stream.flags |= S_CONNCLOSE;
+    co->resume = 1;                           /* not finished: one more */
+    co->out = stream_wait_closed(&h->stream); /* AWAIT it */
+    return CORO_STEP_YIELD;
 }
 /* [conn-task] */
 
 /* A connection accepted: its Task. 0, or the group's error. */
 static int start_conn(stream_server_t *srv, int fd)
 {
-    conn_task_t *w;
     stream_conn_t *h;
 
     if (loop_backend(srv->loop) == SELECTOR_SELECT && fd >= FD_SETSIZE) {
@@ -1207,9 +1240,8 @@ static int start_conn(stream_server_t *srv, int fd)
         report(srv->on_error, srv->on_error_arg, ERANGE, "watch");
         return 0;
     }
-    if (task_group_create_task(srv->group, conn_body,
-                               CONN_OFFSET + srv->frame_size,
-                               (void **)&w) == NULL) {
+    if (task_group_create_task(srv->group, conn_step, srv->frame_size,
+                               (void **)&h) == NULL) {
         int err = errno;
         close(fd);
         if (err != ENOMEM)
@@ -1217,12 +1249,9 @@ static int start_conn(stream_server_t *srv, int fd)
         report(srv->on_error, srv->on_error_arg, err, "task");
         return ENOMEM;
     }
-    w->on_error = srv->on_error;
-    w->on_error_arg = srv->on_error_arg;
-    h = (stream_conn_t *)((char *)w + CONN_OFFSET);
-    coro_init(&h->co, srv->handler);
     init_socket(&h->stream, srv->loop, fd);
     h->arg = srv->arg;
+    h->server = srv;
     return 0;
 }
 
@@ -1245,6 +1274,7 @@ static int accept_failed(stream_server_t *srv, int err)
     case ENOBUFS:
     case ENOMEM:                          /* the client stays queued */
         report(srv->on_error, srv->on_error_arg, err, "accept");
+        srv->flags |= L_FAILING;
         return PAUSE;
     case EBADF:
     case EINVAL:
@@ -1284,6 +1314,10 @@ static int serve_body(coro_t *co)
     CORO_BEGIN(co);
     while (!(srv->flags & L_CLOSED)) {
         fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 && (srv->flags & L_FAILING)) {
+            srv->flags &= ~L_FAILING;
+            report(srv->on_error, srv->on_error_arg, 0, "accepting");
+        }
         err = fd >= 0 ? start_conn(srv, fd) : errno;
         next = fd >= 0 ? accepted(srv, err) : accept_failed(srv, err);
         if (next == GIVE_UP)              /* the group or socket is gone */

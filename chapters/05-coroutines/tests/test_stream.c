@@ -558,6 +558,31 @@ Test(stream, a_regular_file_is_read_without_waiting)
     stream_close(&fs);
 }
 
+/* /dev/zero (epoll refuses it: always ready) never ends a line, so the
+ * readline drops bytes forever: it must still give the loop a turn
+ * between reads, so that other Tasks run and a cancellation lands. */
+Test(stream, an_endless_always_ready_stream_lets_the_loop_run)
+{
+    stream_t zs;
+    int fd = open("/dev/zero", O_RDONLY);
+
+    cr_assert_geq(fd, 0);
+    stream_init(&zs, fx.loop, fd);
+    stream_set_limit(&zs, 100);
+    op_t *r = start_on(&zs, LINE, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(r->err, EMSGSIZE);      /* the next one drops, endlessly */
+    r = start_on(&zs, LINE, 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(loop_run_once(fx.loop), 0); /* each iteration returns */
+    cr_assert_not(r->done);
+    task_cancel(r->task);
+    fixture_settle(&fx);
+    cr_assert(r->done, "the cancellation never landed");
+    cr_assert_eq(r->err, ECANCELED);
+    stream_close(&zs);
+}
+
 /* ---- write and drain ----------------------------------------------------- */
 
 /* A recognisable byte pattern, so a lost or reordered byte shows. */
@@ -879,6 +904,58 @@ Test(stream, cancelling_wait_closed_aborts_and_drops_the_queue)
     cr_assert_eq(st.fd, -1, "closed at once");
     cr_assert_null(st.wbuf, "the queue is dropped");
     free(data);
+}
+
+/* drain and wait_closed share one Future's storage (a held connection
+ * costs less): the usual order, drain then close then wait, works; the
+ * overlaps are refused or ended, never corrupted. */
+Test(stream, a_drain_waiting_at_close_ends_with_epipe_when_the_close_is_awaited)
+{
+    enum { TOTAL = 4 << 20 };
+    unsigned char *data = patterned(TOTAL);
+    size_t at = 0;
+
+    cr_assert_eq(stream_write(&st, data, TOTAL), 0);
+    op_t *d = start(DRAIN, 0);
+    fixture_settle(&fx);
+    cr_assert(!d->done, "above the high-water mark");
+    stream_close(&st);
+    op_t *c = start(CLOSED, 0);
+    fixture_settle(&fx);
+    cr_assert(d->done);
+    cr_assert_eq(d->err, EPIPE);
+    cr_assert(!c->done, "bytes are still queued");
+    while (at < TOTAL) {
+        peer_read_some(&at, TOTAL);
+        fixture_settle(&fx);
+    }
+    cr_assert(c->done);
+    cr_assert_eq(c->err, 0);
+    free(data);
+}
+
+Test(stream, a_drain_after_wait_closed_was_asked_is_refused)
+{
+    op_t *c = start(CLOSED, 0);
+    fixture_settle(&fx);
+    op_t *d = start(DRAIN, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(d->err, EBUSY, "before the close");
+    stream_close(&st);
+    d = start(DRAIN, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(d->err, EPIPE, "after it");
+    cr_assert(c->done);
+    cr_assert_eq(c->err, 0);
+}
+
+/* The bound behind the c10k target (<= 0.6 KiB per held connection): a
+ * connection's frame was 360 bytes with a Future each for drain and
+ * wait_closed, and a 64-byte wrapper frame besides. */
+Test(stream, a_connection_frame_stays_small)
+{
+    cr_assert_leq(sizeof(stream_conn_t), 320, "%zu bytes",
+                  sizeof(stream_conn_t));
 }
 
 /* ---- loopback TCP ---------------------------------------------------------- */
@@ -1498,7 +1575,9 @@ Test(stream, out_of_descriptors_the_server_pauses_and_retries)
     cr_assert_eq(f->reports, 1, "it pauses: no accept() meanwhile");
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
     fixture_advance(&fx, STREAM_ACCEPT_RETRY_S);
-    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->reports, 2, "recovered: said once, at once");
+    cr_assert_eq(f->last_err, 0);
+    cr_assert_str_eq(f->last_what, "accepting");
     round_trip(c, "accepted at last");
     close(c);
     task_cancel(f->task);
@@ -1514,6 +1593,36 @@ static void ignore_cb(loop_t *loop, void *arg)
 {
     (void)loop;
     (void)arg;
+}
+
+/* asyncio's start_server registers its socket: a loop that cannot watch
+ * it (select, past FD_SETSIZE) fails the listen, not a later serve. */
+Test(stream, listen_fails_with_erange_when_the_loop_cannot_watch_the_socket)
+{
+    loop_options_t o = {.backend = SELECTOR_SELECT};
+    struct rlimit rl;
+    int fillers[FD_SETSIZE];
+    int nfill = 0;
+    stream_server_t srv;
+    loop_t *loop = loop_create(&o);
+
+    cr_assert_not_null(loop);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max < FD_SETSIZE + 16)
+        cr_skip_test("cannot open %d descriptors", FD_SETSIZE + 16);
+    rl.rlim_cur = FD_SETSIZE + 16;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    while (lowest_free_fd() < FD_SETSIZE)  /* the socket gets >= 1024 */
+        fillers[nfill++] = dup(0);
+    errno = 0;
+    cr_assert_eq(stream_server_listen(&srv, loop, "127.0.0.1", 0, NULL), -1);
+    cr_assert_eq(errno, ERANGE);
+    cr_assert_eq(lowest_free_fd(), FD_SETSIZE, "and closed");
+    for (int i = 0; i < nfill; i++)
+        close(fillers[i]);
+    cr_assert_eq(stream_server_listen(&srv, loop, "127.0.0.1", 0, NULL), 0);
+    stream_server_close(&srv);
+    loop_destroy(loop);
 }
 
 Test(stream, a_connection_select_cannot_watch_is_closed_and_reported)
