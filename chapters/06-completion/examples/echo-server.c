@@ -157,15 +157,6 @@ typedef struct server {
                                    its bytes are only here */
 } server_t;
 
-/* After a pause in accepting (out of descriptors), the first client
- * served says that the server is accepting again. */
-static void accepting_again(server_t *s)
-{
-    if (s->accept_failing)
-        fprintf(stderr, "echo-server: accepting clients again\n");
-    s->accept_failing = 0;
-}
-
 /* [conn-body] */
 /* One connection. Its frame is the server's stream_conn_t: the stream
  * and the server's pointer, no buffer. Errors (a reset client) and the
@@ -177,7 +168,6 @@ static int conn_body(coro_t *co)
     server_t *s = c->arg;
 
     CORO_BEGIN(co);
-    accepting_again(s);
     for (;;) {
         CORO_AWAIT_CORO(co, stream_read(&c->stream, s->scratch,
                                         sizeof s->scratch));
@@ -206,6 +196,9 @@ static void on_server_error(void *arg, int err, const char *what)
             fprintf(stderr, "echo-server: accept: %s (pausing %g s)\n",
                     strerror(err), STREAM_ACCEPT_RETRY_S);
         s->accept_failing = 1;
+    } else if (strcmp(what, "accepting") == 0) {
+        fprintf(stderr, "echo-server: accepting clients again\n");
+        s->accept_failing = 0;
     } else if (strcmp(what, "watch") == 0) {
         if (!s->refused_said)
             fprintf(stderr, "echo-server: client refused: %s%s. Further "
@@ -221,41 +214,34 @@ static void on_server_error(void *arg, int err, const char *what)
 }
 /* [server-errors] */
 
-/* Listen, and make sure the loop can watch the socket before anyone is
- * told to connect: select() holds no descriptor at or above FD_SETSIZE,
- * and descriptors inherited from the parent can push ours there. 0, or -1
- * with errno once the reason is said. */
+/* Listen, or say why not. The library registers the socket with the
+ * loop at once: select() holds no descriptor at or above FD_SETSIZE, and
+ * descriptors inherited from the parent can push ours there, so that is
+ * known before anyone is told to connect. 0, or -1 with errno once the
+ * reason is said. */
 static int listen_or_say(server_t *s)
 {
     const config_t *cfg = s->cfg;
 
     s->cfg->started = 1;              /* the loop and its signals are up */
     if (stream_server_listen(&s->listener, s->loop, cfg->host, cfg->port,
-                             s->where) < 0) {
+                             s->where) == 0)
+        return 0;
+    int err = errno;
+
+    if (err == ERANGE)
+        fprintf(stderr, "echo-server: the %s loop cannot watch the listening "
+                "socket: %s%s\n", selector_backend_name(loop_backend(s->loop)),
+                strerror(err), past_fd_setsize);
+    else
         fprintf(stderr, "echo-server: cannot listen on %s port %u: %s\n",
                 cfg->host, cfg->port,
-                errno == EADDRNOTAVAIL
+                err == EADDRNOTAVAIL
                     ? "not an address of this machine, or a name that does "
                       "not resolve"
-                    : strerror(errno));
-        return -1;
-    }
-    /* The server registers its socket only once serving: ask now (and
-     * unregister before the loop runs again, so no callback is needed). */
-    if (loop_add_reader(s->loop, s->listener.fd, NULL, NULL) < 0) {
-        int err = errno;
-
-        fprintf(stderr, "echo-server: the %s loop cannot watch the listening "
-                "socket (descriptor %d): %s%s\n",
-                selector_backend_name(loop_backend(s->loop)),
-                s->listener.fd, strerror(err),
-                err == ERANGE ? past_fd_setsize : "");
-        stream_server_close(&s->listener);
-        errno = err;
-        return -1;
-    }
-    loop_remove_reader(s->loop, s->listener.fd);
-    return 0;
+                    : strerror(err));
+    errno = err;
+    return -1;
 }
 
 /* [serve] */

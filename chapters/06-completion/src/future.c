@@ -37,7 +37,7 @@ static future_status_t finish(future_t *f, future_state_t state,
     f->state = state;
     f->result = result;
     f->error = error;
-    FILE *trace = loop_trace(f->loop);
+    FILE *trace = LOOP_TRACING() ? loop_trace(f->loop) : NULL;
     if (trace != NULL)
         fprintf(trace, "[%.6f] future %p: %s\n", loop_time(f->loop),
                 (void *)f, state == FUTURE_RESULT ? "result"

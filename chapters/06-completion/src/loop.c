@@ -44,6 +44,10 @@
  * (SIZE_MAX, "not armed", has the bit set too and is checked first.) */
 #define QUEUED_BIT ((size_t)1 << (sizeof(size_t) * CHAR_BIT - 1))
 
+/* Callbacks in the ready queue, read without a call: the loop asks on
+ * every iteration. */
+#define QUEUED(loop) ((size_t)((loop)->ready.tail - (loop)->ready.head))
+
 /* One direction of one descriptor. @c gen changes on every add and remove,
  * so an event queued for an older registration is recognised and dropped. */
 struct fd_watch {
@@ -113,11 +117,6 @@ double loop_clock_monotonic(void *arg)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double read_clock(const loop_t *loop)
-{
-    return loop->clock(loop->clock_arg);
-}
-
 loop_t *loop_create(const loop_options_t *options)
 {
     loop_options_t defaults = {0};
@@ -139,8 +138,10 @@ loop_t *loop_create(const loop_options_t *options)
     loop->trace = opt->trace;
     if (loop->trace == NULL && getenv("LOOP_TRACE") != NULL)
         loop->trace = stderr;
+    if (loop->trace != NULL)
+        atomic_fetch_add(&loop_tracing_loops, 1);
     loop->wake[0] = loop->wake[1] = -1;
-    loop->now = read_clock(loop);
+    loop->now = loop->clock(loop->clock_arg);
     /* The self-pipe exists from the start (as asyncio makes it): another
      * thread may call loop_call_soon_threadsafe() at any moment, and only
      * the loop's own thread may register a descriptor. */
@@ -152,6 +153,8 @@ loop_t *loop_create(const loop_options_t *options)
         selector_destroy(loop->sel);
         timers_deinit(&loop->timers);
         free(loop->fds);
+        if (loop->trace != NULL)
+            atomic_fetch_sub(&loop_tracing_loops, 1);
         free(loop);
         errno = err;
         return NULL;
@@ -168,6 +171,8 @@ double loop_time(const loop_t *loop)
 {
     return loop->now;
 }
+
+atomic_int loop_tracing_loops;
 
 FILE *loop_trace(const loop_t *loop)
 {
@@ -274,6 +279,16 @@ static struct fd_watch *watch_of(struct fd_entry *e, unsigned event)
 static int watch(loop_t *loop, int fd, unsigned event, loop_cb *cb,
                  void *arg)
 {
+    if (fd >= 0 && (size_t)fd < loop->nfds && (loop->fds[fd].events & event)) {
+        /* Watched already (a stream renewing its reader at every wait):
+         * the selector has these events, only the watcher changes. */
+        struct fd_watch *w = event == SELECTOR_READ ? &loop->fds[fd].reader
+                                                    : &loop->fds[fd].writer;
+        w->cb = cb;
+        w->arg = arg;
+        w->gen++;
+        return 0;
+    }
     if (fd < 0) {
         errno = EBADF;
         return -1;
@@ -542,12 +557,12 @@ int loop_remove_signal_handler(loop_t *loop, int signo)
  * deadline, find nothing due, and spin until it is. */
 static int wait_timeout_ms(const loop_t *loop)
 {
-    if (ready_len(&loop->ready) > 0 || loop->stopping)
+    if (QUEUED(loop) > 0 || loop->stopping)
         return 0;
     const loop_timer_t *first = timers_peek(&loop->timers);
     if (first == NULL)
         return -1;
-    double delay_s = first->when_s - read_clock(loop);
+    double delay_s = first->when_s - loop->clock(loop->clock_arg);
     if (delay_s <= 0)
         return 0;
     double ms = ceil(delay_s * 1000.0);
@@ -586,10 +601,11 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
                 : selector_select(loop->sel, r->timeout_ms);
     if (n < 0)
         return -1;
-    if (ready_reserve(&loop->ready, 2 * (size_t)n) < 0)
+    if (n > 0 && ready_reserve(&loop->ready, 2 * (size_t)n) < 0)
         return -1; /* level-triggered: the fds are reported again */
     selector_event_t ev;
-    while (selector_next(loop->sel, &ev)) {
+    /* n entries at most: no call to learn that there is no more */
+    for (int k = 0; k < n && selector_next(loop->sel, &ev); k++) {
         struct fd_entry *e = &loop->fds[ev.fd];
         if ((ev.events & SELECTOR_READ) && e->reader.cb) {
             ready_item_t item = {.kind = READY_READER, .fd = ev.fd,
@@ -703,10 +719,10 @@ static int run_once(loop_t *loop)
     loop->iteration++;
     if (wait_for_fds(loop, &r) < 0)       /* 1. wait for descriptors */
         return -1;
-    loop->now = read_clock(loop);         /* 2. the clock, once */
+    loop->now = loop->clock(loop->clock_arg); /* 2. the clock, once */
     if (collect_due_timers(loop, &r) < 0) /* 3. due timers */
         return -1;
-    size_t n = ready_len(&loop->ready);
+    size_t n = QUEUED(loop);
     if (loop->trace)
         trace_iteration(loop, &r, n);
     run_ready(loop, n);                   /* 4. callbacks */
@@ -804,6 +820,8 @@ void loop_destroy(loop_t *loop)
         loop->hooks = hook->next;
         hook->fn(loop, hook);
     }
+    if (loop->trace != NULL)
+        atomic_fetch_sub(&loop_tracing_loops, 1);
     free(loop->fds);
     free(loop);
 }

@@ -59,6 +59,7 @@
 #ifndef LOOP_H
 #define LOOP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -215,6 +216,21 @@ double loop_clock_monotonic(void *arg);
  * @return the stream or NULL.
  */
 FILE *loop_trace(const loop_t *loop);
+
+/**
+ * @brief How many loops of the process trace now (made with a trace
+ *        stream, not yet destroyed). Read through LOOP_TRACING().
+ */
+extern atomic_int loop_tracing_loops;
+
+/**
+ * @brief 0 when no loop traces: a hot path (every Future finished, every
+ *        Task step) tests this flag at its call site and makes no call at
+ *        all for a trace nobody asked for; when it is nonzero, it asks
+ *        loop_trace() for its own loop's stream.
+ */
+#define LOOP_TRACING()                                                      \
+    (atomic_load_explicit(&loop_tracing_loops, memory_order_relaxed) != 0)
 
 /**
  * @brief Queue @p cb to run in a later phase, after what is already queued.

@@ -27,7 +27,7 @@ size_t ready_len(const ready_queue_t *q)
  * to its new slot, and positions stay what they were. */
 int ready_reserve(ready_queue_t *q, size_t n)
 {
-    size_t need = ready_len(q) + n;
+    size_t need = (size_t)(q->tail - q->head) + n;
     if (need <= q->cap)
         return 0;
     size_t cap = q->cap ? q->cap : 64;
@@ -48,7 +48,9 @@ int ready_reserve(ready_queue_t *q, size_t n)
 
 int ready_push(ready_queue_t *q, const ready_item_t *item, uint64_t *pos)
 {
-    if (ready_reserve(q, 1) < 0)
+    /* Room is checked here, without a call: every callback queued and
+     * every event reported comes through this function. */
+    if (q->tail - q->head >= q->cap && ready_reserve(q, 1) < 0)
         return -1;
     q->items[q->tail & (q->cap - 1)] = *item;
     if (pos)

@@ -201,7 +201,8 @@ static void task_finish(task_t *t)
 {
     coro_t *co = CORO_OF(t);
 
-    trace(t, co->err ? "finished with an error" : "finished", NULL);
+    if (LOOP_TRACING())
+        trace(t, co->err ? "finished with an error" : "finished", NULL);
     t->future.sealed = 0;
     list_unlink(&t->pending);             /* no longer pending */
     /* A cancel that came while the coroutine ran and found no await to
@@ -236,7 +237,8 @@ static void task_step(loop_t *loop, void *arg)
     }
     t->woken = 0;
     for (unsigned steps = 1;; steps++) {
-        trace(t, "step", NULL);
+        if (LOOP_TRACING())
+            trace(t, "step", NULL);
         /* 1, 7. send the value in; the coroutine runs to its next await */
         current = t;
         coro_status_t status = coro_resume(CORO_OF(t), in, err);
@@ -255,14 +257,16 @@ static void task_step(loop_t *loop, void *arg)
             /* Awaiting itself (pending, since it runs) would wait for ever
              * and a cancel would chase its own tail: refuse at the await,
              * as asyncio does. */
-            trace(t, "awaits itself: EDEADLK", NULL);
+            if (LOOP_TRACING())
+                trace(t, "awaits itself: EDEADLK", NULL);
             in = NULL;
             err = EDEADLK;
         } else if (!future_done(awaited)) {
             /* 3. hang the wake-up on the Future; 4-5 happen elsewhere */
             t->waiting = awaited;
             future_add_done_callback(awaited, &t->wakeup, task_wakeup, t);
-            trace(t, "awaits future", awaited);
+            if (LOOP_TRACING())
+                trace(t, "awaits future", awaited);
             if (t->cancel_requested) {    /* held over from last step */
                 t->cancel_requested = 0;
                 if (!future_cancel(awaited))
@@ -292,7 +296,8 @@ static int task_cancel_hook(future_t *future)
 {
     task_t *t = (task_t *)future;
 
-    trace(t, "cancel requested", NULL);
+    if (LOOP_TRACING())
+        trace(t, "cancel requested", NULL);
     if (t->cancelling < USHRT_MAX)
         t->cancelling++;
     /* A Future we await that takes the cancellation wakes us with

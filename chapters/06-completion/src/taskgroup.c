@@ -10,15 +10,21 @@
 
 #include <errno.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 typedef struct member {
-    task_t *task;
     task_group_t *group;
-    future_callback_t done;
+    future_callback_t done;           /* on the child's Task (its .future
+                                         is the Task's while it runs) */
     list_t link;                      /* in group->children */
 } member_t;
+
+static task_t *task_of(future_t *f)
+{
+    return (task_t *)((char *)f - offsetof(task_t, future));
+}
 
 #define ROUND_UP(n, a) (((n) + (a) - 1) / (a) * (a))
 
@@ -36,7 +42,7 @@ static void cancel_children(task_group_t *g)
 {
     g->aborting = 1;
     for (list_t *l = g->children.next; l != &g->children; l = l->next)
-        task_cancel(LIST_ENTRY(l, member_t, link)->task);
+        task_cancel(task_of(LIST_ENTRY(l, member_t, link)->done.future));
 }
 
 /* [group-child-done] */
@@ -55,7 +61,7 @@ static void child_done(future_t *future, void *arg)
             cancel_children(g);
         }
     }
-    task_release(m->task);            /* m is gone with it, maybe */
+    task_release(task_of(future));    /* m is gone with it, maybe */
     if (g->running == 0 && g->waiting)
         finish(g);
 }
@@ -103,7 +109,6 @@ task_t *task_group_create_task(task_group_t *g, coro_fn *fn,
     if (t == NULL)
         return NULL;
     member_t *m = (member_t *)((char *)*frame + offset);
-    m->task = t;
     m->group = g;
     list_add_tail(&g->children, &m->link);
     g->running++;
