@@ -70,17 +70,28 @@
 #include "list.h"
 
 /**
+ * @brief What AWAIT accepts (internal): a Future, or NULL. The type check
+ *        makes `AWAIT(co, some_coroutine)` a compile error; a sub-coroutine
+ *        is awaited with CORO_AWAIT_CORO().
+ */
+static inline future_t *task_awaitable_(future_t *future)
+{
+    return future;
+}
+
+/**
  * @brief Suspend the coroutine @p co until @p future finishes (NULL: just
  *        let the loop run once). Python's `await future`.
  */
-#define AWAIT(co, future) CORO_YIELD(co, (future))
+#define AWAIT(co, future) CORO_YIELD(co, task_awaitable_(future))
 
 /**
  * @brief AWAIT that catches: the Future's error (ECANCELED when it or this
  *        Task was cancelled) is left in `co->err` instead of failing the
  *        coroutine. `try: await future` / `except`.
  */
-#define AWAIT_CATCH(co, future) CORO_YIELD_CATCH(co, (future))
+#define AWAIT_CATCH(co, future)                                             \
+    CORO_YIELD_CATCH(co, task_awaitable_(future))
 
 /**
  * @brief The most steps a Task takes in a row before it lets the loop run.
