@@ -27,7 +27,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +54,9 @@ enum {
     S_SHUT = 1 << 11,      /* shutdown(SHUT_WR) done */
     S_CLOSING = 1 << 12,   /* close asked */
     S_SOCKET = 1 << 13,    /* send() with MSG_NOSIGNAL */
+    S_CONNCLOSE = 1 << 14, /* a server's connection: its handler is done,
+                              the Task waits for the close (conn_step) */
+    S_CLOSEWAIT = 1 << 15, /* s->drain is wait_closed's Future now */
 };
 
 /* A buffer much larger than what it holds shrinks past this size. */
@@ -114,10 +116,7 @@ static void init_flags(stream_t *s, loop_t *loop, int fd, unsigned flags)
     /* finished: nobody waits (see on_readable) */
     finished(&s->readable, loop, 0);
     finished(&s->drain, loop, 0);
-    future_init(&s->closed, loop);
 }
-
-static int closed_cancel(future_t *f);
 
 void stream_init(stream_t *s, loop_t *loop, int fd)
 {
@@ -129,7 +128,6 @@ void stream_init(stream_t *s, loop_t *loop, int fd)
     if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
         flags |= S_SOCKET;
     init_flags(s, loop, fd, flags);
-    s->closed.cancel = closed_cancel;
 }
 
 void stream_set_limit(stream_t *s, size_t limit)
@@ -692,7 +690,7 @@ static void finish_close(stream_t *s);
 
 static void wake_drain(stream_t *s, int err)
 {
-    if (future_done(&s->drain))
+    if (future_done(&s->drain) || (s->flags & S_CLOSEWAIT))
         return;
     if (err)
         future_set_error(&s->drain, err);
@@ -867,6 +865,11 @@ size_t stream_write_buffer_size(const stream_t *s)
 
 future_t *stream_drain(stream_t *s)
 {
+    if (s->flags & S_CLOSEWAIT)      /* the storage is wait_closed's */
+        return finished(&failing_future, s->loop,
+                        (s->flags & S_CLOSING) ? EPIPE
+                        : s->error             ? s->error
+                                               : EBUSY);
     if (!future_done(&s->drain))
         return finished(&failing_future, s->loop, EBUSY);
     if (s->error)
@@ -915,8 +918,8 @@ static void finish_close(stream_t *s)
     s->fd = -1;
     free_queue(s);
     wake_drain(s, EPIPE);
-    if (!future_done(&s->closed))
-        future_set_result(&s->closed, NULL);
+    if ((s->flags & S_CLOSEWAIT) && !future_done(&s->drain))
+        future_set_result(&s->drain, NULL);
 }
 
 void stream_close(stream_t *s)
@@ -943,7 +946,7 @@ void stream_abort(stream_t *s)
 /* wait_closed cancelled: the frame holding the stream is about to go. */
 static int closed_cancel(future_t *f)
 {
-    stream_t *s = (stream_t *)((char *)f - offsetof(stream_t, closed));
+    stream_t *s = (stream_t *)((char *)f - offsetof(stream_t, drain));
 
     future_set_cancelled(f);
     stream_abort(s);
@@ -952,7 +955,19 @@ static int closed_cancel(future_t *f)
 
 future_t *stream_wait_closed(stream_t *s)
 {
-    return &s->closed;
+    if (s->flags & S_CLOSEWAIT)
+        return &s->drain;
+    if (!future_done(&s->drain)) {  /* a drain waits in the storage */
+        if (!(s->flags & S_CLOSING))
+            return finished(&failing_future, s->loop, EBUSY);
+        wake_drain(s, EPIPE);     /* closing: no drain will finish */
+    }
+    s->flags |= S_CLOSEWAIT;
+    future_init(&s->drain, s->loop);
+    s->drain.cancel = closed_cancel;
+    if (s->fd < 0)
+        future_set_result(&s->drain, NULL);
+    return &s->drain;
 }
 
 /* ---- clients ------------------------------------------------------------ */
@@ -970,7 +985,6 @@ static void set_nodelay(int fd)
 static void init_socket(stream_t *s, loop_t *loop, int fd)
 {
     init_flags(s, loop, fd, S_SOCKET);
-    s->closed.cancel = closed_cancel;
     set_nodelay(fd);
 }
 
@@ -1090,6 +1104,8 @@ enum {
     L_SERVING = 1 << 0,    /* a serve frame is handed out */
     L_PAUSED = 1 << 1,     /* waiting out an EMFILE and the like */
     L_CLOSED = 1 << 2,     /* stream_server_close() was called */
+    L_FAILING = 1 << 3,    /* accept() failed and was reported: say when
+                              it works again */
 };
 
 /* Accepts in a row before the serve lets the loop run the rest. */
@@ -1115,8 +1131,13 @@ int stream_server_listen(stream_server_t *srv, loop_t *loop,
     loop_timer_init(&srv->retry);
     if (fd < 0)
         return -1;
+    /* chapter 06: nothing to register (the serve's multishot accept
+     * watches the socket), but the ring that will is made now, as asyncio's
+     * start_server registers its socket: a loop that cannot have one
+     * (io_uring refused; ENOTSUP: not on epoll) fails the listen, before
+     * the program says it is listening. */
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || proactor_get(loop) == NULL) {
         int err = errno;
         close(fd);
         errno = err;
@@ -1152,45 +1173,48 @@ static future_t *pause_accepting(stream_server_t *srv)
     return &srv->wait;
 }
 
-/* The Task around a handler: the handler's frame follows this head. */
-typedef struct conn_task {
-    coro_t co;
-    stream_server_error_cb *on_error;
-    void *on_error_arg;
-} conn_task_t;
-
-#define CONN_OFFSET                                                         \
-    ((sizeof(conn_task_t) + alignof(max_align_t) - 1) &                     \
-     ~(alignof(max_align_t) - 1))
-
 /* [conn-task] */
 /* Keep the stream's lifetime and the group's peace around the handler:
  * close what it left open, and turn its failure into a report, so one
- * broken connection does not cancel every other one in the group. */
-static int conn_body(coro_t *co)
+ * broken connection does not cancel every other one in the group.
+ *
+ * This runs as the handler's own frame's function, around the handler's
+ * body, rather than as a frame of its own awaiting the handler's: a
+ * wrapper frame would cost every held connection its size. Every step of
+ * the handler comes through here; only its end is caught. */
+static int conn_step(coro_t *co)
 {
-    conn_task_t *w = (conn_task_t *)co;
-    stream_conn_t *h = (stream_conn_t *)((char *)co + CONN_OFFSET);
+    stream_conn_t *h = (stream_conn_t *)co;
+    stream_server_t *srv = h->server;
+    int step, err;
 
-    CORO_BEGIN(co);
-    CORO_AWAIT_CORO_CATCH(co, &h->co);
-    if (co->err) {
+    if (h->stream.flags & S_CONNCLOSE) {      /* the handler is done */
+        if (co->err)                          /* cancelled: aborted */
+            CORO_FAIL(co, co->err);
+        CORO_RETURN(co, NULL);
+    }
+    step = srv->handler(co);
+    if (step != CORO_STEP_RETURN)             /* an await, or a call down */
+        return step;
+    err = co->err;
+    if (err) {
         stream_abort(&h->stream);
-        if (co->err == ECANCELED)
+        if (err == ECANCELED)
             CORO_FAIL(co, ECANCELED);
-        report(w->on_error, w->on_error_arg, co->err, "handler");
+        report(srv->on_error, srv->on_error_arg, err, "handler");
         CORO_RETURN(co, NULL);
     }
     stream_close(&h->stream);
-    AWAIT(co, stream_wait_closed(&h->stream)); /* cancelled: aborted */
-    CORO_END(co);
+    h->stream.flags |= S_CONNCLOSE;
+    co->resume = 1;                           /* not finished: one more */
+    co->out = stream_wait_closed(&h->stream); /* AWAIT it */
+    return CORO_STEP_YIELD;
 }
 /* [conn-task] */
 
 /* A connection accepted: its Task. 0, or the group's error. */
 static int start_conn(stream_server_t *srv, int fd)
 {
-    conn_task_t *w;
     stream_conn_t *h;
 
     if (loop_backend(srv->loop) == SELECTOR_SELECT && fd >= FD_SETSIZE) {
@@ -1198,9 +1222,8 @@ static int start_conn(stream_server_t *srv, int fd)
         report(srv->on_error, srv->on_error_arg, ERANGE, "watch");
         return 0;
     }
-    if (task_group_create_task(srv->group, conn_body,
-                               CONN_OFFSET + srv->frame_size,
-                               (void **)&w) == NULL) {
+    if (task_group_create_task(srv->group, conn_step, srv->frame_size,
+                               (void **)&h) == NULL) {
         int err = errno;
         close(fd);
         if (err != ENOMEM)
@@ -1208,12 +1231,9 @@ static int start_conn(stream_server_t *srv, int fd)
         report(srv->on_error, srv->on_error_arg, err, "task");
         return ENOMEM;
     }
-    w->on_error = srv->on_error;
-    w->on_error_arg = srv->on_error_arg;
-    h = (stream_conn_t *)((char *)w + CONN_OFFSET);
-    coro_init(&h->co, srv->handler);
     init_socket(&h->stream, srv->loop, fd);
     h->arg = srv->arg;
+    h->server = srv;
     return 0;
 }
 
@@ -1236,6 +1256,7 @@ static int accept_failed(stream_server_t *srv, int err)
     case ENOBUFS:
     case ENOMEM:                          /* the client stays queued */
         report(srv->on_error, srv->on_error_arg, err, "accept");
+        srv->flags |= L_FAILING;
         return PAUSE;
     case EBADF:
     case EINVAL:
@@ -1295,6 +1316,10 @@ static void on_accepted(proactor_op_t *op, int res, void *arg)
         if (!proactor_multishot_active(op))
             free(a);
         return;
+    }
+    if (res >= 0 && (srv->flags & L_FAILING)) {
+        srv->flags &= ~L_FAILING;   /* it works again: say so, once */
+        report(srv->on_error, srv->on_error_arg, 0, "accepting");
     }
     if (res >= 0) {
         err = start_conn(srv, res);

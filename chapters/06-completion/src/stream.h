@@ -150,6 +150,11 @@ typedef struct stream {
     uint32_t line;         /**< offset of the last line handed out */
     uint32_t scan;         /**< readuntil: bytes known to hold no
                                 separator (saves rescanning) */
+    /* write queue: [whead, wend) of wbuf unsent. NULL when empty. */
+    uint32_t whead;        /**< first unsent byte */
+    uint32_t wend;         /**< end of the queued bytes */
+    uint32_t wcap;         /**< allocated size */
+    char *wbuf;            /**< malloc'd, or NULL */
     size_t partial;        /**< see stream_partial() */
     /* the read operation in progress (one at a time) */
     coro_t co;             /**< its frame's head */
@@ -159,13 +164,10 @@ typedef struct stream {
         const char *sep;   /**< readuntil: the separator (caller's) */
     };
     size_t want;           /**< bytes asked for; separator length */
-    /* write queue: [whead, wend) unsent. NULL when empty. */
-    char *wbuf;            /**< malloc'd, or NULL */
-    uint32_t whead;        /**< first unsent byte */
-    uint32_t wend;         /**< end of the queued bytes */
-    uint32_t wcap;         /**< allocated size */
-    future_t drain;        /**< stream_drain()'s Future */
-    future_t closed;       /**< stream_wait_closed()'s Future */
+    future_t drain;        /**< stream_drain()'s Future; once
+                                stream_wait_closed() is asked,
+                                its Future instead (one storage for
+                                both: a held connection costs less) */
     /* ---- chapter 06: the operations the kernel holds ---- */
     struct stream_op *rop; /**< the receive (malloc'd, kept for the next
                                 one); a stream closed while it is in the
@@ -343,7 +345,9 @@ size_t stream_write_buffer_size(const stream_t *s);
  *         fallen to the low-water mark. It fails with the stored
  *         connection error once one is known (EPIPE, ECONNRESET), EPIPE
  *         after stream_close(), EBUSY if a drain is already waiting (one
- *         at a time; asyncio allows several). Cancelling it leaves the
+ *         at a time; asyncio allows several) or if stream_wait_closed()
+ *         was asked before stream_close() (the two share storage: drain
+ *         first, then wait for the close). Cancelling it leaves the
  *         queue as it is.
  */
 future_t *stream_drain(stream_t *s);
@@ -388,7 +392,12 @@ void stream_abort(stream_t *s);
  * @brief Wait until the descriptor is closed: asyncio's
  *        `await writer.wait_closed()`.
  * @param s a stream.
- * @return its Future (storage in the stream), result NULL once closed.
+ * A drain still waiting when this is asked after stream_close() fails
+ * with EPIPE (the close goes on sending the queue); asked before
+ * stream_close() while a drain waits, it fails with EBUSY.
+ *
+ * @return its Future (storage in the stream, shared with
+ *         stream_drain()'s), result NULL once closed.
  *         Cancelling it (the awaiting Task is cancelled) aborts the
  *         stream (stream_abort()): the frame that holds the stream is
  *         about to go, and nothing may then refer to it (asyncio leaves
@@ -461,6 +470,8 @@ typedef struct stream_conn {
     coro_t co;          /**< first, as in every frame */
     stream_t stream;    /**< initialised on the accepted socket */
     void *arg;          /**< the server's handler_arg */
+    struct stream_server *server; /**< private: the server (its handler
+                                       and error hook) */
 } stream_conn_t;
 
 /**
@@ -470,7 +481,9 @@ typedef struct stream_conn {
  * @param err the errno code.
  * @param what "accept" (the accept() failed: EMFILE, ENFILE, ENOBUFS,
  *        ENOMEM make the server pause ::STREAM_ACCEPT_RETRY_S; other
- *        transient errors are skipped), "watch" (the loop cannot watch
+ *        transient errors are skipped), "accepting" (@p err 0: after a
+ *        pause for one of those four, accept() works again),
+ *        "watch" (the loop cannot watch
  *        the accepted descriptor: ERANGE past FD_SETSIZE with select; it
  *        was closed), "task" (no Task could be made for a connection:
  *        ENOMEM, it was closed and the server pauses), or "handler" (a
@@ -512,7 +525,12 @@ typedef struct stream_server {
  * @param port 0 lets the kernel choose.
  * @param[out] where "HOST:PORT" as bound, NET_ADDRSTR_MAX bytes (may be
  *        NULL).
- * @return 0; -1 with errno set (as net_listen()).
+ * chapter 06: the loop's ring is made at once (as asyncio's start_server
+ * registers its socket), so a loop that cannot have one fails here.
+ *
+ * @return 0; -1 with errno set: as net_listen(), or as proactor_get()
+ *         when the loop cannot have a ring (ENOTSUP off epoll; io_uring
+ *         refused).
  */
 int stream_server_listen(stream_server_t *srv, loop_t *loop,
                          const char *host, unsigned short port,
