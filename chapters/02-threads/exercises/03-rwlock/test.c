@@ -23,6 +23,12 @@ static void pause_ms(long ms)
 
 static rw_t *rw;
 
+/* Who is inside right now, and how often a reader and a writer, or two
+ * writers, were inside together (each side counts itself in, then looks
+ * at the other: with sequentially consistent atomics, at least one of two
+ * that overlap sees the other). */
+static atomic_int readers_in, writers_in, overlaps;
+
 /* One thread that takes the lock, says so, holds it briefly, gives it
  * back. */
 struct call {
@@ -36,8 +42,12 @@ static void *reader(void *arg)
     struct call *c = arg;
     atomic_store(&c->tid, asleep_tid());
     rw_read_lock(rw);
+    atomic_fetch_add(&readers_in, 1);
+    if (atomic_load(&writers_in) > 0)
+        atomic_fetch_add(&overlaps, 1);
     atomic_store(&c->in, 1);
     pause_ms(20);
+    atomic_fetch_sub(&readers_in, 1);
     rw_read_unlock(rw);
     return NULL;
 }
@@ -47,8 +57,11 @@ static void *writer(void *arg)
     struct call *c = arg;
     atomic_store(&c->tid, asleep_tid());
     rw_write_lock(rw);
+    if (atomic_fetch_add(&writers_in, 1) > 0 || atomic_load(&readers_in) > 0)
+        atomic_fetch_add(&overlaps, 1);
     atomic_store(&c->in, 1);
     pause_ms(20);
+    atomic_fetch_sub(&writers_in, 1);
     rw_write_unlock(rw);
     return NULL;
 }
@@ -176,6 +189,30 @@ Test(rwlock, the_writer_leaving_lets_every_waiting_reader_in)
     join(r, 3, "only some of the readers waiting for the writer got in "
                "after rw_write_unlock(): does it wake all of them, not "
                "just one?");
+    rw_destroy(rw);
+}
+
+Test(rwlock, the_writer_leaving_lets_in_readers_or_a_writer_not_both)
+{
+    struct call c[3];
+
+    make_lock();
+    atomic_store(&overlaps, 0);
+    take(rw_write_lock);
+    start(&c[0], reader);
+    start(&c[1], writer);
+    start(&c[2], writer);
+    for (int i = 0; i < 3; i++)
+        asleep_wait(&c[i].tid); /* a reader and two writers wait */
+    rw_write_unlock(rw);
+    join(c, 3, "a reader and two writers waited for the writer; after "
+               "rw_write_unlock() they did not all get in, in turn");
+    cr_assert_eq(atomic_load(&overlaps), 0, "after rw_write_unlock(), "
+                 "threads that had waited were inside together (a reader "
+                 "with a writer, or two writers) %d time(s): a thread woken "
+                 "from a wait must check again that it may enter (someone "
+                 "woken with it may have entered first)",
+                 atomic_load(&overlaps));
     rw_destroy(rw);
 }
 
