@@ -4,7 +4,6 @@
 
 #include <stddef.h>
 
-#include "gather.h"
 #include "sock.h"
 #include "task.h"
 #include "timeout.h"
