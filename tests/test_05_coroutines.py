@@ -30,6 +30,25 @@ def hellos_in(proc, start, end):
                if start < when < end and HELLO_RE.match(line))
 
 
+def wait_for_a_running_worker(pid, timeout=30.0):
+    """Wait until a thread of pid other than its main thread is running
+    (state R in /proc): the executor's worker has taken the job. True if
+    seen before the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            for tid in os.listdir("/proc/%d/task" % pid):
+                if int(tid) == pid:
+                    continue
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "R":
+                        return True
+        except OSError:
+            pass                        # a thread came or went: look again
+        time.sleep(0.01)
+    return False
+
+
 def fd_open(fd):
     try:
         os.fstat(fd)
@@ -717,7 +736,8 @@ class ExecutorUnderTSan(unittest.TestCase):
                                           "exitcode=66:halt_on_error=0"))
             p.stdin.write("45\n")
             p.stdin.flush()
-            time.sleep(0.3)                    # the worker is computing
+            self.assertTrue(wait_for_a_running_worker(p.pid),
+                            "no worker thread started computing fib(45)")
             out, err = p.communicate(last, timeout=120)
             self.assertNotIn("ThreadSanitizer", err, err[:3000])
             self.assertEqual(p.returncode, 0, err[-2000:])
