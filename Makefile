@@ -132,7 +132,7 @@ deps:
 
 # Doxygen reads its list of inputs from DOC_INPUT, so each new chapter joins
 # the book without editing the Doxyfile.
-DOC_INPUT := README.md $(foreach ch,$(CHAPTERS),$(wildcard $(ch)/CHAPTER.md $(ch)/src/*.h) \
+DOC_INPUT := README.md $(foreach ch,$(CHAPTERS),$(wildcard $(ch)/CHAPTER.md $(ch)/APPENDIX.md $(ch)/src/*.h) \
                                      $(wildcard $(ch)/exercises/*/EXERCISE.md)) \
              $(wildcard docs/*.md)
 docs: deps

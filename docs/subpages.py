@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""Doxygen input filter: nest each chapter's exercises under the chapter.
+"""Doxygen input filter: nest each chapter's exercises, and its appendix
+where it has one, under the chapter.
 
 Doxygen runs this on every CHAPTER.md (FILTER_PATTERNS in docs/Doxyfile)
 and reads what it prints instead of the file. The first Markdown link to
-each exercises/NAME/EXERCISE.md becomes `@subpage LABEL "TEXT"`, where
-LABEL is the `{#label}` of that EXERCISE.md's title: the link still leads
-to the exercise, and the HTML book's navigation shows the exercise as a
-child of its chapter. The file itself keeps its plain link, so it works on
-a Git host too. Only the link changes, so line numbers stay the file's own.
+each exercises/NAME/EXERCISE.md, and the last one to APPENDIX.md (so that
+the navigation lists the appendix after the exercises), becomes
+`@subpage LABEL "TEXT"`, where LABEL is the `{#label}` of that file's
+title: the link still leads to the page, and the HTML book's navigation
+shows it as a child of its chapter. The file itself keeps its plain link,
+so it works on a Git host too. Only the link changes, so line numbers stay
+the file's own.
 """
 import os
 import re
 import sys
 
 LINK = re.compile(r"\[([^\]]*)\]\((exercises/[^/)]+/EXERCISE\.md)\)")
+APPENDIX = re.compile(r"\[([^\]]*)\]\((APPENDIX\.md)\)")
 LABEL = re.compile(r"\{#([A-Za-z0-9_-]+)\}")
 
 path = sys.argv[1]
@@ -38,4 +42,10 @@ def subpage(m):
 
 
 with open(path, encoding="utf-8") as f:
-    sys.stdout.write(LINK.sub(subpage, f.read()))
+    text = LINK.sub(subpage, f.read())
+last = None
+for last in APPENDIX.finditer(text):
+    pass
+if last is not None:
+    text = text[:last.start()] + subpage(last) + text[last.end():]
+sys.stdout.write(text)

@@ -2,7 +2,8 @@
 """Check that every link in the book works, on a Git host and in the HTML.
 
     links.py          check the Markdown: README.md, docs/*.md, and every
-                      chapter's CHAPTER.md and exercises/*/EXERCISE.md
+                      chapter's CHAPTER.md, APPENDIX.md (where it has one)
+                      and exercises/*/EXERCISE.md
                       (make test runs this)
     links.py --html   check the HTML book in docs/html after Doxygen wrote
                       it (make docs runs this)
@@ -37,6 +38,7 @@ def markdown_files():
     files += sorted(glob.glob(os.path.join(REPO, "docs", "*.md")))
     for ch in sorted(glob.glob(os.path.join(REPO, "chapters", "*", ""))):
         files += glob.glob(os.path.join(ch, "CHAPTER.md"))
+        files += glob.glob(os.path.join(ch, "APPENDIX.md"))
         files += sorted(glob.glob(os.path.join(ch, "exercises", "*",
                                                "EXERCISE.md")))
     return [f for f in files if os.path.exists(f)]

@@ -13,8 +13,8 @@
 # both changed is merged line by line (git merge-file), and only lines both
 # touched conflict; files only chapter 06 has (proactor.*, the uring tests
 # and bench) stay; files chapter 05 added come over, files it removed go.
-# CHAPTER.md is each chapter's own: only its copied-unchanged list is
-# rewritten.
+# CHAPTER.md (and APPENDIX.md) is each chapter's own: only CHAPTER.md's
+# copied-unchanged list is rewritten.
 # That is more robust than patch files (which fail on moved context) or
 # whole-file copies (which silently drop chapter 05's new changes).
 #
@@ -51,6 +51,7 @@ say() { printf '%-10s %s\n' "$1" "$2"; }
 # Every file chapter 05 has now (tracked, so build/ never comes along).
 for f in $(git ls-files "$c05" | sed "s|^$c05/||"); do
     [ "$f" = CHAPTER.md ] && continue   # each chapter has its own text
+    [ "$f" = APPENDIX.md ] && continue  # and its own appendix
     new="$c05/$f"; ours="$c06/$f"; old="$b/$f"
     if [ ! -e "$ours" ]; then
         if [ -e "$old" ]; then
@@ -86,6 +87,7 @@ done
 for f in $(cd "$b" && find . -type f | sed 's|^\./||'); do
     [ -e "$c05/$f" ] && continue
     [ "$f" = CHAPTER.md ] && continue
+    [ "$f" = APPENDIX.md ] && continue
     [ -e "$c06/$f" ] || continue
     if cmp -s "$c06/$f" "$b/$f"; then
         say removed "$f"
