@@ -5,7 +5,7 @@
  *
  * Each test names the CPython behaviour it restates. Where this runtime
  * differs on purpose, the test pins the C behaviour and cites the row of
- * CHAPTER.md's "Where this runtime differs from asyncio, and why" table.
+ * APPENDIX.md's "Where this runtime differs from asyncio, and why" table.
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
