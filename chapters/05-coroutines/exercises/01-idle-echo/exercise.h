@@ -25,10 +25,10 @@ typedef struct idle_echo {
  * @brief Echo what the client on @c fd sends, and drop it when it goes
  *        silent.
  *
- * Every byte received is sent back, in order. When nothing arrives for
- * @c idle_s seconds on the loop's clock (counted from the last data
- * received, or from the start), the socket is closed and the coroutine
- * fails with ETIMEDOUT. End of input closes the socket and returns NULL;
+ * Every byte received is sent back, in order. When a wait for data lasts
+ * @c idle_s seconds on the loop's clock (each wait timed on its own; the
+ * time spent sending back is not silence), the socket is closed and the
+ * coroutine fails with ETIMEDOUT. End of input closes the socket and returns NULL;
  * any other ending (a socket error, a cancellation: ECANCELED) closes the
  * socket and fails with that error. However it ends, no timer and no
  * reader of it is left on the loop.
