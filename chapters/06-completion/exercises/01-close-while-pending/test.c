@@ -66,6 +66,15 @@ static void on_done(void *arg, int err)
     done_err = err;
 }
 
+/* Nothing in a test may block for ever: between the guards of its own
+ * (each says what it waits for), this one holds. */
+static void whole_test_guard(void)
+{
+    guard_arm(30, "the test did not end within 30 s: does a call of the "
+              "reader block (a plain recv() on the blocking socket, a loop "
+              "that waits without turning the event loop)?");
+}
+
 static void setup(void)
 {
     fixture_start(&fx);
@@ -75,10 +84,12 @@ static void setup(void)
     close_in_on_data = 0;
     memset(buf, 0, sizeof buf);
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    whole_test_guard();
 }
 
 static void teardown(void)
 {
+    guard_disarm();
     close(sv[0]);
     close(sv[1]);
     fixture_stop(&fx);
@@ -113,7 +124,7 @@ static void run_until_done(const char *what)
     guard_arm(5, what);
     while (done_calls == 0)
         loop_run_once(fx.loop);
-    guard_disarm();
+    whole_test_guard();
     fixture_settle(&fx);
 }
 

@@ -25,6 +25,15 @@ static unsigned char *rx;       /* what the peer received */
 static size_t rx_len;
 static future_t *f;
 
+/* Nothing in a test may block for ever: between the guards of its own
+ * (each says what it waits for), this one holds. */
+static void whole_test_guard(void)
+{
+    guard_arm(30, "the test did not end within 30 s: does sendall_start() "
+              "block (a plain send() on the blocking socket, a loop that "
+              "waits without turning the event loop)?");
+}
+
 static void setup(void)
 {
     int small = 8192;
@@ -43,10 +52,12 @@ static void setup(void)
     memset(data + BIG, 0xEE, BIG);   /* past the end: never to be sent */
     rx_len = 0;
     f = NULL;
+    whole_test_guard();
 }
 
 static void teardown(void)
 {
+    guard_disarm();
     close(sv[0]);
     close(sv[1]);
     fixture_stop(&fx);      /* waits for any send still in the kernel */
@@ -108,7 +119,7 @@ static void run_draining_until_done(const char *what)
         loop_run_once(fx.loop);
         drain();
     }
-    guard_disarm();
+    whole_test_guard();
 }
 
 static intptr_t result(void)
@@ -187,7 +198,7 @@ Test(send_all, a_failed_send_fails_it_and_nothing_more_is_sent)
                   "a failed send (a negative result) end it?");
     while (!future_done(f))
         loop_run_once(fx.loop);
-    guard_disarm();
+    whole_test_guard();
     int err = 0;
     future_status_t st = future_result(f, NULL, &err);
     cr_assert_eq(st, FUTURE_E_ERROR, "after the peer closed, the Future "
@@ -232,7 +243,7 @@ Test(send_all, cancel_waits_for_the_send_in_the_kernel)
                   "cancelled?");
     while (!future_done(f))
         loop_run_once(fx.loop);
-    guard_disarm();
+    whole_test_guard();
     cr_assert_eq(in_flight_at_end, 0, "the Future finished while %u "
                  "send(s) were still in the kernel: the buffer is the "
                  "kernel's until then", in_flight_at_end);

@@ -76,6 +76,15 @@ static void make_pair(int sv[2])
 }
 
 /* The fixture's loop, but with a proactor of our own options. */
+/* Nothing in a test may block for ever: between the guards of its own
+ * (each says what it waits for), this one holds. */
+static void whole_test_guard(void)
+{
+    guard_arm(30, "the test did not end within 30 s: does a call of the "
+              "relay block (a plain recv() or send() on a blocking socket, "
+              "a loop that waits without turning the event loop)?");
+}
+
 static void setup(void)
 {
     /* Buffers larger than a socket takes at once: short sends happen. */
@@ -95,10 +104,12 @@ static void setup(void)
     make_pair(pair_b);
     relay = NULL;
     done_calls = done_err = 0;
+    whole_test_guard();
 }
 
 static void teardown(void)
 {
+    guard_disarm();
     fixture_stop(&fx);
     close(A);
     close(PA);
@@ -161,7 +172,7 @@ static void run_until_done(const char *what)
     guard_arm(5, what);
     while (done_calls == 0)
         loop_run_once(fx.loop);
-    guard_disarm();
+    whole_test_guard();
 }
 
 static void assert_idle(const char *when)
@@ -260,7 +271,7 @@ Test(relay, much_data_both_ways_arrives_whole_and_in_order)
         take(PB, 0, &got[0], TOTAL);
         take(PA, 1, &got[1], TOTAL);
     }
-    guard_disarm();
+    whole_test_guard();
     assert_idle("after 128 KiB each way");
 }
 
@@ -300,7 +311,7 @@ Test(relay, a_reader_that_stalls_stops_the_relay_reading)
         loop_run_once(fx.loop);
         take(PB, 0, &got, put);
     }
-    guard_disarm();
+    whole_test_guard();
     assert_idle("after the stalled bytes went through");
 }
 
