@@ -50,6 +50,9 @@ static void on_data(void *arg, const char *data, size_t n)
     if (close_in_on_data) {
         close_in_on_data = 0;
         reader_close(reader);
+        cr_assert_eq(done_calls, 0, "on_done came from inside "
+                     "reader_close(), called from on_data: the reader must "
+                     "end after on_data returns (it is still running)");
     }
 }
 
