@@ -14,7 +14,9 @@
 # touched conflict; files only chapter 06 has (proactor.*, the uring tests
 # and bench) stay; files chapter 05 added come over, files it removed go.
 # CHAPTER.md (and APPENDIX.md) is each chapter's own: only CHAPTER.md's
-# copied-unchanged list is rewritten.
+# copied-unchanged list is rewritten. So are the exercises themselves
+# (exercises/NN-name/): chapter 06 teaches completion with its own; only
+# the machinery beside them (check.py, exercises.mk, guard.h) is synced.
 # That is more robust than patch files (which fail on moved context) or
 # whole-file copies (which silently drop chapter 05's new changes).
 #
@@ -52,6 +54,7 @@ say() { printf '%-10s %s\n' "$1" "$2"; }
 for f in $(git ls-files "$c05" | sed "s|^$c05/||"); do
     [ "$f" = CHAPTER.md ] && continue   # each chapter has its own text
     [ "$f" = APPENDIX.md ] && continue  # and its own appendix
+    case $f in exercises/[0-9]*/*) continue ;; esac  # and its exercises
     new="$c05/$f"; ours="$c06/$f"; old="$b/$f"
     if [ ! -e "$ours" ]; then
         if [ -e "$old" ]; then
@@ -88,6 +91,7 @@ for f in $(cd "$b" && find . -type f | sed 's|^\./||'); do
     [ -e "$c05/$f" ] && continue
     [ "$f" = CHAPTER.md ] && continue
     [ "$f" = APPENDIX.md ] && continue
+    case $f in exercises/[0-9]*/*) continue ;; esac
     [ -e "$c06/$f" ] || continue
     if cmp -s "$c06/$f" "$b/$f"; then
         say removed "$f"
