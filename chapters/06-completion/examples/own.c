@@ -50,8 +50,8 @@ static int main_body(coro_t *co)
     CORO_BEGIN(co);
     task_group_init(&f->group, f->loop);
     for (int i = 1; i <= 2; i++) {
-        if (!task_group_create_task(&f->group, count_body, sizeof *c,
-                                    (void **)&c)) {
+        if (task_group_create_task(&f->group, count_body, sizeof *c,
+                                   (void **)&c) == NULL) {
             task_group_abort(&f->group, errno);
             break;
         }
