@@ -626,6 +626,13 @@ Test(chat, a_drop_notice_comes_after_the_line_that_caused_it, .timeout = 120)
         double end = now_s() + 10;
         while (strstr(c->got, line) == NULL && now_s() < end)
             step(chat);
+        cr_assert_neq(strstr(c->got, line), NULL, "cyd stopped getting "
+                      "ann's lines after %d batches while sid never reads "
+                      "(the room holds %ld bytes for cyd): one slow reader "
+                      "must not stall the others. (If the room holds "
+                      "nothing for cyd, the lines stopped on their way in: "
+                      "are all the complete lines of each read handed "
+                      "out?)", n, chat_backlog(chat, "cyd"));
     }
     cr_assert_eq(chat_backlog(chat, "sid"), -1, "sid, who never reads, was "
                  "never dropped");
