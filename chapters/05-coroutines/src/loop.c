@@ -70,6 +70,10 @@ struct signal_entry {
 struct loop {
     selector_t *sel;
     timers_t timers;       /* armed, not yet due */
+    double first_due;      /* the earliest of their deadlines, INFINITY
+                            * if none: what every iteration asks, kept
+                            * up to date by the four places that change
+                            * @c timers */
     ready_queue_t ready;   /* what phase 4 runs */
     size_t queued_timers;  /* due timers waiting in @c ready */
     struct fd_entry *fds;  /* indexed by descriptor; owned */
@@ -131,6 +135,7 @@ loop_t *loop_create(const loop_options_t *options)
         return NULL;
     }
     timers_init(&loop->timers, opt->timers);
+    loop->first_due = INFINITY;
     loop->clock = opt->clock ? opt->clock : loop_clock_monotonic;
     loop->clock_arg = opt->clock_arg;
     loop->trace = opt->trace;
@@ -195,6 +200,14 @@ int loop_call_soon(loop_t *loop, loop_cb *cb, void *arg)
 
 /* ---- timers --------------------------------------------------------------- */
 
+/* The earliest deadline, asked of the timer structure after it changed. */
+static void update_first_due(loop_t *loop)
+{
+    const loop_timer_t *first = timers_peek(&loop->timers);
+
+    loop->first_due = first != NULL ? first->when_s : INFINITY;
+}
+
 void loop_timer_init(loop_timer_t *timer)
 {
     memset(timer, 0, sizeof *timer);
@@ -222,7 +235,11 @@ int loop_call_at(loop_t *loop, loop_timer_t *timer, double when_s,
     timer->seq = loop->next_seq++;
     timer->cb = cb;
     timer->arg = arg;
-    return timers_add(&loop->timers, timer);
+    if (timers_add(&loop->timers, timer) < 0)
+        return -1;
+    if (when_s < loop->first_due)
+        loop->first_due = when_s;
+    return 0;
 }
 /* [call-at] */
 
@@ -247,6 +264,8 @@ void loop_cancel(loop_t *loop, loop_timer_t *timer)
         timer->index = SIZE_MAX;
     } else {
         timers_remove(&loop->timers, timer);
+        if (timer->when_s <= loop->first_due)
+            update_first_due(loop); /* it may have been the earliest */
     }
 }
 /* [cancel] */
@@ -546,21 +565,19 @@ int loop_remove_signal_handler(loop_t *loop, int signo)
 
 /* ---- one iteration -------------------------------------------------------- */
 
-/* How long phase 1 may wait: not at all when callbacks are ready or a stop
- * is due, forever without timers, else until the earliest deadline. The
- * delay is measured from a fresh reading of the clock, not from loop_time(),
- * which is as old as this iteration's callbacks: after a slow callback
- * (fib!) the next timer would otherwise be late by the callback's run time.
- * Milliseconds are rounded up, or the loop would wake just before the
- * deadline, find nothing due, and spin until it is. */
+/* How long phase 1 may wait when no callback is ready and no stop is due
+ * (then it does not wait at all): forever without timers, else until the
+ * earliest deadline. The delay is measured from a fresh reading of the
+ * clock, not from loop_time(), which is as old as this iteration's
+ * callbacks: after a slow callback (fib!) the next timer would otherwise
+ * be late by the callback's run time. Milliseconds are rounded up, or the
+ * loop would wake just before the deadline, find nothing due, and spin
+ * until it is. */
 static int wait_timeout_ms(const loop_t *loop)
 {
-    if (QUEUED(loop) > 0 || loop->stopping)
-        return 0;
-    const loop_timer_t *first = timers_peek(&loop->timers);
-    if (first == NULL)
+    if (loop->first_due == INFINITY)
         return -1;
-    double delay_s = first->when_s - loop->clock(loop->clock_arg);
+    double delay_s = loop->first_due - loop->clock(loop->clock_arg);
     if (delay_s <= 0)
         return 0;
     double ms = ceil(delay_s * 1000.0);
@@ -624,18 +641,16 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
 /* [phase-timers] */
 /* Phase 3: every timer due by loop_time(), earliest first, leaves the
  * timer structure and joins the queue, remembering its place there so
- * that loop_cancel() can still void it. */
+ * that loop_cancel() can still void it. Called only when one is due. */
 static int collect_due_timers(loop_t *loop, struct iteration_report *r)
 {
-    loop_timer_t *t;
-
-    while ((t = timers_peek(&loop->timers)) != NULL &&
-           t->when_s <= loop->now) {
+    while (loop->first_due <= loop->now) {
         uint64_t pos;
-        ready_item_t item = {.kind = READY_TIMER, .timer = t};
         if (ready_reserve(&loop->ready, 1) < 0)
             return -1; /* ENOMEM: it stays armed, due when called again */
-        timers_pop(&loop->timers);
+        loop_timer_t *t = timers_pop(&loop->timers);
+        ready_item_t item = {.kind = READY_TIMER, .timer = t};
+        update_first_due(loop);
         ready_push(&loop->ready, &item, &pos);
         t->index = QUEUED_BIT | (size_t)pos;
         loop->queued_timers++;
@@ -649,36 +664,33 @@ static int collect_due_timers(loop_t *loop, struct iteration_report *r)
 /* Phase 4: run what was queued when the phase began; what those callbacks
  * queue waits for the next iteration. Callback and argument are copied out
  * before the call, because the callback may re-arm or free its timer. */
-static void run_one(loop_t *loop, ready_item_t item)
-{
-    loop_cb *cb = item.cb;
-    void *arg = item.arg;
-
-    if (item.kind == READY_TIMER) {
-        item.timer->index = SIZE_MAX; /* unlinked before it runs */
-        loop->queued_timers--;
-        cb = item.timer->cb;
-        arg = item.timer->arg;
-    } else if (item.kind == READY_READER || item.kind == READY_WRITER) {
-        if ((size_t)item.fd >= loop->nfds)
-            return;
-        struct fd_entry *e = &loop->fds[item.fd];
-        struct fd_watch *w = item.kind == READY_READER ? &e->reader
-                                                       : &e->writer;
-        if (w->cb == NULL || w->gen != item.gen)
-            return; /* removed or replaced since it was queued */
-        cb = w->cb;
-        arg = w->arg;
-    } else if (item.kind == READY_CANCELLED) {
-        return;
-    }
-    cb(loop, arg);
-}
-
 static void run_ready(loop_t *loop, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        run_one(loop, ready_pop(&loop->ready));
+    for (size_t i = 0; i < n; i++) {
+        ready_item_t item = ready_pop(&loop->ready);
+        loop_cb *cb = item.cb;
+        void *arg = item.arg;
+
+        if (item.kind == READY_TIMER) {
+            item.timer->index = SIZE_MAX; /* unlinked before it runs */
+            loop->queued_timers--;
+            cb = item.timer->cb;
+            arg = item.timer->arg;
+        } else if (item.kind == READY_READER || item.kind == READY_WRITER) {
+            if ((size_t)item.fd >= loop->nfds)
+                continue;
+            struct fd_entry *e = &loop->fds[item.fd];
+            struct fd_watch *w = item.kind == READY_READER ? &e->reader
+                                                           : &e->writer;
+            if (w->cb == NULL || w->gen != item.gen)
+                continue; /* removed or replaced since it was queued */
+            cb = w->cb;
+            arg = w->arg;
+        } else if (item.kind == READY_CANCELLED) {
+            continue;
+        }
+        cb(loop, arg);
+    }
 }
 /* [phase-run] */
 
@@ -710,13 +722,17 @@ static void trace_iteration(loop_t *loop, const struct iteration_report *r,
 /* [run-once] */
 static int run_once(loop_t *loop)
 {
-    struct iteration_report r = {.timeout_ms = wait_timeout_ms(loop)};
+    struct iteration_report r = {
+        .timeout_ms = QUEUED(loop) > 0 || loop->stopping ? 0
+                                                         : wait_timeout_ms(loop),
+    };
 
     loop->iteration++;
     if (wait_for_fds(loop, &r) < 0)       /* 1. wait for descriptors */
         return -1;
     loop->now = loop->clock(loop->clock_arg); /* 2. the clock, once */
-    if (collect_due_timers(loop, &r) < 0) /* 3. due timers */
+    if (loop->first_due <= loop->now &&   /* 3. due timers */
+        collect_due_timers(loop, &r) < 0)
         return -1;
     size_t n = QUEUED(loop);
     if (loop->trace)
