@@ -486,9 +486,7 @@ static int enter(proactor_t *p, int timeout_ms)
     int rc;
 
     if (timeout_ms == 0 || io_uring_cq_ready(&p->ring) > 0) {
-        if (pending == 0)
-            return 0; /* nothing to say, nothing to wait for */
-        rc = io_uring_submit(&p->ring);
+        rc = io_uring_submit_and_get_events(&p->ring);
     } else if (timeout_ms < 0) {
         rc = io_uring_submit_and_wait(&p->ring, 1);
     } else {
@@ -557,8 +555,14 @@ static int ring_init(proactor_t *p, unsigned entries)
     /* SUBMIT_ALL: one bad entry does not stop the rest of the batch
      * (Linux 5.18); without it, the ring still works. */
     memset(&params, 0, sizeof params);
-    params.flags = IORING_SETUP_SUBMIT_ALL;
+    params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+                   IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
     int rc = io_uring_queue_init_params(entries, &p->ring, &params);
+    if (rc == -EINVAL) {
+        memset(&params, 0, sizeof params);
+        params.flags = IORING_SETUP_SUBMIT_ALL;
+        rc = io_uring_queue_init_params(entries, &p->ring, &params);
+    }
     if (rc == -EINVAL) {
         memset(&params, 0, sizeof params);
         rc = io_uring_queue_init_params(entries, &p->ring, &params);
@@ -588,7 +592,7 @@ proactor_t *proactor_attach(loop_t *loop, const proactor_options_t *options)
     }
     p->loop = loop;
     p->pool_count = o.pool_count ? o.pool_count : 256;
-    p->pool_size = o.pool_size ? o.pool_size : 4096;
+    p->pool_size = o.pool_size ? o.pool_size : PROACTOR_POOL_SIZE;
     if ((p->pool_count & (p->pool_count - 1)) != 0 || p->pool_count > 32768) {
         free(p);
         errno = EINVAL;

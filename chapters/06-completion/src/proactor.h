@@ -60,12 +60,20 @@
 /** @brief A loop's proactor; opaque, see proactor_get(). */
 typedef struct proactor proactor_t;
 
+/**
+ * @brief Bytes per pool buffer by default: as much as chapter 05's one
+ *        read() brings, so a 16 KiB message is one completion, one copy
+ *        and one send, not four. Only the pages data is put in cost
+ *        memory (the pool is mmap'd).
+ */
+#define PROACTOR_POOL_SIZE 16384
+
 /** @brief Options for proactor_attach(); zero means the default. */
 typedef struct proactor_options {
     unsigned entries;     /**< submission ring size (default 256) */
     unsigned pool_count;  /**< buffers in the pool, a power of two
                                (default 256) */
-    size_t pool_size;     /**< bytes per pool buffer (default 4096) */
+    size_t pool_size;     /**< bytes per pool buffer (default 16384) */
 } proactor_options_t;
 
 /** @brief What a proactor has done; for tests, benchmarks and traces. */
