@@ -325,6 +325,72 @@ int proactor_multishot_active(const proactor_op_t *op);
 void proactor_cancel_multishot(proactor_op_t *op);
 
 /**
+ * @brief A pooled receive whose record the proactor keeps, in a table of
+ *        its own (32 bytes an entry), so that its owner can go at any
+ *        time, even while the kernel still has it: a stream's storage is
+ *        freed with its connection, and a completion that arrives later
+ *        must find nothing of it. A handle, not a pointer, names it.
+ *        0 is no receive.
+ */
+typedef uint32_t proactor_rx_t;
+
+/**
+ * @brief Receive (a socket) or read (anything else) into a pool buffer;
+ *        no Future, no caller storage.
+ *
+ * Its completion calls @p cb(arg, res) once: res the byte count (the
+ * bytes at proactor_rx_data()), 0 at end of stream, -ECANCELED after
+ * proactor_rx_cancel(), or -errno. The receive, and its pool buffer,
+ * stay the caller's until proactor_rx_done(), which may be called in
+ * @p cb or later. An empty pool is waited out, as for
+ * proactor_recv_pooled().
+ * @param p the proactor.
+ * @param fd the descriptor.
+ * @param is_socket 1: recv(); 0: read() at the current position.
+ * @param cb the callback.
+ * @param arg its argument.
+ * @return the handle; 0 with errno set (EBUSY: no free entry; ENOMEM).
+ */
+proactor_rx_t proactor_rx_start(proactor_t *p, int fd, int is_socket,
+                                void (*cb)(void *arg, int res), void *arg);
+
+/**
+ * @brief The bytes a completed receive brought.
+ * @param p the proactor.
+ * @param rx a receive whose callback has run.
+ * @param[out] len how many (0 if none).
+ * @return the bytes, valid until proactor_rx_done(); NULL if none.
+ */
+const char *proactor_rx_data(const proactor_t *p, proactor_rx_t rx,
+                             size_t *len);
+
+/**
+ * @brief Ask the kernel to stop a receive in flight; its callback still
+ *        comes, with -ECANCELED or, too late to cancel, the bytes.
+ * @param p the proactor.
+ * @param rx a receive whose callback has not run yet.
+ */
+void proactor_rx_cancel(proactor_t *p, proactor_rx_t rx);
+
+/**
+ * @brief Done with a completed receive: its pool buffer goes back, its
+ *        handle is no longer valid.
+ * @param p the proactor.
+ * @param rx a receive whose callback has run.
+ */
+void proactor_rx_done(proactor_t *p, proactor_rx_t rx);
+
+/**
+ * @brief Let go of a receive in any state: no callback any more; one in
+ *        the kernel is cancelled and cleans up after itself when it
+ *        completes (its buffer back to the pool, its entry free). The
+ *        handle is no longer valid.
+ * @param p the proactor.
+ * @param rx a receive.
+ */
+void proactor_rx_let_go(proactor_t *p, proactor_rx_t rx);
+
+/**
  * @brief Say that @p op's owner has let go of it while it may still be in
  *        the kernel: its callback, which then frees what the op lives in,
  *        gets its completions even when the loop is being destroyed

@@ -169,9 +169,8 @@ typedef struct stream {
                                 its Future instead (one storage for
                                 both: a held connection costs less) */
     /* ---- chapter 06: the operations the kernel holds ---- */
-    struct stream_op *rop; /**< the receive (malloc'd, kept for the next
-                                one); a stream closed while it is in the
-                                kernel leaves it to free itself */
+    uint32_t rx;           /**< the receive, a proactor_rx_t (its
+                                record is the proactor's), or 0 */
     struct stream_op *wop; /**< the send in flight and its bytes, or NULL */
     /* ---- end chapter 06 ---- */
 } stream_t;
