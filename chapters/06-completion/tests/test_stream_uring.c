@@ -314,3 +314,68 @@ Test(stream_uring, the_server_accepts_every_client_with_one_submitted_accept)
     task_release(t);
     task_group_deinit(&group);
 }
+
+/* A pool buffer holds what chapter 05's one read() brought (16 KiB): a
+ * message that size is one receive and one read, not four. */
+Test(stream_uring, a_16_KiB_message_is_one_read)
+{
+    enum { SIZE = PROACTOR_POOL_SIZE };
+    int sv[2];
+    stream_t s;
+    static char out[SIZE], in[SIZE];
+    task_t *t;
+
+    need_uring();
+    cr_assert_eq(SIZE, 16384);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    stream_init(&s, fx.loop, sv[0]);
+    for (int i = 0; i < SIZE; i++)
+        out[i] = (char)(i * 7);
+    cr_assert_eq(write(sv[1], out, SIZE), SIZE);
+    reader_t *r = start_read(&s, in, SIZE, &t);
+    fixture_settle(&fx);
+    cr_assert(r->done);
+    cr_assert_eq(r->got, SIZE, "one read, the whole message: %ld bytes",
+                 (long)r->got);
+    cr_assert_eq(memcmp(in, out, SIZE), 0);
+    cr_assert_eq(stats().completions, 1, "one receive");
+    task_release(t);
+    stream_close(&s);
+    close(sv[1]);
+}
+
+/* A read that asks for less than a receive brought takes its part
+ * straight from the pool buffer; the rest waits in the stream for the
+ * next read, which needs no receive, and the pool buffer goes back. */
+Test(stream_uring, a_short_read_keeps_the_rest_of_a_receive_for_the_next)
+{
+    int sv[2];
+    stream_t s;
+    char buf[4];
+    task_t *t;
+
+    need_uring();
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    stream_init(&s, fx.loop, sv[0]);
+    reader_t *r = start_read(&s, buf, 3, &t);
+    fixture_settle(&fx);
+    cr_assert(!r->done);
+    cr_assert_eq(write(sv[1], "abcdefg", 7), 7);
+    fixture_settle(&fx);
+    cr_assert(r->done);
+    cr_assert_eq(r->got, 3);
+    cr_assert_eq(memcmp(buf, "abc", 3), 0);
+    cr_assert_eq(stats().pool_free, 256, "the pool buffer went back");
+    task_release(t);
+    uint64_t receives = stats().completions;
+    r = start_read(&s, buf, sizeof buf, &t);
+    fixture_settle(&fx);
+    cr_assert(r->done);
+    cr_assert_eq(r->got, 4);
+    cr_assert_eq(memcmp(buf, "defg", 4), 0);
+    cr_assert_eq(stats().completions, receives, "no receive needed");
+    cr_assert_eq(stats().in_flight, 0);
+    task_release(t);
+    stream_close(&s);
+    close(sv[1]);
+}
