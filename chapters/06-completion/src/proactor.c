@@ -140,7 +140,7 @@ static int pool_init(proactor_t *p)
     };
     int rc = io_uring_register_buf_ring(&p->ring, &reg, 0);
     if (rc < 0) {
-        errno = rc == -EINVAL ? ENOTSUP : -rc; /* before Linux 5.19 */
+        errno = rc == -EINVAL ? ENOSYS : -rc; /* before Linux 5.19 */
         return -1;
     }
     io_uring_buf_ring_init(p->br);
@@ -938,12 +938,12 @@ const char *proactor_strerror(int err)
     case ENOSYS:
     case EPERM:
     case EACCES:
-        return "io_uring is not available here: the kernel is too old, or "
-               "a seccomp filter or the kernel.io_uring_disabled setting "
-               "refuses it";
+        return "io_uring is not available here: the kernel is too old "
+               "(Linux 5.19 or later needed), or a seccomp filter or the "
+               "kernel.io_uring_disabled setting refuses it";
     case ENOTSUP:
-        return "this io_uring has no registered buffer rings (Linux 5.19 "
-               "or later needed), or the loop is not on the epoll backend";
+        return "the io_uring proactor needs the epoll backend (its ring "
+               "watches the selector's epoll descriptor), not this one";
     default:
         return strerror(err);
     }

@@ -119,9 +119,9 @@ typedef struct proactor_op {
  * @brief The loop's proactor, attached with the defaults on first use.
  * @param loop a loop whose selector is epoll, not running.
  * @return the proactor; NULL with errno set: ENOSYS or EPERM when the
- *         kernel (too old) or a seccomp filter refuses io_uring, ENOTSUP
- *         for a loop on the select or poll backend or a kernel without
- *         registered buffer rings, ENOMEM.
+ *         kernel (too old: no io_uring, or no registered buffer rings,
+ *         before Linux 5.19) or a seccomp filter refuses io_uring,
+ *         ENOTSUP for a loop on the select or poll backend, ENOMEM.
  */
 proactor_t *proactor_get(loop_t *loop);
 

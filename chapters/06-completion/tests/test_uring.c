@@ -912,3 +912,26 @@ Test(uring, a_program_without_io_uring_says_so_in_one_line_and_fails)
     cr_assert_not_null(strstr(err, "io_uring is not available"), "%s", err);
     cr_assert_eq(strchr(err, '\n'), err + len - 1, "one line: %s", err);
 }
+
+/* A loop on select or poll cannot have a proactor (the ring watches the
+ * selector's epoll descriptor): the reason names the backend and what to
+ * use instead, and only that, whether or not io_uring works here. */
+Test(uring, a_loop_off_epoll_is_told_to_use_the_epoll_backend)
+{
+    selector_backend_t backends[] = {SELECTOR_SELECT, SELECTOR_POLL};
+
+    for (int i = 0; i < 2; i++) {
+        loop_options_t o = {.backend = backends[i]};
+        loop_t *loop = loop_create(&o);
+
+        cr_assert_not_null(loop);
+        errno = 0;
+        cr_assert_null(proactor_get(loop));
+        cr_assert_eq(errno, ENOTSUP);
+        loop_destroy(loop);
+    }
+    const char *why = proactor_strerror(ENOTSUP);
+    cr_assert_not_null(strstr(why, "epoll backend"), "%s", why);
+    cr_assert_null(strstr(why, "buffer ring"),
+                   "the kernel is not what is missing: %s", why);
+}
