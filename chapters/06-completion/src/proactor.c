@@ -76,6 +76,9 @@ struct proactor {
     unsigned rx_cap;
     int rx_free;               /* first free entry, or -1 */
     int rx_starved, rx_starved_tail; /* waiting for a pool buffer, FIFO */
+    void *blocks;              /* proactor_block_put()'s, linked through
+                                  their first bytes */
+    unsigned nblocks;
     int sel_armed;             /* the poll on the selector is in flight */
     int sel_ready;             /* ... and completed in this wait */
     proactor_stats_t stats;
@@ -727,6 +730,36 @@ void proactor_rx_let_go(proactor_t *p, proactor_rx_t rx)
     rx_free_entry(p, i);
 }
 
+/* ---- blocks ------------------------------------------------------------------ */
+
+void *proactor_block_get(proactor_t *p)
+{
+    void *block = p->blocks;
+
+    if (block == NULL) {
+        block = malloc(PROACTOR_POOL_SIZE);
+        if (block == NULL)
+            errno = ENOMEM;
+        return block;
+    }
+    memcpy(&p->blocks, block, sizeof p->blocks);
+    p->nblocks--;
+    return block;
+}
+
+void proactor_block_put(proactor_t *p, void *block)
+{
+    if (block == NULL)
+        return;
+    if (p->nblocks >= PROACTOR_BLOCKS_KEPT) {
+        free(block);
+        return;
+    }
+    memcpy(block, &p->blocks, sizeof p->blocks);
+    p->blocks = block;
+    p->nblocks++;
+}
+
 /* ---- the loop's wait ---------------------------------------------------------- */
 
 /* One io_uring_enter(): hand over every queued entry and wait for at
@@ -923,6 +956,12 @@ static void destroy_hook(loop_t *loop, loop_hook_t *hook)
     }
     io_uring_queue_exit(&p->ring);
     pool_deinit(p);
+    while (p->blocks != NULL) {
+        void *next;
+        memcpy(&next, p->blocks, sizeof next);
+        free(p->blocks);
+        p->blocks = next;
+    }
     free(p->rx);
     free(p);
 }

@@ -391,6 +391,31 @@ void proactor_rx_done(proactor_t *p, proactor_rx_t rx);
 void proactor_rx_let_go(proactor_t *p, proactor_rx_t rx);
 
 /**
+ * @brief A block of PROACTOR_POOL_SIZE bytes for the caller's own
+ *        buffers that come and go with every message (a stream's send
+ *        queue while the kernel sends it): from the proactor's small
+ *        cache when it has one, so that a message costs no malloc and
+ *        free, and no page faults of a heap growing and shrinking under
+ *        them.
+ * @param p the proactor.
+ * @return the block (malloc'd: it may be realloc'd or freed instead of
+ *         given back); NULL with errno ENOMEM.
+ */
+void *proactor_block_get(proactor_t *p);
+
+/**
+ * @brief Give a block back: kept for the next proactor_block_get() (up
+ *        to PROACTOR_BLOCKS_KEPT of them), else freed.
+ * @param p the proactor.
+ * @param block from proactor_block_get(), or any malloc'd block of at
+ *        least PROACTOR_POOL_SIZE bytes; NULL does nothing.
+ */
+void proactor_block_put(proactor_t *p, void *block);
+
+/** @brief How many blocks a proactor keeps at most (1 MiB). */
+#define PROACTOR_BLOCKS_KEPT 64
+
+/**
  * @brief Say that @p op's owner has let go of it while it may still be in
  *        the kernel: its callback, which then frees what the op lives in,
  *        gets its completions even when the loop is being destroyed

@@ -257,6 +257,8 @@ struct stream_op {
     char *chunk;       /* send: the queue's bytes, the kernel's until the
                         * send completes */
     uint32_t off, len; /* send: [off, len) of chunk not sent yet */
+    uint32_t cap;      /* chunk's size (a proactor block's, or not) */
+    proactor_t *p;     /* where a block goes back */
 };
 
 /* Append received bytes to the buffer. */
@@ -659,9 +661,22 @@ static size_t queued(const stream_t *s)
     return s->wend - s->whead + (s->wop ? s->wop->len - s->wop->off : 0);
 }
 
+/* chapter 06: a queue of a message of some KiB is one of the proactor's
+ * blocks (proactor_block_get()): it comes and goes with every message. */
+#define STREAM_BLOCK_MIN 4096
+
+static void free_bytes(proactor_t *p, char *buf, uint32_t cap)
+{
+    if (cap == PROACTOR_POOL_SIZE && p != NULL)
+        proactor_block_put(p, buf);
+    else
+        free(buf);
+}
+
 static void free_queue(stream_t *s)
 {
-    free(s->wbuf);
+    free_bytes(s->wcap == PROACTOR_POOL_SIZE ? proactor_get(s->loop) : NULL,
+               s->wbuf, s->wcap); /* chapter 06 */
     s->wbuf = NULL;
     s->whead = s->wend = s->wcap = 0;
 }
@@ -680,6 +695,13 @@ static int enqueue(stream_t *s, const char *p, size_t n)
         memmove(s->wbuf, s->wbuf + s->whead, len);
         s->whead = 0;
         s->wend = (uint32_t)len;
+    }
+    if (s->wbuf == NULL && n >= STREAM_BLOCK_MIN && n <= PROACTOR_POOL_SIZE &&
+        proactor_get(s->loop) != NULL) {             /* chapter 06 */
+        s->wbuf = proactor_block_get(proactor_get(s->loop));
+        if (s->wbuf == NULL)
+            return -1;
+        s->wcap = PROACTOR_POOL_SIZE;
     }
     if (s->wcap - s->wend < n) {
         size_t cap = 2 * (size_t)s->wcap;
@@ -721,7 +743,7 @@ static void free_send(stream_t *s, struct stream_op *o)
         s->wop = NULL;
         s->flags &= ~S_WRITER;
     }
-    free(o->chunk);
+    free_bytes(o->p, o->chunk, o->cap);
     free(o);
 }
 
@@ -777,6 +799,8 @@ static void send_queue(stream_t *s)
     }
     o->s = s;
     o->chunk = s->wbuf;
+    o->cap = s->wcap;
+    o->p = proactor_get(s->loop);
     o->off = s->whead;
     o->len = s->wend;
     s->wbuf = NULL;

@@ -935,3 +935,25 @@ Test(uring, a_loop_off_epoll_is_told_to_use_the_epoll_backend)
     cr_assert_null(strstr(why, "buffer ring"),
                    "the kernel is not what is missing: %s", why);
 }
+
+/* The block cache: a block given back is the next one got, and at most
+ * PROACTOR_BLOCKS_KEPT are kept (the rest are freed: LeakSanitizer
+ * builds of the programs say if they are not). */
+Test(uring, a_block_given_back_is_the_next_one_got)
+{
+    void *b[PROACTOR_BLOCKS_KEPT + 2];
+
+    need_uring(NULL);
+    for (int i = 0; i < PROACTOR_BLOCKS_KEPT + 2; i++) {
+        b[i] = proactor_block_get(pr);
+        cr_assert_not_null(b[i]);
+        memset(b[i], i, PROACTOR_POOL_SIZE); /* all of it is ours */
+    }
+    for (int i = 0; i < PROACTOR_BLOCKS_KEPT + 2; i++)
+        proactor_block_put(pr, b[i]);
+    void *again = proactor_block_get(pr);
+    cr_assert_eq(again, b[PROACTOR_BLOCKS_KEPT - 1],
+                 "the last one kept comes first");
+    proactor_block_put(pr, again);
+    proactor_block_put(pr, NULL);
+}
