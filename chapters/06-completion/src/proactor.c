@@ -79,6 +79,8 @@ struct proactor {
     void *blocks;              /* proactor_block_put()'s, linked through
                                   their first bytes */
     unsigned nblocks;
+    int deferred;              /* DEFER_TASKRUN: completions come only
+                                  inside io_uring_enter() */
     int sel_armed;             /* the poll on the selector is in flight */
     int sel_ready;             /* ... and completed in this wait */
     proactor_stats_t stats;
@@ -770,7 +772,11 @@ static int enter(proactor_t *p, int timeout_ms)
     int rc;
 
     if (timeout_ms == 0 || io_uring_cq_ready(&p->ring) > 0) {
-        rc = io_uring_submit_and_get_events(&p->ring);
+        /* No wait. Deferred completions need the call all the same. */
+        if (pending == 0 && !p->deferred)
+            return 0; /* nothing to say, nothing to wait for */
+        rc = p->deferred ? io_uring_submit_and_get_events(&p->ring)
+                         : io_uring_submit(&p->ring);
     } else if (timeout_ms < 0) {
         rc = io_uring_submit_and_wait(&p->ring, 1);
     } else {
@@ -837,7 +843,15 @@ static int ring_init(proactor_t *p, unsigned entries)
     struct io_uring_params params;
 
     /* SUBMIT_ALL: one bad entry does not stop the rest of the batch
-     * (Linux 5.18); without it, the ring still works. */
+     * (Linux 5.18). DEFER_TASKRUN (6.1, with SINGLE_ISSUER: only the
+     * loop's thread submits): the kernel finishes operations (copies a
+     * receive's bytes, posts the completion) only inside our wait, all
+     * in one go, instead of interrupting the thread for each as the data
+     * arrives: much less CPU per echo with many connections (c10k), for
+     * two io_uring_enter() per echo instead of one with a single
+     * connection (the send's completion ends the wait before the next
+     * receive's). Each flag falls back if the kernel lacks it; without
+     * them, the ring still works. */
     memset(&params, 0, sizeof params);
     params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
                    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
@@ -855,6 +869,7 @@ static int ring_init(proactor_t *p, unsigned entries)
         errno = -rc;
         return -1;
     }
+    p->deferred = (params.flags & IORING_SETUP_DEFER_TASKRUN) != 0;
     return 0;
 }
 

@@ -957,3 +957,61 @@ Test(uring, a_block_given_back_is_the_next_one_got)
     proactor_block_put(pr, again);
     proactor_block_put(pr, NULL);
 }
+
+/* A Task that always has a next step keeps the loop's wait at a zero
+ * timeout. The kernel finishes operations only inside io_uring_enter()
+ * (DEFER_TASKRUN), so even a wait that must not block has to enter, or
+ * a receive whose bytes came after it was submitted never completes. */
+typedef struct spinner {
+    coro_t co;
+    int *stop;
+    long turns;
+} spinner_t;
+
+static int spinner_body(coro_t *co)
+{
+    spinner_t *f = (spinner_t *)co;
+
+    CORO_BEGIN(co);
+    while (!*f->stop) {
+        f->turns++;
+        AWAIT(co, NULL);          /* a turn for the others, no wait */
+    }
+    CORO_END(co);
+}
+
+Test(uring, completions_come_while_the_loop_never_waits)
+{
+    int sv[2], stop = 0;
+    char buf[8];
+    proactor_op_t op;
+    spinner_t *f;
+    loop_t *loop = loop_create(NULL); /* its own: no reader to re-arm a
+                                       * poll on every iteration */
+
+    need_uring(NULL);
+    cr_assert_not_null(loop);
+    proactor_t *own = proactor_get(loop);
+    cr_assert_not_null(own);
+    pair(sv);
+    task_t *t = task_create(loop, spinner_body, sizeof *f, (void **)&f);
+    cr_assert_not_null(t);
+    f->stop = &stop;
+    future_t *r = proactor_recv(&op, own, sv[1], buf, sizeof buf);
+    loop_run_once(loop);          /* submitted; nothing to receive yet */
+    loop_run_once(loop);
+    cr_assert(!future_done(r));
+    cr_assert_eq(write(sv[0], "late", 4), 4);
+    for (int i = 0; i < 100 && !future_done(r); i++)
+        loop_run_once(loop);
+    cr_assert(future_done(r), "the receive never completed");
+    cr_assert_eq(result_of(r), 4);
+    cr_assert_gt(f->turns, 0);
+    stop = 1;
+    for (int i = 0; i < 10 && !future_done(task_future(t)); i++)
+        loop_run_once(loop);
+    task_release(t);
+    loop_destroy(loop);
+    close(sv[0]);
+    close(sv[1]);
+}
