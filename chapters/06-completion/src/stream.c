@@ -12,11 +12,12 @@
  * towards the peer for free: asyncio has to pause the transport for it).
  *
  * Chapter 06: the same streams on completion. A read that needs bytes
- * submits a receive into a pool buffer (proactor.h) and awaits it; the
- * completion copies the bytes into the stream's buffer, from which the
- * same reader code as chapter 05's hands them out. A write copies into
- * the queue and submits a send of it; the queue's bytes are the
- * kernel's until that completes. The sections changed are marked
+ * submits a receive into a pool buffer (proactor.h) and awaits it; a
+ * plain read then copies the bytes straight to its caller, any other
+ * read has them copied into the stream's buffer, from which the same
+ * reader code as chapter 05's hands them out. A write copies into the
+ * queue and submits a send of it; the queue's bytes are the kernel's
+ * until that completes. The sections changed are marked
  * "chapter 06"; buffering, lines, limits and the server are chapter 05's.
  */
 #define _GNU_SOURCE

@@ -965,7 +965,8 @@ Test(stream, a_drain_after_wait_closed_was_asked_is_refused)
 /* The bound behind the c10k target (<= 0.6 KiB per held connection): a
  * connection's frame was 360 bytes with a Future each for drain and
  * wait_closed, and a 64-byte wrapper frame besides. chapter 06: plus
- * the two pointers to the operations the kernel holds (rop, wop). */
+ * the receive's handle and the pointer to the send in flight (rx, wop);
+ * the receive's record is the proactor's (32 bytes, no Future). */
 Test(stream, a_connection_frame_stays_small)
 {
     cr_assert_leq(sizeof(stream_conn_t), 320 + 2 * sizeof(void *),
