@@ -136,6 +136,28 @@ class WithoutIoUring(unittest.TestCase):
             self.assertIn("io_uring is not available here", err)
             self.assertTrue(err.startswith(argv[0] + ": "), err)
 
+    def test_select_and_poll_say_the_epoll_backend_is_needed(self):
+        # With io_uring refused or not, what is missing for these two is
+        # the epoll backend, and the one line says so, not the kernel.
+        path = program(NAME, "plain", "echo-server")
+        if not os.path.exists(path):
+            harness.build(NAME, "plain")
+        for backend in ("select", "poll"):
+            argv = [path, "--backend", backend, "--port", "0"]
+            for rc, err in (self.refused(*argv), self.plain(argv)):
+                self.assertEqual(rc, 1, "%s: %s" % (backend, err))
+                self.assertEqual(len(err.splitlines()), 1, err)
+                self.assertTrue(err.startswith("echo-server: cannot start "
+                                               "the %s loop: " % backend),
+                                err)
+                self.assertIn("needs the epoll backend", err)
+                self.assertNotIn("buffer ring", err)
+
+    def plain(self, argv):
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=20)
+        return r.returncode, r.stderr.decode(errors="replace")
+
     def test_the_chapters_tests_skip_with_that_reason(self):
         # The probe the contract tests use, run where io_uring is refused.
         code = ("import sys; sys.path.insert(0, %r); import harness; "

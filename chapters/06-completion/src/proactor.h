@@ -60,12 +60,20 @@
 /** @brief A loop's proactor; opaque, see proactor_get(). */
 typedef struct proactor proactor_t;
 
+/**
+ * @brief Bytes per pool buffer by default: as much as chapter 05's one
+ *        read() brings, so a 16 KiB message is one completion, one copy
+ *        and one send, not four. Only the pages data is put in cost
+ *        memory (the pool is mmap'd).
+ */
+#define PROACTOR_POOL_SIZE 16384
+
 /** @brief Options for proactor_attach(); zero means the default. */
 typedef struct proactor_options {
     unsigned entries;     /**< submission ring size (default 256) */
     unsigned pool_count;  /**< buffers in the pool, a power of two
                                (default 256) */
-    size_t pool_size;     /**< bytes per pool buffer (default 4096) */
+    size_t pool_size;     /**< bytes per pool buffer (default 16384) */
 } proactor_options_t;
 
 /** @brief What a proactor has done; for tests, benchmarks and traces. */
@@ -111,9 +119,9 @@ typedef struct proactor_op {
  * @brief The loop's proactor, attached with the defaults on first use.
  * @param loop a loop whose selector is epoll, not running.
  * @return the proactor; NULL with errno set: ENOSYS or EPERM when the
- *         kernel (too old) or a seccomp filter refuses io_uring, ENOTSUP
- *         for a loop on the select or poll backend or a kernel without
- *         registered buffer rings, ENOMEM.
+ *         kernel (too old: no io_uring, or no registered buffer rings,
+ *         before Linux 5.19) or a seccomp filter refuses io_uring,
+ *         ENOTSUP for a loop on the select or poll backend, ENOMEM.
  */
 proactor_t *proactor_get(loop_t *loop);
 
@@ -315,6 +323,97 @@ int proactor_multishot_active(const proactor_op_t *op);
  * @param op an op.
  */
 void proactor_cancel_multishot(proactor_op_t *op);
+
+/**
+ * @brief A pooled receive whose record the proactor keeps, in a table of
+ *        its own (32 bytes an entry), so that its owner can go at any
+ *        time, even while the kernel still has it: a stream's storage is
+ *        freed with its connection, and a completion that arrives later
+ *        must find nothing of it. A handle, not a pointer, names it.
+ *        0 is no receive.
+ */
+typedef uint32_t proactor_rx_t;
+
+/**
+ * @brief Receive (a socket) or read (anything else) into a pool buffer;
+ *        no Future, no caller storage.
+ *
+ * Its completion calls @p cb(arg, res) once: res the byte count (the
+ * bytes at proactor_rx_data()), 0 at end of stream, -ECANCELED after
+ * proactor_rx_cancel(), or -errno. The receive, and its pool buffer,
+ * stay the caller's until proactor_rx_done(), which may be called in
+ * @p cb or later. An empty pool is waited out, as for
+ * proactor_recv_pooled().
+ * @param p the proactor.
+ * @param fd the descriptor.
+ * @param is_socket 1: recv(); 0: read() at the current position.
+ * @param cb the callback.
+ * @param arg its argument.
+ * @return the handle; 0 with errno set (EBUSY: no free entry; ENOMEM).
+ */
+proactor_rx_t proactor_rx_start(proactor_t *p, int fd, int is_socket,
+                                void (*cb)(void *arg, int res), void *arg);
+
+/**
+ * @brief The bytes a completed receive brought.
+ * @param p the proactor.
+ * @param rx a receive whose callback has run.
+ * @param[out] len how many (0 if none).
+ * @return the bytes, valid until proactor_rx_done(); NULL if none.
+ */
+const char *proactor_rx_data(const proactor_t *p, proactor_rx_t rx,
+                             size_t *len);
+
+/**
+ * @brief Ask the kernel to stop a receive in flight; its callback still
+ *        comes, with -ECANCELED or, too late to cancel, the bytes.
+ * @param p the proactor.
+ * @param rx a receive whose callback has not run yet.
+ */
+void proactor_rx_cancel(proactor_t *p, proactor_rx_t rx);
+
+/**
+ * @brief Done with a completed receive: its pool buffer goes back, its
+ *        handle is no longer valid.
+ * @param p the proactor.
+ * @param rx a receive whose callback has run.
+ */
+void proactor_rx_done(proactor_t *p, proactor_rx_t rx);
+
+/**
+ * @brief Let go of a receive in any state: no callback any more; one in
+ *        the kernel is cancelled and cleans up after itself when it
+ *        completes (its buffer back to the pool, its entry free). The
+ *        handle is no longer valid.
+ * @param p the proactor.
+ * @param rx a receive.
+ */
+void proactor_rx_let_go(proactor_t *p, proactor_rx_t rx);
+
+/**
+ * @brief A block of PROACTOR_POOL_SIZE bytes for the caller's own
+ *        buffers that come and go with every message (a stream's send
+ *        queue while the kernel sends it): from the proactor's small
+ *        cache when it has one, so that a message costs no malloc and
+ *        free, and no page faults of a heap growing and shrinking under
+ *        them.
+ * @param p the proactor.
+ * @return the block (malloc'd: it may be realloc'd or freed instead of
+ *         given back); NULL with errno ENOMEM.
+ */
+void *proactor_block_get(proactor_t *p);
+
+/**
+ * @brief Give a block back: kept for the next proactor_block_get() (up
+ *        to PROACTOR_BLOCKS_KEPT of them), else freed.
+ * @param p the proactor.
+ * @param block from proactor_block_get(), or any malloc'd block of at
+ *        least PROACTOR_POOL_SIZE bytes; NULL does nothing.
+ */
+void proactor_block_put(proactor_t *p, void *block);
+
+/** @brief How many blocks a proactor keeps at most (1 MiB). */
+#define PROACTOR_BLOCKS_KEPT 64
 
 /**
  * @brief Say that @p op's owner has let go of it while it may still be in

@@ -12,11 +12,12 @@
  * towards the peer for free: asyncio has to pause the transport for it).
  *
  * Chapter 06: the same streams on completion. A read that needs bytes
- * submits a receive into a pool buffer (proactor.h) and awaits it; the
- * completion copies the bytes into the stream's buffer, from which the
- * same reader code as chapter 05's hands them out. A write copies into
- * the queue and submits a send of it; the queue's bytes are the
- * kernel's until that completes. The sections changed are marked
+ * submits a receive into a pool buffer (proactor.h) and awaits it; a
+ * plain read then copies the bytes straight to its caller, any other
+ * read has them copied into the stream's buffer, from which the same
+ * reader code as chapter 05's hands them out. A write copies into the
+ * queue and submits a send of it; the queue's bytes are the kernel's
+ * until that completes. The sections changed are marked
  * "chapter 06"; buffering, lines, limits and the server are chapter 05's.
  */
 #define _GNU_SOURCE
@@ -46,6 +47,9 @@ enum {
     S_READING = 1 << 1,    /* a read frame is handed out */
     S_RECEIVING = 1 << 2,  /* chapter 06: a receive is in the kernel */
     S_CANCELREAD = 1 << 3, /* chapter 06: ... and its cancel was asked */
+    S_DIRECT = 1 << 4,     /* chapter 06: the waiting read is a plain
+                              read(): it may take a pool buffer's bytes */
+    S_HELD = 1 << 5,       /* chapter 06: ... and they wait in s->rx */
     S_DROPPING = 1 << 6,   /* dropping an over-long line to its separator */
     S_LINEMODE = 1 << 7,   /* readline: the tail at EOF is a line */
     S_HASLINE = 1 << 8,    /* stream_line() is valid */
@@ -244,15 +248,18 @@ static void store_error(stream_t *s, int err)
 
 /* ---- chapter 06: receiving --------------------------------------------- */
 
-/* A stream's operation in the kernel. malloc'd, not in the stream: a
- * stream closed (its storage about to go) while an operation is in the
- * kernel lets go of it (s = NULL), and the completion frees it. */
+/* A stream's send in the kernel. malloc'd, not in the stream: a
+ * stream closed (its storage about to go) while it is in the kernel lets
+ * go of it (s = NULL), and the completion frees it. (A receive needs no
+ * such record: the proactor keeps it, see proactor_rx_start().) */
 struct stream_op {
     proactor_op_t op;  /* first */
     stream_t *s;       /* the stream, or NULL once it let go */
     char *chunk;       /* send: the queue's bytes, the kernel's until the
                         * send completes */
     uint32_t off, len; /* send: [off, len) of chunk not sent yet */
+    uint32_t cap;      /* chunk's size (a proactor block's, or not) */
+    proactor_t *p;     /* where a block goes back */
 };
 
 /* Append received bytes to the buffer. */
@@ -265,29 +272,47 @@ static int append(stream_t *s, const char *p, size_t n)
     return 0;
 }
 
-/* [stream-received] */
-/* The receive completed: its bytes go to the stream's buffer (even when
- * the read that asked for them was cancelled meanwhile: no byte lost),
- * the pool buffer goes back, and the read waiting on s->readable wakes. */
-static void on_received(proactor_op_t *op, int res, void *arg)
+/* The received bytes held in s->rx's pool buffer: up to @p n to @p dst,
+ * the rest to the stream's buffer; the pool buffer goes back. */
+static size_t take_held(stream_t *s, char *dst, size_t n)
 {
-    struct stream_op *o = arg;
-    stream_t *s = o->s;
+    proactor_t *p = proactor_get(s->loop);
+    size_t len, k;
+    const char *data = proactor_rx_data(p, s->rx, &len);
 
-    if (res > 0 && s != NULL && append(s, proactor_op_data(op),
-                                        (size_t)res) < 0)
+    k = len < n ? len : n;
+    if (k > 0)
+        memcpy(dst, data, k);
+    if (len > k && append(s, data + k, len - k) < 0)
         store_error(s, ENOMEM); /* the bytes are lost: a hole */
-    proactor_release(op);
-    if (s == NULL) {            /* the stream was closed: nobody waits */
-        free(o);
-        return;
-    }
+    proactor_rx_done(p, s->rx);
+    s->rx = 0;
+    s->flags &= ~S_HELD;
+    return k;
+}
+
+/* [stream-received] */
+/* The receive completed. A plain read waits for it: the bytes stay in the
+ * pool buffer for that read's own step to take (one copy, no stream
+ * buffer; not here: its buffer may be shared, see read_body). Otherwise
+ * they go to the stream's buffer at once (even when the read that asked
+ * for them was cancelled meanwhile: no byte lost). Then the read waiting
+ * on s->readable wakes. */
+static void on_received(void *arg, int res)
+{
+    stream_t *s = arg;
+    int cancelled = res == -ECANCELED || (s->flags & S_CANCELREAD);
+
+    s->flags &= ~(S_RECEIVING | S_CANCELREAD);
+    if (res > 0 && !cancelled && (s->flags & S_DIRECT) &&
+        !future_done(&s->readable))
+        s->flags |= S_HELD;
+    else
+        take_held(s, NULL, 0);
     if (res == 0)
         s->flags |= S_EOF;
     else if (res < 0 && res != -ECANCELED)
         store_error(s, -res);
-    int cancelled = res == -ECANCELED || (s->flags & S_CANCELREAD);
-    s->flags &= ~(S_RECEIVING | S_CANCELREAD);
     if (future_done(&s->readable))
         return;
     if (cancelled)
@@ -306,57 +331,40 @@ static int receive_cancel(future_t *f)
     if (!(s->flags & S_RECEIVING))
         return future_set_cancelled(f) == FUTURE_OK;
     s->flags |= S_CANCELREAD;
-    future_cancel(&s->rop->op.future);
+    proactor_rx_cancel(proactor_get(s->loop), s->rx);
     return 1;
 }
 
 /* [stream-receive] */
 /* Submit a receive into a pool buffer: the kernel picks the buffer when
- * bytes arrive, so a connection waiting for its peer holds none. */
+ * bytes arrive, so a connection waiting for its peer holds none. Its
+ * record is the proactor's (a handle here), not the stream's: the
+ * stream may be gone before the kernel lets go of it. */
 static future_t *receive(stream_t *s)
 {
     proactor_t *p = proactor_get(s->loop);
 
     future_init(&s->readable, s->loop);
     s->readable.cancel = receive_cancel;
-    if (p != NULL && s->rop == NULL && (s->rop = calloc(1, sizeof *s->rop)))
-        s->rop->s = s;
-    if (p == NULL || s->rop == NULL) {
-        future_set_error(&s->readable, p == NULL ? errno : ENOMEM);
-        return &s->readable;
-    }
-    future_t *f = (s->flags & S_SOCKET)
-                      ? proactor_recv_pooled(&s->rop->op, p, s->fd)
-                      : proactor_read_pooled(&s->rop->op, p, s->fd);
-    if (future_done(f)) {       /* not submitted: no entry free */
-        int err = EBUSY;
-        future_result(f, NULL, &err);
-        future_set_error(&s->readable, err);
-        return &s->readable;
-    }
-    proactor_on_complete(&s->rop->op, on_received, s->rop);
-    s->flags |= S_RECEIVING;
+    if (p != NULL)
+        s->rx = proactor_rx_start(p, s->fd, (s->flags & S_SOCKET) != 0,
+                                  on_received, s);
+    if (p == NULL || s->rx == 0)
+        future_set_error(&s->readable, errno);
+    else
+        s->flags |= S_RECEIVING;
     return &s->readable;
 }
 /* [stream-receive] */
 
-/* Closing: a receive still in the kernel is asked to stop and left to
- * free itself; the stream no longer refers to it. */
+/* Closing: a receive still in the kernel is asked to stop, and cleans up
+ * after itself; bytes held for a read go back unread. */
 static void let_go_of_receive(stream_t *s)
 {
-    struct stream_op *o = s->rop;
-
-    s->rop = NULL;
-    if (o == NULL)
-        return;
-    if (!(s->flags & S_RECEIVING)) {
-        free(o);
-        return;
-    }
-    s->flags &= ~(S_RECEIVING | S_CANCELREAD);
-    o->s = NULL;
-    proactor_let_go(&o->op);      /* its callback frees it, even late */
-    future_cancel(&o->op.future); /* may complete, and free o, at once */
+    if (s->rx != 0)
+        proactor_rx_let_go(proactor_get(s->loop), s->rx);
+    s->rx = 0;
+    s->flags &= ~(S_RECEIVING | S_CANCELREAD | S_HELD);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -402,9 +410,10 @@ static size_t take(stream_t *s, char *dst, size_t n)
 }
 
 /* [stream-read] */
-/* chapter 06: the bytes come through the stream's buffer, never straight
- * into the caller's: a buffer handed to the kernel is the kernel's until
- * the completion, and the caller may share it with other connections. */
+/* chapter 06: the kernel receives into a pool buffer, never into the
+ * caller's: a buffer handed to the kernel is the kernel's until the
+ * completion, and the caller may share it with other connections. The
+ * read's own step copies the bytes over. */
 static int read_body(coro_t *co)
 {
     stream_t *s = stream_of(co);
@@ -419,7 +428,13 @@ static int read_body(coro_t *co)
             READ_RETURN(s, co, 0);
         if (s->error)
             READ_FAIL(s, co, s->error);
+        s->flags |= S_DIRECT;
         AWAIT_CATCH(co, receive(s)); /* bytes, end or error: see above */
+        s->flags &= ~S_DIRECT;
+        if ((s->flags & S_HELD) && !co->err)
+            READ_RETURN(s, co, take_held(s, s->dst, s->want));
+        if (s->flags & S_HELD)
+            take_held(s, NULL, 0);   /* cancelled: the bytes stay */
         if (co->err)
             READ_FAIL(s, co, co->err);
     }
@@ -647,9 +662,22 @@ static size_t queued(const stream_t *s)
     return s->wend - s->whead + (s->wop ? s->wop->len - s->wop->off : 0);
 }
 
+/* chapter 06: a queue of a message of some KiB is one of the proactor's
+ * blocks (proactor_block_get()): it comes and goes with every message. */
+#define STREAM_BLOCK_MIN 4096
+
+static void free_bytes(proactor_t *p, char *buf, uint32_t cap)
+{
+    if (cap == PROACTOR_POOL_SIZE && p != NULL)
+        proactor_block_put(p, buf);
+    else
+        free(buf);
+}
+
 static void free_queue(stream_t *s)
 {
-    free(s->wbuf);
+    free_bytes(s->wcap == PROACTOR_POOL_SIZE ? proactor_get(s->loop) : NULL,
+               s->wbuf, s->wcap); /* chapter 06 */
     s->wbuf = NULL;
     s->whead = s->wend = s->wcap = 0;
 }
@@ -668,6 +696,13 @@ static int enqueue(stream_t *s, const char *p, size_t n)
         memmove(s->wbuf, s->wbuf + s->whead, len);
         s->whead = 0;
         s->wend = (uint32_t)len;
+    }
+    if (s->wbuf == NULL && n >= STREAM_BLOCK_MIN && n <= PROACTOR_POOL_SIZE &&
+        proactor_get(s->loop) != NULL) {             /* chapter 06 */
+        s->wbuf = proactor_block_get(proactor_get(s->loop));
+        if (s->wbuf == NULL)
+            return -1;
+        s->wcap = PROACTOR_POOL_SIZE;
     }
     if (s->wcap - s->wend < n) {
         size_t cap = 2 * (size_t)s->wcap;
@@ -709,7 +744,7 @@ static void free_send(stream_t *s, struct stream_op *o)
         s->wop = NULL;
         s->flags &= ~S_WRITER;
     }
-    free(o->chunk);
+    free_bytes(o->p, o->chunk, o->cap);
     free(o);
 }
 
@@ -765,6 +800,8 @@ static void send_queue(stream_t *s)
     }
     o->s = s;
     o->chunk = s->wbuf;
+    o->cap = s->wcap;
+    o->p = proactor_get(s->loop);
     o->off = s->whead;
     o->len = s->wend;
     s->wbuf = NULL;

@@ -102,8 +102,11 @@
  * 05 only. Reading: each read that finds the buffer empty submits a
  * receive into a pool buffer the kernel picks when bytes arrive (an idle
  * connection still holds no data buffer; the caller's buffer is never the
- * kernel's, so a program may share one among its connections), and the
- * bytes are copied into the stream's buffer and handed out from there.
+ * kernel's, so a program may share one among its connections); the read's
+ * own step copies the bytes from the pool buffer to the caller's, and
+ * what it did not ask for into the stream's buffer. The receive's record
+ * is the proactor's (proactor_rx_start()), so a stream closed while the
+ * kernel has it leaves nothing of its own behind.
  * Writing: the bytes are always copied into the queue, because the
  * kernel owns what it sends until the send completes; the queue is sent
  * in one operation at a time. No selector registration is involved. A
@@ -169,9 +172,8 @@ typedef struct stream {
                                 its Future instead (one storage for
                                 both: a held connection costs less) */
     /* ---- chapter 06: the operations the kernel holds ---- */
-    struct stream_op *rop; /**< the receive (malloc'd, kept for the next
-                                one); a stream closed while it is in the
-                                kernel leaves it to free itself */
+    uint32_t rx;           /**< the receive, a proactor_rx_t (its
+                                record is the proactor's), or 0 */
     struct stream_op *wop; /**< the send in flight and its bytes, or NULL */
     /* ---- end chapter 06 ---- */
 } stream_t;

@@ -23,6 +23,7 @@
 
 #include "fixture.h"
 #include "net.h"
+#include "proactor.h" /* chapter 06 */
 #include "sleep.h"
 #include "stream.h"
 #include "task.h"
@@ -964,7 +965,8 @@ Test(stream, a_drain_after_wait_closed_was_asked_is_refused)
 /* The bound behind the c10k target (<= 0.6 KiB per held connection): a
  * connection's frame was 360 bytes with a Future each for drain and
  * wait_closed, and a 64-byte wrapper frame besides. chapter 06: plus
- * the two pointers to the operations the kernel holds (rop, wop). */
+ * the receive's handle and the pointer to the send in flight (rx, wop);
+ * the receive's record is the proactor's (32 bytes, no Future). */
 Test(stream, a_connection_frame_stays_small)
 {
     cr_assert_leq(sizeof(stream_conn_t), 320 + 2 * sizeof(void *),
@@ -1572,14 +1574,41 @@ static int lowest_free_fd(void)
     return fd;
 }
 
+/* chapter 06: the ring's accept takes the descriptor limit when it is
+ * submitted (not when a client comes), so the limit is lowered before
+ * the server starts: the listening socket fits, an accepted one does
+ * not. The retry's accept is submitted after the limit is back. */
 Test(stream, out_of_descriptors_the_server_pauses_and_retries)
 {
-    /* chapter 06: the ring's accept, already in the kernel, took the
-     * client even with RLIMIT_NOFILE lowered before it came (Linux 6.18),
-     * so EMFILE cannot be provoked this way; the pause path is chapter
-     * 05's code, unchanged, fed by the multishot accept's -EMFILE, and so is
-     * the "accepting" report of its first success after it. */
-    cr_skip_test("chapter 06: EMFILE not reproducible through the ring");
+    struct rlimit old, low;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    int c = socket(AF_INET, SOCK_STREAM, 0); /* made while there is room */
+
+    cr_assert_geq(c, 0);
+    cr_assert_not_null(proactor_get(fx.loop), "the ring's descriptor too");
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)lowest_free_fd() + 1; /* the listening socket */
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    server_main_t *f = start_server();
+    a.sin_port = htons(port_of(f->srv.fd));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+    fixture_settle(&fx);
+    cr_assert_eq(f->reports, 1);
+    cr_assert_eq(f->last_err, EMFILE);
+    cr_assert_str_eq(f->last_what, "accept");
+    fixture_advance(&fx, STREAM_ACCEPT_RETRY_S / 2);
+    cr_assert_eq(f->reports, 1, "it pauses: no accept meanwhile");
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    fixture_advance(&fx, STREAM_ACCEPT_RETRY_S);
+    cr_assert_eq(f->reports, 2, "recovered: said once, at once");
+    cr_assert_eq(f->last_err, 0);
+    cr_assert_str_eq(f->last_what, "accepting");
+    round_trip(c, "accepted at last");
+    close(c);
+    task_cancel(f->task);
+    fixture_settle(&fx);
 }
 
 static double test_clock(void *arg)

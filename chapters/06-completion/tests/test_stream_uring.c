@@ -314,3 +314,102 @@ Test(stream_uring, the_server_accepts_every_client_with_one_submitted_accept)
     task_release(t);
     task_group_deinit(&group);
 }
+
+/* A pool buffer holds what chapter 05's one read() brought (16 KiB): a
+ * message that size is one receive and one read, not four. */
+Test(stream_uring, a_16_KiB_message_is_one_read)
+{
+    enum { SIZE = PROACTOR_POOL_SIZE };
+    int sv[2];
+    stream_t s;
+    static char out[SIZE], in[SIZE];
+    task_t *t;
+
+    need_uring();
+    cr_assert_eq(SIZE, 16384);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    stream_init(&s, fx.loop, sv[0]);
+    for (int i = 0; i < SIZE; i++)
+        out[i] = (char)(i * 7);
+    cr_assert_eq(write(sv[1], out, SIZE), SIZE);
+    reader_t *r = start_read(&s, in, SIZE, &t);
+    fixture_settle(&fx);
+    cr_assert(r->done);
+    cr_assert_eq(r->got, SIZE, "one read, the whole message: %ld bytes",
+                 (long)r->got);
+    cr_assert_eq(memcmp(in, out, SIZE), 0);
+    cr_assert_eq(stats().completions, 1, "one receive");
+    task_release(t);
+    stream_close(&s);
+    close(sv[1]);
+}
+
+/* A read that asks for less than a receive brought takes its part
+ * straight from the pool buffer; the rest waits in the stream for the
+ * next read, which needs no receive, and the pool buffer goes back. */
+Test(stream_uring, a_short_read_keeps_the_rest_of_a_receive_for_the_next)
+{
+    int sv[2];
+    stream_t s;
+    char buf[4];
+    task_t *t;
+
+    need_uring();
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    stream_init(&s, fx.loop, sv[0]);
+    reader_t *r = start_read(&s, buf, 3, &t);
+    fixture_settle(&fx);
+    cr_assert(!r->done);
+    cr_assert_eq(write(sv[1], "abcdefg", 7), 7);
+    fixture_settle(&fx);
+    cr_assert(r->done);
+    cr_assert_eq(r->got, 3);
+    cr_assert_eq(memcmp(buf, "abc", 3), 0);
+    cr_assert_eq(stats().pool_free, 256, "the pool buffer went back");
+    task_release(t);
+    uint64_t receives = stats().completions;
+    r = start_read(&s, buf, sizeof buf, &t);
+    fixture_settle(&fx);
+    cr_assert(r->done);
+    cr_assert_eq(r->got, 4);
+    cr_assert_eq(memcmp(buf, "defg", 4), 0);
+    cr_assert_eq(stats().completions, receives, "no receive needed");
+    cr_assert_eq(stats().in_flight, 0);
+    task_release(t);
+    stream_close(&s);
+    close(sv[1]);
+}
+
+/* A message of some KiB is queued in one of the proactor's blocks, not a
+ * malloc of its own (whose free and page faults cost as much as the copy
+ * at 16 KiB), and the block goes back when the send is done. */
+Test(stream_uring, a_large_write_is_queued_in_a_proactor_block)
+{
+    int sv[2];
+    stream_t s;
+    static char msg[PROACTOR_POOL_SIZE], in[PROACTOR_POOL_SIZE];
+
+    need_uring();
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    stream_init(&s, fx.loop, sv[0]);
+    void *block = proactor_block_get(pr);
+    proactor_block_put(pr, block);          /* the next one got */
+    memset(msg, 'm', sizeof msg);
+    cr_assert_eq(stream_write(&s, msg, sizeof msg), 0);
+    void *other = proactor_block_get(pr);
+    cr_assert_neq(other, block, "the stream's queue took it");
+    proactor_block_put(pr, other);
+    fixture_settle(&fx);
+    cr_assert_eq(stream_write_buffer_size(&s), 0, "sent");
+    cr_assert_eq(proactor_block_get(pr), block, "and given back");
+    proactor_block_put(pr, block);
+    size_t got = 0;
+    while (got < sizeof in) {
+        ssize_t k = read(sv[1], in + got, sizeof in - got);
+        cr_assert_gt(k, 0);
+        got += (size_t)k;
+    }
+    cr_assert_eq(memcmp(in, msg, sizeof msg), 0);
+    stream_close(&s);
+    close(sv[1]);
+}

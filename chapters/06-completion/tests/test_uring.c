@@ -383,6 +383,204 @@ Test(uring, a_recv_waiting_for_a_buffer_is_cancelled_at_once)
     }
 }
 
+/* ---- kept receives (proactor_rx_*): the stream's receive ----------------- */
+
+typedef struct rx_seen {
+    int calls;
+    int res;
+    char bytes[16];
+    size_t len;
+    int done_in_cb;   /* call proactor_rx_done() in the callback */
+    proactor_rx_t rx;
+} rx_seen_t;
+
+static void on_rx(void *arg, int res)
+{
+    rx_seen_t *seen = arg;
+    size_t len;
+    const char *data = proactor_rx_data(pr, seen->rx, &len);
+
+    seen->calls++;
+    seen->res = res;
+    seen->len = len < sizeof seen->bytes ? len : sizeof seen->bytes;
+    if (data != NULL)
+        memcpy(seen->bytes, data, seen->len);
+    if (seen->done_in_cb)
+        proactor_rx_done(pr, seen->rx);
+}
+
+static void run_until_called(rx_seen_t *seen)
+{
+    for (int i = 0; i < 1000 && seen->calls == 0; i++)
+        loop_run_once(fx.loop);
+    cr_assert_eq(seen->calls, 1, "the callback never came");
+}
+
+Test(uring, a_kept_receive_keeps_its_pool_buffer_until_done)
+{
+    int sv[2];
+    rx_seen_t seen = {0};
+    proactor_options_t o = {.pool_count = 4, .pool_size = 64};
+
+    need_uring(&o);
+    pair(sv);
+    seen.rx = proactor_rx_start(pr, sv[1], 1, on_rx, &seen);
+    cr_assert_neq(seen.rx, 0);
+    fixture_settle(&fx);
+    cr_assert_eq(seen.calls, 0);
+    cr_assert_eq(stats().pool_free, 4, "waiting, it holds no buffer");
+    cr_assert_eq(write(sv[0], "kept", 4), 4);
+    run_until_called(&seen);
+    cr_assert_eq(seen.res, 4);
+    cr_assert_eq(seen.len, 4);
+    cr_assert_eq(memcmp(seen.bytes, "kept", 4), 0);
+    cr_assert_eq(stats().pool_free, 3, "the bytes are the caller's");
+    size_t len;
+    cr_assert_not_null(proactor_rx_data(pr, seen.rx, &len));
+    proactor_rx_done(pr, seen.rx);
+    cr_assert_eq(stats().pool_free, 4);
+    cr_assert_eq(stats().in_flight, 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* The owner goes while the kernel has the receive (a stream closed with
+ * its connection, its storage freed): no callback, and the entry and any
+ * buffer come back when the kernel lets go. */
+Test(uring, a_kept_receive_let_go_of_cleans_up_after_itself)
+{
+    int sv[2];
+    rx_seen_t seen = {0};
+
+    need_uring(NULL);
+    pair(sv);
+    seen.rx = proactor_rx_start(pr, sv[1], 1, on_rx, &seen);
+    fixture_settle(&fx);
+    cr_assert_eq(stats().in_flight, 1);
+    proactor_rx_let_go(pr, seen.rx);
+    cr_assert_eq(write(sv[0], "late", 4), 4); /* may win against the cancel */
+    fixture_settle(&fx);
+    cr_assert_eq(seen.calls, 0, "nobody to call back");
+    cr_assert_eq(stats().in_flight, 0);
+    cr_assert_eq(stats().pool_free, 256, "no buffer kept by nobody");
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(uring, a_kept_receive_let_go_of_after_its_bytes_gives_them_back)
+{
+    int sv[2];
+    rx_seen_t seen = {0};
+
+    need_uring(NULL);
+    pair(sv);
+    seen.rx = proactor_rx_start(pr, sv[1], 1, on_rx, &seen);
+    cr_assert_eq(write(sv[0], "abc", 3), 3);
+    run_until_called(&seen);
+    cr_assert_eq(stats().pool_free, 255);
+    proactor_rx_let_go(pr, seen.rx);
+    cr_assert_eq(stats().pool_free, 256);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Cancelled in the kernel: the callback says -ECANCELED, or, if the
+ * bytes won the race, brings them: none is lost either way. */
+Test(uring, a_cancelled_kept_receive_ends_with_its_completion)
+{
+    int sv[2];
+    rx_seen_t seen = {.done_in_cb = 1};
+
+    need_uring(NULL);
+    pair(sv);
+    seen.rx = proactor_rx_start(pr, sv[1], 1, on_rx, &seen);
+    fixture_settle(&fx);
+    proactor_rx_cancel(pr, seen.rx);
+    cr_assert_eq(seen.calls, 0, "a request: the completion says how it ended");
+    cr_assert_eq(stats().cancels, 1);
+    run_until_called(&seen);
+    cr_assert_eq(seen.res, -ECANCELED);
+    cr_assert_eq(stats().in_flight, 0);
+    cr_assert_eq(stats().pool_free, 256);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Entries are reused: many receives one after the other need no more
+ * entries than are in use at once, and each finds its own bytes. */
+Test(uring, kept_receives_reuse_their_entries)
+{
+    enum { N = 40 };
+    int sv[N][2];
+    rx_seen_t seen[N];
+    proactor_options_t o = {.pool_count = 64, .pool_size = 64};
+
+    need_uring(&o);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            if (round == 0)
+                pair(sv[i]);
+            seen[i] = (rx_seen_t){.done_in_cb = 1};
+            seen[i].rx = proactor_rx_start(pr, sv[i][1], 1, on_rx, &seen[i]);
+            cr_assert(seen[i].rx >= 1 && seen[i].rx <= 64,
+                      "handle %u: entries are reused", seen[i].rx);
+            char c = (char)('A' + i);
+            cr_assert_eq(write(sv[i][0], &c, 1), 1);
+        }
+        for (int i = 0; i < N; i++) {
+            run_until_called(&seen[i]);
+            cr_assert_eq(seen[i].res, 1);
+            cr_assert_eq(seen[i].bytes[0], 'A' + i);
+        }
+    }
+    cr_assert_eq(stats().pool_free, 64);
+    for (int i = 0; i < N; i++) {
+        close(sv[i][0]);
+        close(sv[i][1]);
+    }
+}
+
+/* An empty pool: as for proactor_recv_pooled(), the receive waits
+ * outside the kernel and goes again when a buffer comes back; cancelled
+ * while it waits, it ends at once. */
+Test(uring, a_kept_receive_waits_out_an_empty_pool)
+{
+    int sv[3][2];
+    rx_seen_t seen[3] = {{0}};
+    proactor_options_t o = {.pool_count = 1, .pool_size = 64};
+
+    need_uring(&o);
+    for (int i = 0; i < 3; i++) {
+        pair(sv[i]);
+        cr_assert_eq(write(sv[i][0], "x", 1), 1);
+        seen[i].rx = proactor_rx_start(pr, sv[i][1], 1, on_rx, &seen[i]);
+    }
+    fixture_settle(&fx);
+    int served = -1, calls = 0;
+    for (int i = 0; i < 3; i++) {
+        calls += seen[i].calls;
+        if (seen[i].calls)
+            served = i;
+    }
+    cr_assert_eq(calls, 1, "one buffer, one receive served");
+    cr_assert_geq(stats().nobufs, 1);
+    cr_assert_eq(stats().in_flight, 0, "the others wait outside the kernel");
+    int cancelled = (served + 1) % 3, next = (served + 2) % 3;
+    proactor_rx_cancel(pr, seen[cancelled].rx);
+    cr_assert_eq(seen[cancelled].calls, 1, "not in the kernel: at once");
+    cr_assert_eq(seen[cancelled].res, -ECANCELED);
+    proactor_rx_done(pr, seen[cancelled].rx);
+    proactor_rx_done(pr, seen[served].rx);       /* the buffer comes back */
+    run_until_called(&seen[next]);
+    cr_assert_eq(seen[next].res, 1);
+    proactor_rx_done(pr, seen[next].rx);
+    cr_assert_eq(stats().pool_free, 1);
+    for (int i = 0; i < 3; i++) {
+        close(sv[i][0]);
+        close(sv[i][1]);
+    }
+}
+
 /* Batching: what one iteration queues reaches the kernel in one
  * io_uring_enter(). */
 Test(uring, many_operations_go_to_the_kernel_in_one_enter)
@@ -713,4 +911,107 @@ Test(uring, a_program_without_io_uring_says_so_in_one_line_and_fails)
               WEXITSTATUS(status) < 100, "status %d", status);
     cr_assert_not_null(strstr(err, "io_uring is not available"), "%s", err);
     cr_assert_eq(strchr(err, '\n'), err + len - 1, "one line: %s", err);
+}
+
+/* A loop on select or poll cannot have a proactor (the ring watches the
+ * selector's epoll descriptor): the reason names the backend and what to
+ * use instead, and only that, whether or not io_uring works here. */
+Test(uring, a_loop_off_epoll_is_told_to_use_the_epoll_backend)
+{
+    selector_backend_t backends[] = {SELECTOR_SELECT, SELECTOR_POLL};
+
+    for (int i = 0; i < 2; i++) {
+        loop_options_t o = {.backend = backends[i]};
+        loop_t *loop = loop_create(&o);
+
+        cr_assert_not_null(loop);
+        errno = 0;
+        cr_assert_null(proactor_get(loop));
+        cr_assert_eq(errno, ENOTSUP);
+        loop_destroy(loop);
+    }
+    const char *why = proactor_strerror(ENOTSUP);
+    cr_assert_not_null(strstr(why, "epoll backend"), "%s", why);
+    cr_assert_null(strstr(why, "buffer ring"),
+                   "the kernel is not what is missing: %s", why);
+}
+
+/* The block cache: a block given back is the next one got, and at most
+ * PROACTOR_BLOCKS_KEPT are kept (the rest are freed: LeakSanitizer
+ * builds of the programs say if they are not). */
+Test(uring, a_block_given_back_is_the_next_one_got)
+{
+    void *b[PROACTOR_BLOCKS_KEPT + 2];
+
+    need_uring(NULL);
+    for (int i = 0; i < PROACTOR_BLOCKS_KEPT + 2; i++) {
+        b[i] = proactor_block_get(pr);
+        cr_assert_not_null(b[i]);
+        memset(b[i], i, PROACTOR_POOL_SIZE); /* all of it is ours */
+    }
+    for (int i = 0; i < PROACTOR_BLOCKS_KEPT + 2; i++)
+        proactor_block_put(pr, b[i]);
+    void *again = proactor_block_get(pr);
+    cr_assert_eq(again, b[PROACTOR_BLOCKS_KEPT - 1],
+                 "the last one kept comes first");
+    proactor_block_put(pr, again);
+    proactor_block_put(pr, NULL);
+}
+
+/* A Task that always has a next step keeps the loop's wait at a zero
+ * timeout. The kernel finishes operations only inside io_uring_enter()
+ * (DEFER_TASKRUN), so even a wait that must not block has to enter, or
+ * a receive whose bytes came after it was submitted never completes. */
+typedef struct spinner {
+    coro_t co;
+    int *stop;
+    long turns;
+} spinner_t;
+
+static int spinner_body(coro_t *co)
+{
+    spinner_t *f = (spinner_t *)co;
+
+    CORO_BEGIN(co);
+    while (!*f->stop) {
+        f->turns++;
+        AWAIT(co, NULL);          /* a turn for the others, no wait */
+    }
+    CORO_END(co);
+}
+
+Test(uring, completions_come_while_the_loop_never_waits)
+{
+    int sv[2], stop = 0;
+    char buf[8];
+    proactor_op_t op;
+    spinner_t *f;
+    loop_t *loop = loop_create(NULL); /* its own: no reader to re-arm a
+                                       * poll on every iteration */
+
+    need_uring(NULL);
+    cr_assert_not_null(loop);
+    proactor_t *own = proactor_get(loop);
+    cr_assert_not_null(own);
+    pair(sv);
+    task_t *t = task_create(loop, spinner_body, sizeof *f, (void **)&f);
+    cr_assert_not_null(t);
+    f->stop = &stop;
+    future_t *r = proactor_recv(&op, own, sv[1], buf, sizeof buf);
+    loop_run_once(loop);          /* submitted; nothing to receive yet */
+    loop_run_once(loop);
+    cr_assert(!future_done(r));
+    cr_assert_eq(write(sv[0], "late", 4), 4);
+    for (int i = 0; i < 100 && !future_done(r); i++)
+        loop_run_once(loop);
+    cr_assert(future_done(r), "the receive never completed");
+    cr_assert_eq(result_of(r), 4);
+    cr_assert_gt(f->turns, 0);
+    stop = 1;
+    for (int i = 0; i < 10 && !future_done(task_future(t)); i++)
+        loop_run_once(loop);
+    task_release(t);
+    loop_destroy(loop);
+    close(sv[0]);
+    close(sv[1]);
 }
