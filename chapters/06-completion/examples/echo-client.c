@@ -1,5 +1,5 @@
 /*
- * echo-client.c - chapter 05: many connections, one coroutine each.
+ * echo-client.c - chapter 06: chapter 05's client, on completions.
  *
  * The shape of the asyncio crawler of "500 Lines or Less": every
  * connection is a coroutine that reads like a blocking client (open the

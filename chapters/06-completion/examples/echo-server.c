@@ -1,5 +1,5 @@
 /*
- * echo-server.c - chapter 05: the echo server on streams.
+ * echo-server.c - chapter 06: chapter 05's echo server, on completions.
  *
  * asyncio's documentation shows a TCP echo server in a dozen lines: a
  * handler that reads, writes and drains, given to start_server(). This is
@@ -46,12 +46,14 @@ static const char usage[] =
     "Echoes back every byte each client sends. ADDR defaults to 127.0.0.1,\n"
     "N to 8888; --port 0 lets the kernel pick a free port. The first line on\n"
     "stdout is 'listening on HOST:PORT'. SIGINT or SIGTERM stops it.\n"
-    "NAME is select, poll, epoll or default (the best available).\n"
+    "NAME is select, poll, epoll or default (the best available); the\n"
+    "io_uring proactor of chapter 06 needs epoll or default.\n"
     "Set LOOP_TRACE=1 in the environment to watch the tasks step.\n"
     "\n"
-    "Chapter 05 (coroutines): each connection is a coroutine on a stream,\n"
-    "whose body is the synchronous echo loop of chapter 01 with awaits:\n"
-    "read, write, drain.\n";
+    "Chapter 06 (completion): chapter 05's server, unchanged above the\n"
+    "loop: each connection is a coroutine on a stream, whose body is the\n"
+    "synchronous echo loop of chapter 01 with awaits (read, write, drain);\n"
+    "the stream's reads and writes are io_uring operations that complete.\n";
 
 /* What main() hands the main coroutine, and what it learns back. */
 typedef struct config {

@@ -1,5 +1,5 @@
 /*
- * hello.c - chapter 05: the hello as coroutines in a task group.
+ * hello.c - chapter 06: chapter 05's hello, its stdin on completions.
  *
  * Chapter 04 split the program into callbacks: a timer that re-arms
  * itself and a reader that answers whatever lines one read() brought.
@@ -64,11 +64,13 @@ static const char usage[] =
     "in the environment to watch the tasks step and the futures complete\n"
     "on stderr.\n"
     "\n"
-    "Chapter 05 (coroutines): the hello, the input reader and the answerer\n"
-    "are coroutines in one task group, run by run() (asyncio.run). fib runs\n"
-    "on a worker thread (run_in_executor), so the hellos keep coming while\n"
-    "it computes; --inline runs it on the event loop instead, which stops\n"
-    "the hellos until it is done. SIGINT or SIGTERM ends it cleanly.\n";
+    "Chapter 06 (completion): chapter 05's hello, its standard input read\n"
+    "by io_uring operations that complete. The hello, the input reader and\n"
+    "the answerer are coroutines in one task group, run by run()\n"
+    "(asyncio.run). fib runs on a worker thread (run_in_executor), so the\n"
+    "hellos keep coming while it computes; --inline runs it on the event\n"
+    "loop instead, which stops the hellos until it is done. SIGINT or\n"
+    "SIGTERM ends it cleanly.\n";
 
 /* What C main() hands to the main coroutine. */
 typedef struct hello_args {
