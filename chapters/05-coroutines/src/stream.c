@@ -244,17 +244,39 @@ static void store_error(stream_t *s, int err)
         s->error = err;
 }
 
-static ssize_t sys_read(stream_t *s, void *buf, size_t n)
+static void after_read(stream_t *s, ssize_t got, size_t asked);
+
+/* One read() straight into the caller's @p n bytes at @p dst (no copy),
+ * and on into a chunk on the stack: what follows the caller's bytes is
+ * kept in the buffer for the next read. Asking for more than the caller
+ * wants is what tells a read that filled the caller's buffer because the
+ * kernel had more (read again) from one that only just fitted it (short:
+ * wait first); asking for exactly @p n, an echo of messages the size of
+ * its buffer would try a read() that finds nothing (EAGAIN) after each
+ * one. libuv reads 64 KiB at a time for the same reason; asyncio reads
+ * everything into its buffer. Returns the bytes put at @p dst, 0 at end
+ * of stream, or -1 with errno. */
+static ssize_t read_direct(stream_t *s, char *dst, size_t n)
 {
+    char chunk[STREAM_CHUNK];
+    struct iovec iov[2] = {{dst, n}, {chunk, sizeof chunk}};
     ssize_t got;
 
     do
-        got = read(s->fd, buf, n);
+        got = readv(s->fd, iov, 2);
     while (got < 0 && errno == EINTR);
-    return got;
+    after_read(s, got, n + sizeof chunk);
+    if (got <= 0 || (size_t)got <= n)
+        return got;
+    size_t extra = (size_t)got - n;
+    if (grow_rbuf(s, extra) < 0) {
+        store_error(s, ENOMEM);      /* they are lost: the next read says */
+        return (ssize_t)n;
+    }
+    memcpy(s->rbuf + s->rend, chunk, extra);
+    s->rend += (uint32_t)extra;
+    return (ssize_t)n;
 }
-
-static void after_read(stream_t *s, ssize_t got, size_t asked);
 
 /* One read() appended to the buffer: into its free room, and on into a
  * chunk on the stack, copied over only if bytes arrived there. */
@@ -436,8 +458,7 @@ static int read_body(coro_t *co)
             s->flags |= S_MAYREAD;
             continue;            /* closed meanwhile: ended() says so */
         }
-        got = sys_read(s, s->dst, s->want);  /* straight in: no copy */
-        after_read(s, got, s->want);
+        got = read_direct(s, s->dst, s->want);
         if (got >= 0)
             READ_RETURN(s, co, got);
         if (!only_not_ready(s, errno))
@@ -473,8 +494,7 @@ static int readexactly_body(coro_t *co)
             s->flags |= S_MAYREAD;
             continue;
         }
-        got = sys_read(s, s->dst + s->partial, s->want - s->partial);
-        after_read(s, got, s->want - s->partial);
+        got = read_direct(s, s->dst + s->partial, s->want - s->partial);
         if (got > 0)
             s->partial += (size_t)got;
         else if (got < 0 && !only_not_ready(s, errno))
@@ -964,10 +984,13 @@ static void set_nodelay(int fd)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-/* A socket this file made or accepted: non-blocking, no need to ask. */
+/* A socket this file made or accepted: non-blocking, no need to ask. Its
+ * first read waits for readiness, as asyncio's does: the peer has only
+ * just connected (or been connected to), so a read() now would nearly
+ * always find nothing, and cost a system call per connection. */
 static void init_socket(stream_t *s, loop_t *loop, int fd)
 {
-    init_flags(s, loop, fd, S_SOCKET | S_MAYREAD);
+    init_flags(s, loop, fd, S_SOCKET);
     set_nodelay(fd);
 }
 

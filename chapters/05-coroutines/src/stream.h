@@ -29,13 +29,20 @@
  * read() system call happens in the awaiting Task's own step. Their frame
  * lives in the stream, so one read operation at a time per stream (a
  * second one fails with EBUSY, where asyncio raises RuntimeError); await
- * the frame at once. A non-blocking socket is read first and waited for
- * only when it has nothing (EAGAIN), or when the last read() was short
- * (the kernel had fewer bytes than asked, so most likely none now: an
- * echo costs one read() and one send() per message). A blocking
- * descriptor (stdin as a terminal or a pipe, which must stay blocking:
- * the flag is shared with other processes) is waited for first, then read
- * with exactly one read(). A regular file, or /dev/null (epoll refuses
+ * the frame at once. Each read() asks the kernel for up to 16 KiB more
+ * than the caller's buffer holds, and keeps what follows the caller's
+ * bytes in the stream's buffer for the next read. A non-blocking
+ * descriptor is then read again at once only after a read() that was not
+ * short; after a short one (the kernel had fewer bytes than asked, so
+ * most likely none now) or EAGAIN, the next read waits for readiness
+ * first: an echo costs one read() and one send() per message, whatever
+ * the size of the messages against the buffer's. A socket from
+ * stream_open_connection() or a server is waited for before its first
+ * read, as asyncio's are (a peer that has only just connected has most
+ * likely sent nothing yet); one given to stream_init() is read first. A
+ * blocking descriptor (stdin as a terminal or a pipe, which must stay
+ * blocking: the flag is shared with other processes) is waited for first,
+ * then read with exactly one read(). A regular file, or /dev/null (epoll refuses
  * both with EPERM), is always ready and read without waiting.
  *
  * **End of stream, as asyncio reports it.** stream_read() gives 0 bytes;
