@@ -124,6 +124,23 @@
 #define STREAM_LOW_DEFAULT 16384
 
 /**
+ * @brief A stream's read buffer or write queue: one allocation, the
+ *        indices in front of the bytes, so that a stream without buffered
+ *        bytes holds a NULL pointer for each, not the indices too (a held
+ *        connection costs less). Private to stream.c.
+ */
+typedef struct stream_buf {
+    uint32_t head;         /**< first byte not handed out (not sent) */
+    uint32_t end;          /**< end of the bytes */
+    uint32_t cap;          /**< room in @c data */
+    uint32_t line;         /**< read buffer: offset of the last line
+                                handed out */
+    uint32_t scan;         /**< read buffer, readuntil: bytes known to
+                                hold no separator (saves rescanning) */
+    char data[];           /**< the bytes */
+} stream_buf_t;
+
+/**
  * @brief A connection: both halves, in caller storage. Fields are private
  *        to stream.c; use the functions.
  */
@@ -135,20 +152,12 @@ typedef struct stream {
     uint32_t limit;        /**< readline / readuntil limit */
     uint32_t high;         /**< write queue high-water mark */
     uint32_t low;          /**< write queue low-water mark */
-    /* read buffer: [rhead, rend) not handed out yet; [0, rhead) the last
-     * line handed out, kept until the next read call. NULL when empty. */
-    char *rbuf;            /**< malloc'd, or NULL */
-    uint32_t rhead;        /**< first byte not handed out */
-    uint32_t rend;         /**< end of the bytes read */
-    uint32_t rcap;         /**< allocated size */
-    uint32_t line;         /**< offset of the last line handed out */
-    uint32_t scan;         /**< readuntil: bytes known to hold no
-                                separator (saves rescanning) */
-    /* write queue: [whead, wend) of wbuf unsent. NULL when empty. */
-    uint32_t whead;        /**< first unsent byte */
-    uint32_t wend;         /**< end of the queued bytes */
-    uint32_t wcap;         /**< allocated size */
-    char *wbuf;            /**< malloc'd, or NULL */
+    /** read buffer, malloc'd, NULL when empty: [head, end) not handed out
+     *  yet; [0, head) the last line handed out, kept until the next read
+     *  call */
+    stream_buf_t *rbuf;
+    /** write queue, malloc'd, NULL when empty: [head, end) unsent */
+    stream_buf_t *wbuf;
     size_t partial;        /**< see stream_partial() */
     /* the read operation in progress (one at a time) */
     coro_t co;             /**< its frame's head */
