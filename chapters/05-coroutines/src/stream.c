@@ -166,7 +166,7 @@ static int buf_grow(stream_buf_t **bp, size_t n)
         errno = ENOMEM;
         return -1;
     }
-    cap = 2 * cap < need || 2 * cap > max ? need : 2 * cap;
+    cap = (2 * cap < need || 2 * cap > max) ? need : 2 * cap;
     stream_buf_t *grown = realloc(b, sizeof *grown + cap);
     if (grown == NULL) {
         errno = ENOMEM;
