@@ -56,9 +56,10 @@ struct fd_watch {
     unsigned gen;
 };
 
+/* What the selector has for a descriptor is what has a watcher (a
+ * callback): no field for it, every held connection pays for each. */
 struct fd_entry {
     struct fd_watch reader, writer;
-    unsigned events; /* what the selector has for this fd: SELECTOR_* */
 };
 
 struct signal_entry {
@@ -77,7 +78,8 @@ struct loop {
     ready_queue_t ready;   /* what phase 4 runs */
     size_t queued_timers;  /* due timers waiting in @c ready */
     struct fd_entry *fds;  /* indexed by descriptor; owned */
-    size_t nfds;
+    size_t nfds;           /* entries in use, zero-filled: fds[0, nfds) */
+    size_t fds_cap;        /* entries allocated */
     loop_clock_cb *clock;
     void *clock_arg;
     double now;            /* the clock, read once per iteration */
@@ -272,16 +274,22 @@ void loop_cancel(loop_t *loop, loop_timer_t *timer)
 
 /* ---- descriptors ---------------------------------------------------------- */
 
+/* Entries up to @p fd, zero-filled. Only those: the capacity past them
+ * is left untouched, so its pages (of a large array, which the C library
+ * maps fresh) cost no memory until a descriptor that high comes. */
 static int grow_fds(loop_t *loop, int fd)
 {
-    size_t old = loop->nfds;
-    struct fd_entry *fds = array_grow(loop->fds, &loop->nfds, (size_t)fd + 1,
-                                      sizeof *fds);
+    size_t need = (size_t)fd + 1;
 
+    if (need <= loop->nfds)
+        return 0;
+    struct fd_entry *fds = array_grow(loop->fds, &loop->fds_cap, need,
+                                      sizeof *fds);
     if (fds == NULL)
         return -1;
-    memset(fds + old, 0, (loop->nfds - old) * sizeof *fds);
+    memset(fds + loop->nfds, 0, (need - loop->nfds) * sizeof *fds);
     loop->fds = fds;
+    loop->nfds = need;
     return 0;
 }
 
@@ -290,13 +298,24 @@ static struct fd_watch *watch_of(struct fd_entry *e, unsigned event)
     return event == SELECTOR_READ ? &e->reader : &e->writer;
 }
 
+static unsigned events_of(const struct fd_entry *e)
+{
+    return (e->reader.cb != NULL ? SELECTOR_READ : 0u) |
+           (e->writer.cb != NULL ? SELECTOR_WRITE : 0u);
+}
+
 /* [add-reader] */
 /* Reader and writer of one descriptor share one selector registration:
  * the first watcher registers it, later changes modify its events. */
 static int watch(loop_t *loop, int fd, unsigned event, loop_cb *cb,
                  void *arg)
 {
-    if (fd >= 0 && (size_t)fd < loop->nfds && (loop->fds[fd].events & event)) {
+    if (cb == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (fd >= 0 && (size_t)fd < loop->nfds &&
+        (events_of(&loop->fds[fd]) & event)) {
         /* Watched already (a stream renewing its reader at every wait):
          * the selector has these events, only the watcher changes. */
         struct fd_watch *w = event == SELECTOR_READ ? &loop->fds[fd].reader
@@ -313,12 +332,11 @@ static int watch(loop_t *loop, int fd, unsigned event, loop_cb *cb,
     if (grow_fds(loop, fd) < 0)
         return -1;
     struct fd_entry *e = &loop->fds[fd];
-    unsigned events = e->events | event;
-    int rc = e->events ? selector_modify(loop->sel, fd, events, NULL)
-                       : selector_register(loop->sel, fd, events, NULL);
+    unsigned events = events_of(e) | event;
+    int rc = events_of(e) ? selector_modify(loop->sel, fd, events, NULL)
+                          : selector_register(loop->sel, fd, events, NULL);
     if (rc < 0)
         return -1;
-    e->events = events;
     struct fd_watch *w = watch_of(e, event);
     w->cb = cb;
     w->arg = arg;
@@ -330,12 +348,12 @@ static int watch(loop_t *loop, int fd, unsigned event, loop_cb *cb,
 static int unwatch(loop_t *loop, int fd, unsigned event)
 {
     if (fd < 0 || (size_t)fd >= loop->nfds ||
-        !(loop->fds[fd].events & event))
+        !(events_of(&loop->fds[fd]) & event))
         return 0;
     struct fd_entry *e = &loop->fds[fd];
-    e->events &= ~event;
-    if (e->events)
-        selector_modify(loop->sel, fd, e->events, NULL);
+    unsigned events = events_of(e) & ~event;
+    if (events)
+        selector_modify(loop->sel, fd, events, NULL);
     else
         selector_unregister(loop->sel, fd);
     struct fd_watch *w = watch_of(e, event);
@@ -614,7 +632,12 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
     int n = selector_select(loop->sel, r->timeout_ms);
     if (n < 0)
         return -1;
-    if (n > 0 && ready_reserve(&loop->ready, 2 * (size_t)n) < 0)
+    /* Room for one item per descriptor: a reader or a writer, the usual
+     * case. One ready both ways takes its second slot as it comes (and if
+     * that fails, level-triggered, it is reported again). Two each made
+     * the ring, which keeps its largest size, twice what thousands of
+     * connections ready at once need: 82 bytes per held connection. */
+    if (n > 0 && ready_reserve(&loop->ready, (size_t)n) < 0)
         return -1; /* level-triggered: the fds are reported again */
     selector_event_t ev;
     /* n entries at most: no call to learn that there is no more */

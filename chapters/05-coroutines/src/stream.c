@@ -147,18 +147,49 @@ void stream_set_write_limits(stream_t *s, size_t high, size_t low)
     s->low = low > high ? (uint32_t)high : (uint32_t)low;
 }
 
+/* ---- buffers ------------------------------------------------------------ */
+
+/* Make room for @p n more bytes at the end of *@p bp, which is made if
+ * NULL: doubled, or just enough if that is more. 0, or -1 with errno
+ * ENOMEM (*@p bp unchanged). */
+static int buf_grow(stream_buf_t **bp, size_t n)
+{
+    stream_buf_t *b = *bp;
+    size_t end = b != NULL ? b->end : 0;
+    size_t cap = b != NULL ? b->cap : 0;
+    size_t need = end + n;
+    size_t max = UINT32_MAX - sizeof *b;
+
+    if (need <= cap)
+        return 0;
+    if (need > max) {
+        errno = ENOMEM;
+        return -1;
+    }
+    cap = (2 * cap < need || 2 * cap > max) ? need : 2 * cap;
+    stream_buf_t *grown = realloc(b, sizeof *grown + cap);
+    if (grown == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (b == NULL)
+        *grown = (stream_buf_t){0};
+    grown->cap = (uint32_t)cap;
+    *bp = grown;
+    return 0;
+}
+
 /* ---- the read buffer ---------------------------------------------------- */
 
 static size_t buffered(const stream_t *s)
 {
-    return s->rend - s->rhead;
+    return s->rbuf != NULL ? s->rbuf->end - s->rbuf->head : 0;
 }
 
 static void free_rbuf(stream_t *s)
 {
     free(s->rbuf);
     s->rbuf = NULL;
-    s->rhead = s->rend = s->rcap = 0;
     s->flags &= ~S_HASLINE;
 }
 
@@ -166,8 +197,10 @@ static void free_rbuf(stream_t *s)
  * out by this very call still lives in it. */
 static void consume(stream_t *s, size_t n)
 {
-    s->rhead += (uint32_t)n;
-    if (s->rhead == s->rend && !(s->flags & S_HASLINE))
+    if (s->rbuf == NULL)
+        return;
+    s->rbuf->head += (uint32_t)n;
+    if (s->rbuf->head == s->rbuf->end && !(s->flags & S_HASLINE))
         free_rbuf(s);
 }
 
@@ -175,48 +208,35 @@ static void consume(stream_t *s, size_t n)
  * front; a buffer much larger than its contents shrinks. */
 static void release_line(stream_t *s)
 {
+    stream_buf_t *b = s->rbuf;
     size_t n = buffered(s);
 
     s->flags &= ~S_HASLINE;
-    if (s->rbuf == NULL)
+    if (b == NULL)
         return;
     if (n == 0) {
         free_rbuf(s);
         return;
     }
-    memmove(s->rbuf, s->rbuf + s->rhead, n);
-    s->rhead = 0;
-    s->rend = (uint32_t)n;
-    if (s->rcap > 4 * n && s->rcap > STREAM_CHUNK) {
-        char *p = realloc(s->rbuf, n);
+    memmove(b->data, b->data + b->head, n);
+    b->head = 0;
+    b->end = (uint32_t)n;
+    if (b->cap > 4 * n && b->cap > STREAM_CHUNK) {
+        stream_buf_t *p = realloc(b, sizeof *p + n);
         if (p != NULL) {
             s->rbuf = p;
-            s->rcap = (uint32_t)n;
+            p->cap = (uint32_t)n;
         }
     }
 }
 
-/* Make room for @p n more bytes at the end. */
-static int grow_rbuf(stream_t *s, size_t n)
+/* Append @p n bytes at @p p. 0, or -1 with errno ENOMEM. */
+static int append(stream_t *s, const char *p, size_t n)
 {
-    size_t need = (size_t)s->rend + n;
-    size_t cap = 2 * (size_t)s->rcap;
-
-    if (need <= s->rcap)
-        return 0;
-    if (need > UINT32_MAX) {
-        errno = ENOMEM;
+    if (buf_grow(&s->rbuf, n) < 0)
         return -1;
-    }
-    if (cap < need || cap > UINT32_MAX)
-        cap = need;
-    char *p = realloc(s->rbuf, cap);
-    if (p == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    s->rbuf = p;
-    s->rcap = (uint32_t)cap;
+    memcpy(s->rbuf->data + s->rbuf->end, p, n);
+    s->rbuf->end += (uint32_t)n;
     return 0;
 }
 
@@ -227,12 +247,12 @@ static void unread(stream_t *s, const char *p, size_t n)
 
     if (n == 0)
         return;
-    release_line(s);
-    if (grow_rbuf(s, n) < 0)
+    release_line(s);                /* what is left starts at 0 now */
+    if (buf_grow(&s->rbuf, n) < 0)
         return; /* out of memory: they stay in the caller's buffer only */
-    memmove(s->rbuf + n, s->rbuf, have);
-    memcpy(s->rbuf, p, n);
-    s->rend = (uint32_t)(have + n);
+    memmove(s->rbuf->data + n, s->rbuf->data, have);
+    memcpy(s->rbuf->data, p, n);
+    s->rbuf->end = (uint32_t)(have + n);
     s->partial = 0;
 }
 
@@ -244,17 +264,34 @@ static void store_error(stream_t *s, int err)
         s->error = err;
 }
 
-static ssize_t sys_read(stream_t *s, void *buf, size_t n)
+static void after_read(stream_t *s, ssize_t got, size_t asked);
+
+/* One read() straight into the caller's @p n bytes at @p dst (no copy),
+ * and on into a chunk on the stack: what follows the caller's bytes is
+ * kept in the buffer for the next read. Asking for more than the caller
+ * wants is what tells a read that filled the caller's buffer because the
+ * kernel had more (read again) from one that only just fitted it (short:
+ * wait first); asking for exactly @p n, an echo of messages the size of
+ * its buffer would try a read() that finds nothing (EAGAIN) after each
+ * one. libuv reads 64 KiB at a time for the same reason; asyncio reads
+ * everything into its buffer. Returns the bytes put at @p dst, 0 at end
+ * of stream, or -1 with errno. */
+static ssize_t read_direct(stream_t *s, char *dst, size_t n)
 {
+    char chunk[STREAM_CHUNK];
+    struct iovec iov[2] = {{dst, n}, {chunk, sizeof chunk}};
     ssize_t got;
 
     do
-        got = read(s->fd, buf, n);
+        got = readv(s->fd, iov, 2);
     while (got < 0 && errno == EINTR);
-    return got;
+    after_read(s, got, n + sizeof chunk);
+    if (got <= 0 || (size_t)got <= n)
+        return got;
+    if (append(s, chunk, (size_t)got - n) < 0)
+        store_error(s, ENOMEM);      /* they are lost: the next read says */
+    return (ssize_t)n;
 }
-
-static void after_read(stream_t *s, ssize_t got, size_t asked);
 
 /* One read() appended to the buffer: into its free room, and on into a
  * chunk on the stack, copied over only if bytes arrived there. */
@@ -262,12 +299,13 @@ static ssize_t fill(stream_t *s)
 {
     char chunk[STREAM_CHUNK];
     struct iovec iov[2];
-    size_t room = s->rcap - s->rend;
+    stream_buf_t *b = s->rbuf;
+    size_t room = b != NULL ? b->cap - b->end : 0;
     int k = 0;
     ssize_t got;
 
     if (room > 0)
-        iov[k++] = (struct iovec){s->rbuf + s->rend, room};
+        iov[k++] = (struct iovec){b->data + b->end, room};
     iov[k++] = (struct iovec){chunk, sizeof chunk};
     do
         got = readv(s->fd, iov, k);
@@ -275,16 +313,14 @@ static ssize_t fill(stream_t *s)
     after_read(s, got, room + sizeof chunk);
     if (got <= 0)
         return got;
-    if ((size_t)got > room) {
-        size_t extra = (size_t)got - room;
-        s->rend += (uint32_t)room;
-        if (grow_rbuf(s, extra) < 0)
-            return -1; /* the bytes are lost: stored as the error */
-        memcpy(s->rbuf + s->rend, chunk, extra);
-        s->rend += (uint32_t)extra;
-    } else {
-        s->rend += (uint32_t)got;
+    if ((size_t)got <= room) {
+        b->end += (uint32_t)got;
+        return got;
     }
+    if (room > 0)
+        b->end += (uint32_t)room;
+    if (append(s, chunk, (size_t)got - room) < 0)
+        return -1; /* the bytes are lost: stored as the error */
     return got;
 }
 
@@ -408,7 +444,8 @@ static size_t take(stream_t *s, char *dst, size_t n)
 {
     size_t k = buffered(s) < n ? buffered(s) : n;
 
-    memcpy(dst, s->rbuf + s->rhead, k);
+    if (k > 0)
+        memcpy(dst, s->rbuf->data + s->rbuf->head, k);
     consume(s, k);
     return k;
 }
@@ -436,8 +473,7 @@ static int read_body(coro_t *co)
             s->flags |= S_MAYREAD;
             continue;            /* closed meanwhile: ended() says so */
         }
-        got = sys_read(s, s->dst, s->want);  /* straight in: no copy */
-        after_read(s, got, s->want);
+        got = read_direct(s, s->dst, s->want);
         if (got >= 0)
             READ_RETURN(s, co, got);
         if (!only_not_ready(s, errno))
@@ -473,8 +509,7 @@ static int readexactly_body(coro_t *co)
             s->flags |= S_MAYREAD;
             continue;
         }
-        got = sys_read(s, s->dst + s->partial, s->want - s->partial);
-        after_read(s, got, s->want - s->partial);
+        got = read_direct(s, s->dst + s->partial, s->want - s->partial);
         if (got > 0)
             s->partial += (size_t)got;
         else if (got < 0 && !only_not_ready(s, errno))
@@ -483,7 +518,7 @@ static int readexactly_body(coro_t *co)
     CORO_END(co);
 }
 
-/* Where the separator starts in the buffer, searching from s->scan; if it
+/* Where the separator starts in the buffer, searching from its scan; if it
  * is not there, remember how far it surely is not. */
 static int find_sep(stream_t *s, size_t *at)
 {
@@ -491,17 +526,18 @@ static int find_sep(stream_t *s, size_t *at)
     size_t n = buffered(s);
 
     if (n < seplen) {
-        s->scan = 0;
+        if (s->rbuf != NULL)
+            s->rbuf->scan = 0;
         return 0;
     }
-    const char *base = s->rbuf + s->rhead;
-    for (size_t i = s->scan; i + seplen <= n; i++) {
+    const char *base = s->rbuf->data + s->rbuf->head;
+    for (size_t i = s->rbuf->scan; i + seplen <= n; i++) {
         if (base[i] == s->sep[0] && memcmp(base + i, s->sep, seplen) == 0) {
             *at = i;
             return 1;
         }
     }
-    s->scan = (uint32_t)(n - seplen + 1);
+    s->rbuf->scan = (uint32_t)(n - seplen + 1);
     return 0;
 }
 
@@ -517,7 +553,8 @@ static void drop_to_sep(stream_t *s)
     } else if (buffered(s) > keep) {
         consume(s, buffered(s) - keep);
     }
-    s->scan = 0;
+    if (s->rbuf != NULL)
+        s->rbuf->scan = 0;
 }
 
 /* Look for a whole line in the buffer. Returns its length, 0 if more
@@ -532,13 +569,13 @@ static ssize_t cut_line(stream_t *s)
             return 0;
     }
     if (find_sep(s, &at)) {
-        s->scan = 0;
+        s->rbuf->scan = 0;
         if (at > s->limit) {            /* found, but too far: drop it */
             consume(s, at + s->want);
             errno = EMSGSIZE;
             return -1;
         }
-        s->line = s->rhead;
+        s->rbuf->line = s->rbuf->head;
         s->flags |= S_HASLINE;
         consume(s, at + s->want);
         return (ssize_t)(at + s->want);
@@ -565,7 +602,7 @@ static size_t cut_tail(stream_t *s)
     }
     if (n == 0)
         return 0;
-    s->line = s->rhead;
+    s->rbuf->line = s->rbuf->head;
     s->flags |= S_HASLINE;
     consume(s, n);
     return n;
@@ -617,7 +654,8 @@ static coro_t *begin(stream_t *s, coro_fn *fn, unsigned mode)
     s->flags |= S_READING | mode;
     release_line(s);
     s->partial = 0;
-    s->scan = 0;
+    if (s->rbuf != NULL)
+        s->rbuf->scan = 0;
     coro_init(&s->co, fn);
     return &s->co;
 }
@@ -664,7 +702,7 @@ coro_t *stream_readline(stream_t *s)
 
 const char *stream_line(const stream_t *s)
 {
-    return (s->flags & S_HASLINE) ? s->rbuf + s->line : NULL;
+    return (s->flags & S_HASLINE) ? s->rbuf->data + s->rbuf->line : NULL;
 }
 
 size_t stream_partial(const stream_t *s)
@@ -681,14 +719,13 @@ int stream_at_eof(const stream_t *s)
 
 static size_t queued(const stream_t *s)
 {
-    return s->wend - s->whead;
+    return s->wbuf != NULL ? s->wbuf->end - s->wbuf->head : 0;
 }
 
 static void free_queue(stream_t *s)
 {
     free(s->wbuf);
     s->wbuf = NULL;
-    s->whead = s->wend = s->wcap = 0;
 }
 
 static ssize_t sys_send(stream_t *s, const void *p, size_t n)
@@ -712,25 +749,17 @@ static int enqueue(stream_t *s, const char *p, size_t n)
         errno = ENOMEM;
         return -1;
     }
-    if (s->wcap - s->wend < n && s->whead > 0) {
-        memmove(s->wbuf, s->wbuf + s->whead, len);
-        s->whead = 0;
-        s->wend = (uint32_t)len;
+    stream_buf_t *q = s->wbuf;
+
+    if (q != NULL && q->cap - q->end < n && q->head > 0) {
+        memmove(q->data, q->data + q->head, len);
+        q->head = 0;
+        q->end = (uint32_t)len;
     }
-    if (s->wcap - s->wend < n) {
-        size_t cap = 2 * (size_t)s->wcap;
-        if (cap < len + n || cap > UINT32_MAX)
-            cap = len + n;
-        char *q = realloc(s->wbuf, cap);
-        if (q == NULL) {
-            errno = ENOMEM;
-            return -1;
-        }
-        s->wbuf = q;
-        s->wcap = (uint32_t)cap;
-    }
-    memcpy(s->wbuf + s->wend, p, n);
-    s->wend += (uint32_t)n;
+    if (buf_grow(&s->wbuf, n) < 0)
+        return -1;
+    memcpy(s->wbuf->data + s->wbuf->end, p, n);
+    s->wbuf->end += (uint32_t)n;
     return 0;
 }
 
@@ -783,15 +812,20 @@ static void flushed(stream_t *s)
 static void on_writable(loop_t *loop, void *arg)
 {
     stream_t *s = arg;
-    ssize_t k = sys_send(s, s->wbuf + s->whead, queued(s));
+    ssize_t k;
 
     (void)loop;
+    if (queued(s) == 0) {    /* never registered so; safe all the same */
+        flushed(s);
+        return;
+    }
+    k = sys_send(s, s->wbuf->data + s->wbuf->head, queued(s));
     if (k < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             write_failed(s, errno);
         return;
     }
-    s->whead += (uint32_t)k;
+    s->wbuf->head += (uint32_t)k;
     if (queued(s) <= s->low)
         wake_drain(s, 0);
     if (queued(s) == 0)
@@ -964,10 +998,13 @@ static void set_nodelay(int fd)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-/* A socket this file made or accepted: non-blocking, no need to ask. */
+/* A socket this file made or accepted: non-blocking, no need to ask. Its
+ * first read waits for readiness, as asyncio's does: the peer has only
+ * just connected (or been connected to), so a read() now would nearly
+ * always find nothing, and cost a system call per connection. */
 static void init_socket(stream_t *s, loop_t *loop, int fd)
 {
-    init_flags(s, loop, fd, S_SOCKET | S_MAYREAD);
+    init_flags(s, loop, fd, S_SOCKET);
     set_nodelay(fd);
 }
 
@@ -1224,9 +1261,7 @@ static int conn_step(coro_t *co)
     }
     stream_close(&h->stream);
     h->stream.flags |= S_CONNCLOSE;
-    co->resume = 1;                           /* not finished: one more */
-    co->out = stream_wait_closed(&h->stream); /* AWAIT it */
-    return CORO_STEP_YIELD;
+    return coro_suspend(co, stream_wait_closed(&h->stream)); /* AWAIT it */
 }
 /* [conn-task] */
 

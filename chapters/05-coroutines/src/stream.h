@@ -29,13 +29,20 @@
  * read() system call happens in the awaiting Task's own step. Their frame
  * lives in the stream, so one read operation at a time per stream (a
  * second one fails with EBUSY, where asyncio raises RuntimeError); await
- * the frame at once. A non-blocking socket is read first and waited for
- * only when it has nothing (EAGAIN), or when the last read() was short
- * (the kernel had fewer bytes than asked, so most likely none now: an
- * echo costs one read() and one send() per message). A blocking
- * descriptor (stdin as a terminal or a pipe, which must stay blocking:
- * the flag is shared with other processes) is waited for first, then read
- * with exactly one read(). A regular file, or /dev/null (epoll refuses
+ * the frame at once. Each read() asks the kernel for up to 16 KiB more
+ * than the caller's buffer holds, and keeps what follows the caller's
+ * bytes in the stream's buffer for the next read. A non-blocking
+ * descriptor is then read again at once only after a read() that was not
+ * short; after a short one (the kernel had fewer bytes than asked, so
+ * most likely none now) or EAGAIN, the next read waits for readiness
+ * first: an echo costs one read() and one send() per message, whatever
+ * the size of the messages against the buffer's. A socket from
+ * stream_open_connection() or a server is waited for before its first
+ * read, as asyncio's are (a peer that has only just connected has most
+ * likely sent nothing yet); one given to stream_init() is read first. A
+ * blocking descriptor (stdin as a terminal or a pipe, which must stay
+ * blocking: the flag is shared with other processes) is waited for first,
+ * then read with exactly one read(). A regular file, or /dev/null (epoll refuses
  * both with EPERM), is always ready and read without waiting.
  *
  * **End of stream, as asyncio reports it.** stream_read() gives 0 bytes;
@@ -117,6 +124,23 @@
 #define STREAM_LOW_DEFAULT 16384
 
 /**
+ * @brief A stream's read buffer or write queue: one allocation, the
+ *        indices in front of the bytes, so that a stream without buffered
+ *        bytes holds a NULL pointer for each, not the indices too (a held
+ *        connection costs less). Private to stream.c.
+ */
+typedef struct stream_buf {
+    uint32_t head;         /**< first byte not handed out (not sent) */
+    uint32_t end;          /**< end of the bytes */
+    uint32_t cap;          /**< room in @c data */
+    uint32_t line;         /**< read buffer: offset of the last line
+                                handed out */
+    uint32_t scan;         /**< read buffer, readuntil: bytes known to
+                                hold no separator (saves rescanning) */
+    char data[];           /**< the bytes */
+} stream_buf_t;
+
+/**
  * @brief A connection: both halves, in caller storage. Fields are private
  *        to stream.c; use the functions.
  */
@@ -128,20 +152,12 @@ typedef struct stream {
     uint32_t limit;        /**< readline / readuntil limit */
     uint32_t high;         /**< write queue high-water mark */
     uint32_t low;          /**< write queue low-water mark */
-    /* read buffer: [rhead, rend) not handed out yet; [0, rhead) the last
-     * line handed out, kept until the next read call. NULL when empty. */
-    char *rbuf;            /**< malloc'd, or NULL */
-    uint32_t rhead;        /**< first byte not handed out */
-    uint32_t rend;         /**< end of the bytes read */
-    uint32_t rcap;         /**< allocated size */
-    uint32_t line;         /**< offset of the last line handed out */
-    uint32_t scan;         /**< readuntil: bytes known to hold no
-                                separator (saves rescanning) */
-    /* write queue: [whead, wend) of wbuf unsent. NULL when empty. */
-    uint32_t whead;        /**< first unsent byte */
-    uint32_t wend;         /**< end of the queued bytes */
-    uint32_t wcap;         /**< allocated size */
-    char *wbuf;            /**< malloc'd, or NULL */
+    /** read buffer, malloc'd, NULL when empty: [head, end) not handed out
+     *  yet; [0, head) the last line handed out, kept until the next read
+     *  call */
+    stream_buf_t *rbuf;
+    /** write queue, malloc'd, NULL when empty: [head, end) unsent */
+    stream_buf_t *wbuf;
     size_t partial;        /**< see stream_partial() */
     /* the read operation in progress (one at a time) */
     coro_t co;             /**< its frame's head */
