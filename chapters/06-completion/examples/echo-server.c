@@ -303,11 +303,7 @@ int main(int argc, char **argv)
     /* run() unblocks SIGINT and SIGTERM while it serves. Blocked here, one
      * that arrives after it has returned stays pending and dies with the
      * process, instead of killing a server on its way to exit 0. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigprocmask(SIG_BLOCK, &stop, NULL);
+    run_block_stop_signals();
     run_options_t options = {.loop.backend = cfg.backend,
                              .cancel_on_signals = 1};
     if (run(server_body, sizeof(server_t), server_setup, &cfg, &options,

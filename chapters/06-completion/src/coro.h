@@ -252,4 +252,25 @@ int coro_finished(const coro_t *co);
     (co)->resume = -1;                                                      \
     return CORO_STEP_RETURN
 
+/**
+ * @brief Suspend a step function written without CORO_BEGIN (a wrapper
+ *        that runs around another body and keeps its own state), handing
+ *        @p value out as CORO_YIELD would: `return coro_suspend(co, f);`.
+ *
+ * The frame is marked suspended, not finished, so its driver resumes it
+ * (a Task awaits @p value when it is a Future). No resume point is
+ * stored: on resumption the function is called from its top and must
+ * tell from its own state where it was.
+ *
+ * @param co the frame, not finished.
+ * @param value what the driver gets in coro_t::out.
+ * @return ::CORO_STEP_YIELD, for the step function to return.
+ */
+static inline int coro_suspend(coro_t *co, void *value)
+{
+    co->out = value;
+    co->resume = 1; /* not 0 (never run) nor -1 (finished): suspended */
+    return CORO_STEP_YIELD;
+}
+
 #endif

@@ -80,27 +80,28 @@ static void *worker(void *arg)
 
     pthread_mutex_lock(&ex->mutex);
     for (;;) {
-        while (list_empty(&ex->todo) && !ex->stopping)
+        if (list_empty(&ex->todo)) {
+            if (ex->stopping)
+                break;
             pthread_cond_wait(&ex->cond, &ex->mutex);
-        list_t *next = list_first(&ex->todo);
-        if (next == NULL)
-            break;
-        job_t *job = LIST_ENTRY(next, job_t, link);
-        list_unlink(&job->link);
+            continue;
+        }
+        job_t *job = LIST_ENTRY(ex->todo.next, job_t, link);
         if (job->cancelled) {        /* its Future was cancelled: skip */
+            list_unlink(&job->link);
             free(job);
             continue;
         }
-        list_add_tail(&ex->running, &job->link);
+        list_move_tail(&ex->running, &job->link);
         pthread_mutex_unlock(&ex->mutex);
         job->result = job->fn(job->arg);        /* the blocking part */
         pthread_mutex_lock(&ex->mutex);
-        list_unlink(&job->link);
         if (ex->abandoned) {         /* nobody will collect it */
+            list_unlink(&job->link);
             free(job);
             continue;
         }
-        list_add_tail(&ex->done, &job->link);
+        list_move_tail(&ex->done, &job->link);
         wake_loop(ex);
     }
     pthread_mutex_unlock(&ex->mutex);
@@ -109,18 +110,10 @@ static void *worker(void *arg)
 }
 /* [executor-wake] */
 
-/* Move every job of @p from to the end of @p to. */
-static void move_jobs(list_t *to, list_t *from)
-{
-    for (list_t *l; (l = list_first(from)) != NULL;) {
-        list_unlink(l);
-        list_add_tail(to, l);
-    }
-}
-
 /* On the loop thread, posted by a worker: finish the jobs done, in the
- * order they were done. They are taken out under the mutex; their
- * Futures' callbacks run without it. */
+ * order they were done. They are taken out under the mutex, all at once;
+ * their Futures' callbacks run without it. The local list is dropped
+ * with its jobs, so they are not unlinked one by one. */
 static void on_wake(loop_t *loop, void *arg)
 {
     executor_t *ex = arg;
@@ -129,11 +122,12 @@ static void on_wake(loop_t *loop, void *arg)
     (void)loop;
     list_init(&done);
     pthread_mutex_lock(&ex->mutex);
-    move_jobs(&done, &ex->done);
+    list_splice_tail(&done, &ex->done);
     pthread_mutex_unlock(&ex->mutex);
-    for (list_t *l; (l = list_first(&done)) != NULL;) {
+    for (list_t *l = done.next, *next; l != &done; l = next) {
         job_t *job = LIST_ENTRY(l, job_t, link);
-        list_unlink(l);
+
+        next = l->next;
         if (job->future != NULL) {
             future_remove_done_callback(job->future, &job->record);
             future_set_result(job->future, job->result);
@@ -230,7 +224,7 @@ void executor_shutdown(executor_t *ex, int wait)
     list_init(&todo);
     pthread_mutex_lock(&ex->mutex);
     ex->stopping = 1;
-    move_jobs(&todo, &ex->todo);
+    list_splice_tail(&todo, &ex->todo);
     if (!wait) {
         ex->abandoned = 1;
         ex->refs = ex->threads + 1;    /* each worker, and this function */

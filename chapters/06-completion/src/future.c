@@ -20,12 +20,6 @@ void future_init(future_t *future, loop_t *loop)
     future->retrieved = 0;
 }
 
-static void unlink_record(future_callback_t *r)
-{
-    list_unlink(&r->link);
-    r->future = NULL;
-}
-
 /* [future-finish] */
 static future_status_t finish(future_t *f, future_state_t state,
                               void *result, int error)
@@ -45,10 +39,12 @@ static future_status_t finish(future_t *f, future_state_t state,
     /* Unlink each record before calling it: the callback may free it,
      * re-use it on another Future, or add more callbacks to this one
      * (which are queued, since the Future is no longer pending). */
-    for (list_t *l; (l = list_first(&f->callbacks)) != NULL;) {
-        future_callback_t *r = LIST_ENTRY(l, future_callback_t, link);
+    while (!list_empty(&f->callbacks)) {
+        future_callback_t *r =
+            LIST_ENTRY(f->callbacks.next, future_callback_t, link);
 
-        unlink_record(r);
+        list_unlink(&r->link);
+        r->future = NULL;
         r->cb(f, r->arg);
     }
     return FUTURE_OK;
@@ -137,10 +133,11 @@ future_status_t future_add_done_callback(future_t *future,
     record->cb = cb;
     record->arg = arg;
     record->future = future;
-    list_init(&record->link);
-    if (future->state != FUTURE_PENDING)
+    if (future->state != FUTURE_PENDING) {
+        list_init(&record->link);        /* on no list: not removable */
         return loop_call_soon(future->loop, run_late, record) == 0
                    ? FUTURE_OK : FUTURE_E_NOMEM;
+    }
     list_add_tail(&future->callbacks, &record->link);
     return FUTURE_OK;
 }
@@ -153,7 +150,8 @@ int future_remove_done_callback(future_t *future, future_callback_t *record)
      * queued by run_late() names the Future but is in no list. */
     if (record->future != future || !list_linked(&record->link))
         return 0;
-    unlink_record(record);
+    list_unlink(&record->link);
+    record->future = NULL;
     return 1;
 }
 

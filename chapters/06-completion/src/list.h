@@ -98,6 +98,36 @@ static inline void list_unlink(list_t *link)
 }
 
 /**
+ * @brief Move @p link from whatever list it is on to the end of @p l (one
+ *        step: it is not made to point at itself in between).
+ * @param l a list.
+ * @param link a link on a list.
+ */
+static inline void list_move_tail(list_t *l, list_t *link)
+{
+    link->prev->next = link->next;
+    link->next->prev = link->prev;
+    list_add_tail(l, link);
+}
+
+/**
+ * @brief Move every link of @p from, in order, to the end of @p to, in
+ *        O(1); @p from is empty afterwards.
+ * @param to a list.
+ * @param from another list.
+ */
+static inline void list_splice_tail(list_t *to, list_t *from)
+{
+    if (list_empty(from))
+        return;
+    from->next->prev = to->prev;
+    to->prev->next = from->next;
+    from->prev->next = to;
+    to->prev = from->prev;
+    list_init(from);
+}
+
+/**
  * @brief The first link of @p l, or NULL if it is empty.
  * @param l a list.
  * @return the link or NULL.

@@ -56,9 +56,10 @@ struct fd_watch {
     unsigned gen;
 };
 
+/* What the selector has for a descriptor is what has a watcher (a
+ * callback): no field for it, every held connection pays for each. */
 struct fd_entry {
     struct fd_watch reader, writer;
-    unsigned events; /* what the selector has for this fd: SELECTOR_* */
 };
 
 struct signal_entry {
@@ -70,10 +71,15 @@ struct signal_entry {
 struct loop {
     selector_t *sel;
     timers_t timers;       /* armed, not yet due */
+    double first_due;      /* the earliest of their deadlines, INFINITY
+                            * if none: what every iteration asks, kept
+                            * up to date by the four places that change
+                            * @c timers */
     ready_queue_t ready;   /* what phase 4 runs */
     size_t queued_timers;  /* due timers waiting in @c ready */
     struct fd_entry *fds;  /* indexed by descriptor; owned */
-    size_t nfds;
+    size_t nfds;           /* entries in use, zero-filled: fds[0, nfds) */
+    size_t fds_cap;        /* entries allocated */
     loop_clock_cb *clock;
     void *clock_arg;
     double now;            /* the clock, read once per iteration */
@@ -133,6 +139,7 @@ loop_t *loop_create(const loop_options_t *options)
         return NULL;
     }
     timers_init(&loop->timers, opt->timers);
+    loop->first_due = INFINITY;
     loop->clock = opt->clock ? opt->clock : loop_clock_monotonic;
     loop->clock_arg = opt->clock_arg;
     loop->trace = opt->trace;
@@ -197,6 +204,14 @@ int loop_call_soon(loop_t *loop, loop_cb *cb, void *arg)
 
 /* ---- timers --------------------------------------------------------------- */
 
+/* The earliest deadline, asked of the timer structure after it changed. */
+static void update_first_due(loop_t *loop)
+{
+    const loop_timer_t *first = timers_peek(&loop->timers);
+
+    loop->first_due = first != NULL ? first->when_s : INFINITY;
+}
+
 void loop_timer_init(loop_timer_t *timer)
 {
     memset(timer, 0, sizeof *timer);
@@ -224,7 +239,11 @@ int loop_call_at(loop_t *loop, loop_timer_t *timer, double when_s,
     timer->seq = loop->next_seq++;
     timer->cb = cb;
     timer->arg = arg;
-    return timers_add(&loop->timers, timer);
+    if (timers_add(&loop->timers, timer) < 0)
+        return -1;
+    if (when_s < loop->first_due)
+        loop->first_due = when_s;
+    return 0;
 }
 /* [call-at] */
 
@@ -249,22 +268,30 @@ void loop_cancel(loop_t *loop, loop_timer_t *timer)
         timer->index = SIZE_MAX;
     } else {
         timers_remove(&loop->timers, timer);
+        if (timer->when_s <= loop->first_due)
+            update_first_due(loop); /* it may have been the earliest */
     }
 }
 /* [cancel] */
 
 /* ---- descriptors ---------------------------------------------------------- */
 
+/* Entries up to @p fd, zero-filled. Only those: the capacity past them
+ * is left untouched, so its pages (of a large array, which the C library
+ * maps fresh) cost no memory until a descriptor that high comes. */
 static int grow_fds(loop_t *loop, int fd)
 {
-    size_t old = loop->nfds;
-    struct fd_entry *fds = array_grow(loop->fds, &loop->nfds, (size_t)fd + 1,
-                                      sizeof *fds);
+    size_t need = (size_t)fd + 1;
 
+    if (need <= loop->nfds)
+        return 0;
+    struct fd_entry *fds = array_grow(loop->fds, &loop->fds_cap, need,
+                                      sizeof *fds);
     if (fds == NULL)
         return -1;
-    memset(fds + old, 0, (loop->nfds - old) * sizeof *fds);
+    memset(fds + loop->nfds, 0, (need - loop->nfds) * sizeof *fds);
     loop->fds = fds;
+    loop->nfds = need;
     return 0;
 }
 
@@ -273,13 +300,24 @@ static struct fd_watch *watch_of(struct fd_entry *e, unsigned event)
     return event == SELECTOR_READ ? &e->reader : &e->writer;
 }
 
+static unsigned events_of(const struct fd_entry *e)
+{
+    return (e->reader.cb != NULL ? SELECTOR_READ : 0u) |
+           (e->writer.cb != NULL ? SELECTOR_WRITE : 0u);
+}
+
 /* [add-reader] */
 /* Reader and writer of one descriptor share one selector registration:
  * the first watcher registers it, later changes modify its events. */
 static int watch(loop_t *loop, int fd, unsigned event, loop_cb *cb,
                  void *arg)
 {
-    if (fd >= 0 && (size_t)fd < loop->nfds && (loop->fds[fd].events & event)) {
+    if (cb == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (fd >= 0 && (size_t)fd < loop->nfds &&
+        (events_of(&loop->fds[fd]) & event)) {
         /* Watched already (a stream renewing its reader at every wait):
          * the selector has these events, only the watcher changes. */
         struct fd_watch *w = event == SELECTOR_READ ? &loop->fds[fd].reader
@@ -296,12 +334,11 @@ static int watch(loop_t *loop, int fd, unsigned event, loop_cb *cb,
     if (grow_fds(loop, fd) < 0)
         return -1;
     struct fd_entry *e = &loop->fds[fd];
-    unsigned events = e->events | event;
-    int rc = e->events ? selector_modify(loop->sel, fd, events, NULL)
-                       : selector_register(loop->sel, fd, events, NULL);
+    unsigned events = events_of(e) | event;
+    int rc = events_of(e) ? selector_modify(loop->sel, fd, events, NULL)
+                          : selector_register(loop->sel, fd, events, NULL);
     if (rc < 0)
         return -1;
-    e->events = events;
     struct fd_watch *w = watch_of(e, event);
     w->cb = cb;
     w->arg = arg;
@@ -313,12 +350,12 @@ static int watch(loop_t *loop, int fd, unsigned event, loop_cb *cb,
 static int unwatch(loop_t *loop, int fd, unsigned event)
 {
     if (fd < 0 || (size_t)fd >= loop->nfds ||
-        !(loop->fds[fd].events & event))
+        !(events_of(&loop->fds[fd]) & event))
         return 0;
     struct fd_entry *e = &loop->fds[fd];
-    e->events &= ~event;
-    if (e->events)
-        selector_modify(loop->sel, fd, e->events, NULL);
+    unsigned events = events_of(e) & ~event;
+    if (events)
+        selector_modify(loop->sel, fd, events, NULL);
     else
         selector_unregister(loop->sel, fd);
     struct fd_watch *w = watch_of(e, event);
@@ -548,21 +585,19 @@ int loop_remove_signal_handler(loop_t *loop, int signo)
 
 /* ---- one iteration -------------------------------------------------------- */
 
-/* How long phase 1 may wait: not at all when callbacks are ready or a stop
- * is due, forever without timers, else until the earliest deadline. The
- * delay is measured from a fresh reading of the clock, not from loop_time(),
- * which is as old as this iteration's callbacks: after a slow callback
- * (fib!) the next timer would otherwise be late by the callback's run time.
- * Milliseconds are rounded up, or the loop would wake just before the
- * deadline, find nothing due, and spin until it is. */
+/* How long phase 1 may wait when no callback is ready and no stop is due
+ * (then it does not wait at all): forever without timers, else until the
+ * earliest deadline. The delay is measured from a fresh reading of the
+ * clock, not from loop_time(), which is as old as this iteration's
+ * callbacks: after a slow callback (fib!) the next timer would otherwise
+ * be late by the callback's run time. Milliseconds are rounded up, or the
+ * loop would wake just before the deadline, find nothing due, and spin
+ * until it is. */
 static int wait_timeout_ms(const loop_t *loop)
 {
-    if (QUEUED(loop) > 0 || loop->stopping)
-        return 0;
-    const loop_timer_t *first = timers_peek(&loop->timers);
-    if (first == NULL)
+    if (loop->first_due == INFINITY)
         return -1;
-    double delay_s = first->when_s - loop->clock(loop->clock_arg);
+    double delay_s = loop->first_due - loop->clock(loop->clock_arg);
     if (delay_s <= 0)
         return 0;
     double ms = ceil(delay_s * 1000.0);
@@ -601,7 +636,12 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
                 : selector_select(loop->sel, r->timeout_ms);
     if (n < 0)
         return -1;
-    if (n > 0 && ready_reserve(&loop->ready, 2 * (size_t)n) < 0)
+    /* Room for one item per descriptor: a reader or a writer, the usual
+     * case. One ready both ways takes its second slot as it comes (and if
+     * that fails, level-triggered, it is reported again). Two each made
+     * the ring, which keeps its largest size, twice what thousands of
+     * connections ready at once need: 82 bytes per held connection. */
+    if (n > 0 && ready_reserve(&loop->ready, (size_t)n) < 0)
         return -1; /* level-triggered: the fds are reported again */
     selector_event_t ev;
     /* n entries at most: no call to learn that there is no more */
@@ -628,18 +668,16 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
 /* [phase-timers] */
 /* Phase 3: every timer due by loop_time(), earliest first, leaves the
  * timer structure and joins the queue, remembering its place there so
- * that loop_cancel() can still void it. */
+ * that loop_cancel() can still void it. Called only when one is due. */
 static int collect_due_timers(loop_t *loop, struct iteration_report *r)
 {
-    loop_timer_t *t;
-
-    while ((t = timers_peek(&loop->timers)) != NULL &&
-           t->when_s <= loop->now) {
+    while (loop->first_due <= loop->now) {
         uint64_t pos;
-        ready_item_t item = {.kind = READY_TIMER, .timer = t};
         if (ready_reserve(&loop->ready, 1) < 0)
             return -1; /* ENOMEM: it stays armed, due when called again */
-        timers_pop(&loop->timers);
+        loop_timer_t *t = timers_pop(&loop->timers);
+        ready_item_t item = {.kind = READY_TIMER, .timer = t};
+        update_first_due(loop);
         ready_push(&loop->ready, &item, &pos);
         t->index = QUEUED_BIT | (size_t)pos;
         loop->queued_timers++;
@@ -653,36 +691,33 @@ static int collect_due_timers(loop_t *loop, struct iteration_report *r)
 /* Phase 4: run what was queued when the phase began; what those callbacks
  * queue waits for the next iteration. Callback and argument are copied out
  * before the call, because the callback may re-arm or free its timer. */
-static void run_one(loop_t *loop, ready_item_t item)
-{
-    loop_cb *cb = item.cb;
-    void *arg = item.arg;
-
-    if (item.kind == READY_TIMER) {
-        item.timer->index = SIZE_MAX; /* unlinked before it runs */
-        loop->queued_timers--;
-        cb = item.timer->cb;
-        arg = item.timer->arg;
-    } else if (item.kind == READY_READER || item.kind == READY_WRITER) {
-        if ((size_t)item.fd >= loop->nfds)
-            return;
-        struct fd_entry *e = &loop->fds[item.fd];
-        struct fd_watch *w = item.kind == READY_READER ? &e->reader
-                                                       : &e->writer;
-        if (w->cb == NULL || w->gen != item.gen)
-            return; /* removed or replaced since it was queued */
-        cb = w->cb;
-        arg = w->arg;
-    } else if (item.kind == READY_CANCELLED) {
-        return;
-    }
-    cb(loop, arg);
-}
-
 static void run_ready(loop_t *loop, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        run_one(loop, ready_pop(&loop->ready));
+    for (size_t i = 0; i < n; i++) {
+        ready_item_t item = ready_pop(&loop->ready);
+        loop_cb *cb = item.cb;
+        void *arg = item.arg;
+
+        if (item.kind == READY_TIMER) {
+            item.timer->index = SIZE_MAX; /* unlinked before it runs */
+            loop->queued_timers--;
+            cb = item.timer->cb;
+            arg = item.timer->arg;
+        } else if (item.kind == READY_READER || item.kind == READY_WRITER) {
+            if ((size_t)item.fd >= loop->nfds)
+                continue;
+            struct fd_entry *e = &loop->fds[item.fd];
+            struct fd_watch *w = item.kind == READY_READER ? &e->reader
+                                                           : &e->writer;
+            if (w->cb == NULL || w->gen != item.gen)
+                continue; /* removed or replaced since it was queued */
+            cb = w->cb;
+            arg = w->arg;
+        } else if (item.kind == READY_CANCELLED) {
+            continue;
+        }
+        cb(loop, arg);
+    }
 }
 /* [phase-run] */
 
@@ -714,13 +749,17 @@ static void trace_iteration(loop_t *loop, const struct iteration_report *r,
 /* [run-once] */
 static int run_once(loop_t *loop)
 {
-    struct iteration_report r = {.timeout_ms = wait_timeout_ms(loop)};
+    struct iteration_report r = {
+        .timeout_ms = QUEUED(loop) > 0 || loop->stopping ? 0
+                                                         : wait_timeout_ms(loop),
+    };
 
     loop->iteration++;
     if (wait_for_fds(loop, &r) < 0)       /* 1. wait for descriptors */
         return -1;
     loop->now = loop->clock(loop->clock_arg); /* 2. the clock, once */
-    if (collect_due_timers(loop, &r) < 0) /* 3. due timers */
+    if (loop->first_due <= loop->now &&   /* 3. due timers */
+        collect_due_timers(loop, &r) < 0)
         return -1;
     size_t n = QUEUED(loop);
     if (loop->trace)

@@ -381,7 +381,8 @@ size_t loop_timer_count(const loop_t *loop);
  * @param fd an open descriptor, best non-blocking; the caller keeps it.
  * @param cb the callback.
  * @param arg its argument.
- * @return 0; -1 with errno as selector_register() reports it.
+ * @return 0; -1 with errno as selector_register() reports it, or EINVAL
+ *         for a NULL @p cb.
  */
 int loop_add_reader(loop_t *loop, int fd, loop_cb *cb, void *arg);
 
@@ -399,7 +400,8 @@ int loop_remove_reader(loop_t *loop, int fd);
  * @param fd an open descriptor; the caller keeps it.
  * @param cb the callback.
  * @param arg its argument.
- * @return 0; -1 with errno as selector_register() reports it.
+ * @return 0; -1 with errno as selector_register() reports it, or EINVAL
+ *         for a NULL @p cb.
  */
 int loop_add_writer(loop_t *loop, int fd, loop_cb *cb, void *arg);
 

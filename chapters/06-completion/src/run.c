@@ -53,6 +53,18 @@ static sigset_t stop_set(void)
     return set;
 }
 
+int run_block_stop_signals(void)
+{
+    sigset_t set = stop_set();
+    int err = pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
 /* The handlers go in, and the signals are unblocked in this thread (the
  * loop's) for as long as it runs. */
 static int watch_signals(loop_t *loop, task_t *main_task)

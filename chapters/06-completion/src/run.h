@@ -94,4 +94,21 @@ future_status_t run(coro_fn *main, size_t frame_size, run_setup_fn *setup,
                     void *arg, const run_options_t *options, void **result,
                     int *error);
 
+/**
+ * @brief Block the stop signals run() handles (SIGINT and SIGTERM) in the
+ *        calling thread, for a program whose exit status is decided once
+ *        run() returns.
+ *
+ * With run_options_t::cancel_on_signals, run() unblocks them while the
+ * loop runs and gives the caller its own mask back at the end. Called
+ * first, before any other thread starts, it makes that mask one that
+ * blocks them: a stop signal that arrives before the loop runs waits for
+ * it (and cancels the main Task at once), and one that arrives after
+ * run() has returned stays pending, so it cannot kill a process on its
+ * way to exit 0 (the default action of both is to terminate).
+ *
+ * @return 0, or -1 with errno set (pthread_sigmask() failed).
+ */
+int run_block_stop_signals(void);
+
 #endif

@@ -1243,9 +1243,7 @@ static int conn_step(coro_t *co)
     }
     stream_close(&h->stream);
     h->stream.flags |= S_CONNCLOSE;
-    co->resume = 1;                           /* not finished: one more */
-    co->out = stream_wait_closed(&h->stream); /* AWAIT it */
-    return CORO_STEP_YIELD;
+    return coro_suspend(co, stream_wait_closed(&h->stream)); /* AWAIT it */
 }
 /* [conn-task] */
 

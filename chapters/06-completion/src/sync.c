@@ -22,29 +22,30 @@ static void waitq_unlink(waiter_t *w)
 /* The oldest waiter, or NULL. */
 static waiter_t *waitq_first(const waitq_t *q)
 {
-    list_t *l = list_first(&q->waiters);
-
-    return l == NULL ? NULL : LIST_ENTRY(l, waiter_t, link);
-}
-
-/* Cancelled (or woken, in which case it has left the list already). */
-static void waiter_done(future_t *future, void *arg)
-{
-    waiter_t *w = arg;
-
-    (void)future;
-    if (w->queue != NULL)
-        waitq_unlink(w);
+    return q->count == 0 ? NULL : LIST_ENTRY(q->waiters.next, waiter_t, link);
 }
 
 /* [waitq-wait] */
+/* A waiting Future's cancel (its Task was cancelled, or a timeout ran
+ * out): it leaves the list, then finishes as cancelled. A woken one has
+ * finished already, and future_cancel() never gets here. */
+static int waiter_cancel(future_t *future)
+{
+    waiter_t *w = (waiter_t *)future;    /* the Future is its first member */
+
+    if (w->queue != NULL)
+        waitq_unlink(w);
+    future_set_cancelled(future);
+    return 1;
+}
+
 future_t *waitq_wait(waitq_t *q, waiter_t *w, loop_t *loop)
 {
     future_init(&w->future, loop);
+    w->future.cancel = waiter_cancel;
     w->queue = q;
     list_add_tail(&q->waiters, &w->link);
     q->count++;
-    future_add_done_callback(&w->future, &w->record, waiter_done, w);
     return &w->future;
 }
 
@@ -293,26 +294,27 @@ static int queue_full(const queue_t *q)
     return q->capacity && q->count >= q->capacity;
 }
 
-/* One more item in the queue's care until its task_done(). */
+/* One more item in the queue's care until its task_done(). The event is
+ * set exactly while none is unfinished: only the first one clears it. */
 static void count_put(queue_t *q)
 {
-    q->unfinished++;
-    event_clear(&q->finished);
+    if (q->unfinished++ == 0)
+        event_clear(&q->finished);
 }
 
 /* [queue-put] */
 future_t *queue_put(queue_t *q, waiter_t *w, void *item)
 {
-    if (!queue_full(q) || q->getters.count > 0) {
-        if (queue_put_nowait(q, item) == 0)
-            return waitq_ready(w, q->loop, NULL);
-        future_init(&w->future, q->loop);    /* no memory to grow */
-        w->queue = NULL;
-        future_set_error(&w->future, ENOMEM);
-        return &w->future;
+    if (queue_put_nowait(q, item) == 0)  /* a getter, or room */
+        return waitq_ready(w, q->loop, NULL);
+    if (errno == EAGAIN) {               /* full: wait for room */
+        w->item = item;
+        return waitq_wait(&q->putters, w, q->loop);
     }
-    w->item = item;                      /* full: wait for room */
-    return waitq_wait(&q->putters, w, q->loop);
+    future_init(&w->future, q->loop);    /* no memory to grow */
+    w->queue = NULL;
+    future_set_error(&w->future, ENOMEM);
+    return &w->future;
 }
 /* [queue-put] */
 
@@ -355,8 +357,9 @@ future_t *queue_get(queue_t *q, waiter_t *w)
 {
     void *item;
 
-    if (queue_get_nowait(q, &item) < 0)
+    if (q->count == 0)                   /* empty: wait for a putter */
         return waitq_wait(&q->getters, w, q->loop);
+    queue_get_nowait(q, &item);
     return waitq_ready(w, q->loop, item);
 }
 

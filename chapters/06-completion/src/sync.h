@@ -44,8 +44,8 @@ struct waitq;
 
 /** @brief One waiting coroutine; caller storage (its frame). */
 typedef struct waiter {
-    future_t future;          /**< finishes when the wait is over */
-    future_callback_t record; /**< leaves the list when cancelled */
+    future_t future;          /**< finishes when the wait is over; first,
+                                   so that its cancel finds the waiter */
     list_t link;              /**< in the queue's list (private) */
     struct waitq *queue;      /**< the list it is on, or NULL */
     void *item;               /**< Queue: the item a putter brings */

@@ -70,20 +70,20 @@
 #include "list.h"
 
 /**
- * @brief What AWAIT accepts (internal): a Future, or NULL. The type check
- *        makes `AWAIT(co, some_coroutine)` a compile error; a sub-coroutine
- *        is awaited with CORO_AWAIT_CORO().
+ * @brief What AWAIT accepts (internal): a Future, or NULL (a `void *`).
+ *        Checked by the compiler, at no cost when it runs: anything else,
+ *        `AWAIT(co, some_coroutine)` say, is a compile error ("not
+ *        compatible with any association"); a sub-coroutine is awaited
+ *        with CORO_AWAIT_CORO().
  */
-static inline future_t *task_awaitable_(future_t *future)
-{
-    return future;
-}
+#define TASK_AWAITABLE_(future)                                             \
+    _Generic((future), future_t *: (future), void *: (future))
 
 /**
  * @brief Suspend the coroutine @p co until @p future finishes (NULL: just
  *        let the loop run once). Python's `await future`.
  */
-#define AWAIT(co, future) CORO_YIELD(co, task_awaitable_(future))
+#define AWAIT(co, future) CORO_YIELD(co, TASK_AWAITABLE_(future))
 
 /**
  * @brief AWAIT that catches: the Future's error (ECANCELED when it or this
@@ -91,7 +91,7 @@ static inline future_t *task_awaitable_(future_t *future)
  *        coroutine. `try: await future` / `except`.
  */
 #define AWAIT_CATCH(co, future)                                             \
-    CORO_YIELD_CATCH(co, task_awaitable_(future))
+    CORO_YIELD_CATCH(co, TASK_AWAITABLE_(future))
 
 /**
  * @brief The most steps a Task takes in a row before it lets the loop run.

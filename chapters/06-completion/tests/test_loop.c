@@ -189,6 +189,40 @@ BOTH(a_cancelled_timer_never_fires_and_cancel_is_idempotent)
     loop_destroy(loop);
 }
 
+/* The loop keeps the earliest deadline instead of asking the timer
+ * structure on every iteration: cancelling or moving the earliest timer
+ * must move it, or the next timer would fire early (or never). */
+BOTH(cancelling_or_moving_the_earliest_timer_moves_the_next_deadline)
+{
+    fake_clock_t clock = {0};
+    loop_t *loop = fake_loop(kind, &clock);
+    log_t log = {0};
+    tagged_t t[3];
+
+    for (int i = 0; i < 3; i++) {
+        t[i] = (tagged_t){.log = &log, .id = i};
+        loop_timer_init(&t[i].timer);
+    }
+    loop_call_at(loop, &t[0].timer, 1.0, record, &t[0]);
+    loop_call_at(loop, &t[1].timer, 1.02, record, &t[1]);
+    loop_call_at(loop, &t[2].timer, 0.5, record, &t[2]);
+    loop_cancel(loop, &t[2].timer);                     /* the earliest */
+    loop_call_at(loop, &t[0].timer, 3.0, record, &t[0]); /* moved later */
+    clock.now = 1.0;    /* t[1] is 20 ms away: one wait, nothing due */
+    cr_assert_eq(loop_run_once(loop), 0);
+    cr_assert_eq(log.n, 0, "a timer fired before its deadline");
+    clock.now = 1.02;
+    cr_assert_eq(loop_run_once(loop), 0);
+    cr_assert_eq(log.n, 1);
+    cr_assert_eq(log.ids[0], 1);
+    clock.now = 3.0;
+    cr_assert_eq(loop_run_once(loop), 0);
+    cr_assert_eq(log.n, 2);
+    cr_assert_eq(log.ids[1], 0);
+    cr_assert_eq(loop_timer_count(loop), 0);
+    loop_destroy(loop);
+}
+
 static void cancel_victim(loop_t *loop, void *arg)
 {
     tagged_t *t = arg;

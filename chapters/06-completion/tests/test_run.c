@@ -306,3 +306,28 @@ Test(run, a_stop_signal_during_the_shutdown_changes_nothing)
     cr_assert_eq(run(main_body, sizeof(main_frame_t), setup, &a, &o, NULL,
                      NULL), FUTURE_OK);
 }
+
+/* What a program calls before run() so that a stop signal arriving after
+ * run() has returned stays pending instead of killing it. */
+Test(run, run_block_stop_signals_blocks_them_and_run_keeps_that_mask)
+{
+    report_t rep = {0};
+    args_t a = {.report = &rep};
+    run_options_t o = fake;
+    sigset_t stop = stop_signals(), after, pending;
+
+    pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+    cr_assert_eq(run_block_stop_signals(), 0);
+    pthread_sigmask(SIG_BLOCK, NULL, &after);
+    cr_assert(sigismember(&after, SIGINT), "SIGINT not blocked");
+    cr_assert(sigismember(&after, SIGTERM), "SIGTERM not blocked");
+    o.cancel_on_signals = 1;
+    cr_assert_eq(run(main_body, sizeof(main_frame_t), setup, &a, &o, NULL,
+                     NULL), FUTURE_OK);
+    signal(SIGTERM, SIG_DFL);          /* a program's own: death */
+    raise(SIGTERM);                    /* after run(): must not kill */
+    sigpending(&pending);
+    cr_assert(sigismember(&pending, SIGTERM), "the SIGTERM was not kept");
+    cr_assert_eq(sigwaitinfo(&stop, NULL), SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+}

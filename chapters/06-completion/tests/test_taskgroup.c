@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -518,4 +519,28 @@ Test(taskgroup, later_failures_are_counted_retrieved_and_told_by_the_child,
     fflush(stderr);
     cr_assert_stderr_eq_str("", "a failure the group retrieved was "
                             "reported as never retrieved");
+}
+
+/* The group's note on a child lives in the child's own allocation and
+ * costs it the note's size, no padding besides: a server holds one such
+ * allocation per connection. A frame of 312 bytes (a multiple of 8, not
+ * of 16) is where padding to max_align_t would show. */
+Test(taskgroup, a_child_costs_its_task_the_groups_note_and_no_padding)
+{
+    task_group_t g;
+    void *frame;
+    task_t *alone = task_create(fx.loop, kid_body, 312, &frame);
+    task_t *child;
+
+    task_group_init(&g, fx.loop);
+    child = task_group_create_task(&g, kid_body, 312, &frame);
+    cr_assert_not_null(alone);
+    cr_assert_not_null(child);
+    size_t extra = malloc_usable_size(child) - malloc_usable_size(alone);
+    cr_assert_leq(extra, 64, "%zu bytes for the note", extra);
+    task_cancel(alone);
+    task_release(alone);
+    fixture_settle(&fx);
+    cr_assert_eq(task_group_running(&g), 0);
+    task_group_deinit(&g);
 }
