@@ -463,6 +463,48 @@ def wait_for_a_busy_thread(pid, timeout, cpu_s=0.05):
     return False
 
 
+class corrupting_echo_server:
+    """A loopback echo server (a thread, port 0) that sends back every
+    chunk with its first byte changed: a client checking its echoes must
+    say so. `with corrupting_echo_server() as port:`."""
+
+    def __enter__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+        return self.sock.getsockname()[1]
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self.echo, args=(conn,),
+                             daemon=True).start()
+
+    def echo(self, conn):
+        conn.settimeout(30)
+        with conn:
+            try:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    conn.sendall(bytes([data[0] ^ 0xff]) + data[1:])
+            except OSError:
+                return
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
 def rss_kib(pid):
     """A process's resident memory (VmRSS), in KiB."""
     with open("/proc/%d/status" % pid) as f:

@@ -30,25 +30,6 @@ def hellos_in(proc, start, end):
                if start < when < end and HELLO_RE.match(line))
 
 
-def wait_for_a_running_worker(pid, timeout=30.0):
-    """Wait until a thread of pid other than its main thread is running
-    (state R in /proc): the executor's worker has taken the job. True if
-    seen before the timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            for tid in os.listdir("/proc/%d/task" % pid):
-                if int(tid) == pid:
-                    continue
-                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] == "R":
-                        return True
-        except OSError:
-            pass                        # a thread came or went: look again
-        time.sleep(0.01)
-    return False
-
-
 def fd_open(fd):
     try:
         os.fstat(fd)
@@ -370,6 +351,19 @@ class Coroutines(ProgramTest):
         self.assertEqual(r.returncode, 0, out + r.stderr.decode()[-2000:])
         self.assertRegex(out, r"1000 connections, 1000 verified, 0 failed")
         self.stop_server(srv)
+
+    def test_the_client_names_an_echo_that_differs(self):
+        with harness.corrupting_echo_server() as port:
+            client = program(self.CHAPTER, self.VARIANT, "echo-client")
+            r = subprocess.run([client, "--port", str(port), "--connections",
+                                "3", "--bytes", "5000"],
+                               capture_output=True, timeout=60,
+                               env=dict(os.environ, **harness.SAN_ENV))
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 1, err)
+        self.assertIn("the echo differs from what was sent", err)
+        self.assertRegex(r.stdout.decode(), r"3 connections, 0 verified, "
+                         r"3 failed")
 
     def test_the_client_memory_follows_parallel_not_connections(self):
         # 20,000 connections, 10 at a time: each open one holds two 8 KiB
@@ -736,7 +730,7 @@ class ExecutorUnderTSan(unittest.TestCase):
                                           "exitcode=66:halt_on_error=0"))
             p.stdin.write("45\n")
             p.stdin.flush()
-            self.assertTrue(wait_for_a_running_worker(p.pid),
+            self.assertTrue(harness.wait_for_a_busy_thread(p.pid, 30),
                             "no worker thread started computing fib(45)")
             out, err = p.communicate(last, timeout=120)
             self.assertNotIn("ThreadSanitizer", err, err[:3000])

@@ -52,6 +52,19 @@ class Completion(ProgramTest):
         self.assertEqual(r.returncode, 0, r.stderr.decode()[-2000:])
         self.stop_server(srv)
 
+    def test_the_client_names_an_echo_that_differs(self):
+        with harness.corrupting_echo_server() as port:
+            client = program(self.CHAPTER, self.VARIANT, "echo-client")
+            r = subprocess.run([client, "--port", str(port), "--connections",
+                                "3", "--bytes", "5000"],
+                               capture_output=True, timeout=60,
+                               env=dict(os.environ, **harness.SAN_ENV))
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 1, err)
+        self.assertIn("the echo differs from what was sent", err)
+        self.assertRegex(r.stdout.decode(), r"3 connections, 0 verified, "
+                         r"3 failed")
+
     def test_a_client_that_never_reads_costs_bounded_memory(self):
         # The connection's coroutine awaits its send, which the kernel
         # holds until the client reads: no receive is submitted meanwhile,

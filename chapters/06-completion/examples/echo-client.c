@@ -160,7 +160,9 @@ static void client_done(client_t *f)
     } else if (f->run->failed++ < 5) {
         fprintf(stderr, "echo-client: connection %ld: %s\n", f->k,
                 f->err == ENODATA ? "the server closed it before echoing "
-                                    "every byte" : strerror(f->err));
+                                    "every byte"
+                : f->err == EILSEQ ? "the echo differs from what was sent"
+                : strerror(f->err));
     }
     semaphore_release(&f->run->slots);   /* the next one may start */
 }
