@@ -51,6 +51,7 @@ static double bench_epoll(int sv[2], long rounds)
     if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev) < 0)
         die("epoll", errno);
     double t0 = now_s();
+    /* [readiness-round] */
     for (long i = 0; i < rounds; i++) {
         peer_write(sv[1]);
         if (epoll_wait(ep, &ev, 1, -1) != 1)
@@ -58,6 +59,7 @@ static double bench_epoll(int sv[2], long rounds)
         if (recv(sv[0], buf, sizeof buf, 0) != 1)
             die("recv", errno);
     }
+    /* [readiness-round] */
     double dt = now_s() - t0;
     close(ep);
     return dt;
@@ -90,6 +92,7 @@ static double bench_uring(struct io_uring *ring, int sv[2], long rounds)
     prep_recv(ring, sv[0], buf, sizeof buf);
     io_uring_submit(ring);
     double t0 = now_s();
+    /* [completion-round] */
     for (long i = 0; i < rounds; i++) {
         peer_write(sv[1]);
         if (i + 1 < rounds)
@@ -99,6 +102,7 @@ static double bench_uring(struct io_uring *ring, int sv[2], long rounds)
             die("io_uring_submit_and_wait", -rc);
         reap_one(ring, 1);
     }
+    /* [completion-round] */
     return now_s() - t0;
 }
 

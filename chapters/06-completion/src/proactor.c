@@ -218,6 +218,7 @@ static int submit(proactor_op_t *op)
     return 0;
 }
 
+/* [proactor-start] */
 /* Make @p op a pending operation of @p kind and queue it. The entry
  * reaches the kernel with the loop's next wait, together with every
  * other entry queued until then. */
@@ -241,6 +242,7 @@ static future_t *start(proactor_op_t *op, proactor_t *p, unsigned kind,
         future_set_error(&op->future, errno);
     return &op->future;
 }
+/* [proactor-start] */
 
 future_t *proactor_recv(proactor_op_t *op, proactor_t *p, int fd, void *buf,
                         size_t len)
@@ -329,6 +331,7 @@ int proactor_multishot_active(const proactor_op_t *op)
 
 /* ---- cancelling ------------------------------------------------------------ */
 
+/* [proactor-cancel] */
 /* Ask the kernel to cancel @p op. Its answer (found, not found, too late)
  * is ignored: the op's own completion comes either way and says how it
  * ended. Until then the buffer stays the kernel's. */
@@ -344,6 +347,7 @@ static void request_cancel(proactor_op_t *op)
     io_uring_sqe_set_data(sqe, TAG_IGNORE);
     p->stats.cancels++;
 }
+/* [proactor-cancel] */
 
 static void unstarve(proactor_t *p, proactor_op_t *op)
 {
@@ -361,6 +365,7 @@ static void unstarve(proactor_t *p, proactor_op_t *op)
     op->next = NULL;
 }
 
+/* [proactor-cancel-hook] */
 /* The Future's cancel hook: a request, except for a recv that is not in
  * the kernel at all (waiting for a pool buffer), which ends at once. */
 static int op_cancel(future_t *future)
@@ -382,6 +387,7 @@ static int op_cancel(future_t *future)
     future_set_cancelled(future);
     return 1;
 }
+/* [proactor-cancel-hook] */
 
 void proactor_cancel_multishot(proactor_op_t *op)
 {
@@ -426,6 +432,7 @@ void proactor_release(proactor_op_t *op)
     op->bid = -1;
 }
 
+/* [pool-starve] */
 /* A pooled recv the kernel found no buffer for: not an error for the
  * caller. It waits (holding nothing) until a buffer is released. */
 static void starve(proactor_t *p, proactor_op_t *op)
@@ -440,7 +447,9 @@ static void starve(proactor_t *p, proactor_op_t *op)
         p->starved = op;
     p->starved_tail = op;
 }
+/* [pool-starve] */
 
+/* [proactor-complete] */
 static void finish(proactor_op_t *op, int res, int was_cancelling)
 {
     if (was_cancelling && res == -EINTR)
@@ -488,6 +497,7 @@ static void complete(proactor_t *p, proactor_op_t *op, int res,
     }
     finish(op, res, was_cancelling);
 }
+/* [proactor-complete] */
 
 /* Every completion in the queue, without a system call: the queue is
  * memory shared with the kernel. */
