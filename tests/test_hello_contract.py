@@ -1,9 +1,15 @@
 """The hello contract of BOOK.md, checked against every chapter's hello."""
+import fcntl
+import os
 import re
+import signal
+import subprocess
+import tempfile
+import termios
 import time
 
-from harness import (HELLO_RE, ProgramTest, for_each_build, for_each_python,
-                     sanitizer_report)
+from harness import (HELLO_RE, SAN_ENV, ProgramTest, build, for_each_build,
+                     for_each_python, program, sanitizer_report)
 
 FIB_LINE = r"^fib\((\d+)\) = (\d+)( \([0-9.]+ s\))?$"
 CAP = 45  # FIB_MAX_N; every chapter documents it in --help
@@ -142,6 +148,94 @@ class HelloContract(ProgramTest):
         for _, line in p.out_lines:
             self.assertTrue(HELLO_RE.match(line) or re.match(FIB_LINE, line),
                             "mangled line: %r" % line)
+
+    def test_a_stop_signal_ends_it_while_stdout_is_full(self):
+        # `hello | less`, less stops reading, Ctrl-C: hello is blocked in
+        # write(1) on a full pipe when the signal comes. A hello whose
+        # --help promises that SIGINT or SIGTERM ends it must keep that
+        # promise there too: exit 0, promptly, not stay blocked until
+        # SIGKILL. The pipe is made small (one page) so that it fills
+        # after some 150 hellos, and nobody ever reads it.
+        rc, out, err = self.run_quick("hello", "--help")
+        if "SIGTERM" not in " ".join(out.split()):
+            self.skipTest("this hello makes no promise about SIGTERM "
+                          "(it takes the default action)")
+        path = program(self.CHAPTER, self.VARIANT, "hello")
+        if not os.path.exists(path):
+            build(self.CHAPTER, self.VARIANT)
+        for signo in (signal.SIGTERM, signal.SIGINT):
+            with self.subTest(signal=signo.name):
+                self._stop_with_stdout_full(path, signo)
+
+    def _stop_with_stdout_full(self, path, signo):
+        out_r, out_w = os.pipe()
+        try:
+            size = fcntl.fcntl(out_w, fcntl.F_SETPIPE_SZ, 4096)
+            with tempfile.TemporaryFile() as err:
+                proc = subprocess.Popen(
+                    [path, "--interval", "0.001"], stdin=subprocess.PIPE,
+                    stdout=out_w, stderr=err,
+                    env=dict(os.environ, **SAN_ENV))
+                try:
+                    self._wait_until_blocked_on(proc, out_r, size)
+                    proc.send_signal(signo)
+                    try:
+                        rc = proc.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        rc = None
+                    err.seek(0)
+                    text = err.read().decode("utf-8", "replace")
+                    self.assertIsNotNone(
+                        rc, "%s: still running 5 s after the signal, with "
+                        "stdout full (blocked in: %s)"
+                        % (signo.name, self._wchans(proc.pid)))
+                    self.assertIsNone(sanitizer_report(text), text)
+                    self.assertEqual(rc, 0, "%s: exit status; stderr:\n%s"
+                                     % (signo.name, text[-2000:]))
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait()
+                    proc.stdin.close()
+        finally:
+            os.close(out_r)
+            os.close(out_w)
+
+    @staticmethod
+    def _wchans(pid):
+        """What each thread of pid waits in, e.g. 'pipe_write'."""
+        found = []
+        try:
+            for tid in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
+                    found.append(f.read().strip())
+        except OSError:
+            pass
+        return found
+
+    def _wait_until_blocked_on(self, proc, out_r, size):
+        """Until the pipe holds all but less than a hello line, and the
+        program has stayed in the writing since (a thread waits in
+        pipe_write, where the kernel shows it, or the pipe's count stays
+        put for half a second)."""
+        deadline = time.monotonic() + 20
+        last, still_since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            self.assertIsNone(proc.poll(), "hello ended before the pipe "
+                              "filled up")
+            held = int.from_bytes(fcntl.ioctl(out_r, termios.FIONREAD,
+                                              bytes(4)), "little")
+            now = time.monotonic()
+            if held != last:
+                last, still_since = held, now
+            if held > size - 64:
+                if any("pipe_write" in w for w in self._wchans(proc.pid)):
+                    return
+                if now - still_since > 0.5:
+                    return
+            time.sleep(0.02)
+        self.fail("stdout never filled up: the pipe holds %d of %d bytes"
+                  % (last, size))
 
 
 # The Python versions (chapters 02-04 ship python/hello.py) meet the same

@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,30 +90,6 @@ static double parse_args(int argc, char **argv)
     return interval_s;
 }
 
-/* Answer one line. Returns 0 to go on, 1 when the user asked to exit. */
-static int answer_line(const char *line, size_t len)
-{
-    unsigned n;
-    input_kind_t kind = input_parse_line(line, len, &n);
-
-    switch (kind) {
-    case INPUT_NUMBER: {
-        double seconds;
-        uint64_t value = fib_timed(n, &seconds);
-        printf("fib(%u) = %llu (%.3f s)\n", n, (unsigned long long)value,
-               seconds);
-        return 0;
-    }
-    case INPUT_EMPTY:
-        return 0;
-    case INPUT_EXIT:
-        return 1;
-    default:
-        fprintf(stderr, "error: %s\n", input_strerror(kind));
-        return 0;
-    }
-}
-
 /* [hello-state] */
 /* Everything the timer and reader callbacks share: their arg. */
 typedef struct hello {
@@ -121,6 +98,7 @@ typedef struct hello {
     loop_timer_t next_line; /* answers the next buffered line */
     linebuf_t input;
     int at_eof;        /* the last read() returned 0 */
+    int quiet;         /* stopping on a signal: print nothing more */
     int status;        /* the exit status */
 } hello_t;
 
@@ -133,11 +111,61 @@ static void fail(loop_t *loop, hello_t *h, const char *what)
 }
 /* [hello-state] */
 
+/* [say] */
+/* printf() one line, unless the program is stopping on a signal. A stop
+ * signal that comes while the write is blocked on a full pipe nobody
+ * reads (`hello | less`, less no longer reading, Ctrl-C) makes it fail
+ * with EINTR: the loop's handlers do not restart it. That is no output
+ * error, so the error flag is cleared; glibc has dropped the line it
+ * could not write. The loop runs the signal's callback next, and until it
+ * has stopped, any line printed would block on the same full pipe with
+ * no signal left to free it: from now on output is dropped, the price of
+ * ending when asked. */
+static void say(hello_t *h, const char *format, ...)
+{
+    if (h->quiet)
+        return;
+    int failing = ferror(stdout); /* sticky: an earlier error stays */
+    va_list ap;
+    va_start(ap, format);
+    vprintf(format, ap);
+    va_end(ap);
+    if (!failing && ferror(stdout) && errno == EINTR) {
+        clearerr(stdout);
+        h->quiet = 1;
+    }
+}
+/* [say] */
+
+/* Answer one line. Returns 0 to go on, 1 when the user asked to exit. */
+static int answer_line(hello_t *h, const char *line, size_t len)
+{
+    unsigned n;
+    input_kind_t kind = input_parse_line(line, len, &n);
+
+    switch (kind) {
+    case INPUT_NUMBER: {
+        double seconds;
+        uint64_t value = fib_timed(n, &seconds);
+        say(h, "fib(%u) = %llu (%.3f s)\n", n, (unsigned long long)value,
+            seconds);
+        return 0;
+    }
+    case INPUT_EMPTY:
+        return 0;
+    case INPUT_EXIT:
+        return 1;
+    default:
+        fprintf(stderr, "error: %s\n", input_strerror(kind));
+        return 0;
+    }
+}
+
 /* [say-hello] */
 static void say_hello(loop_t *loop, void *arg)
 {
     hello_t *h = arg;
-    printf("%lld - Hello world!\n", (long long)time(NULL));
+    say(h, "%lld - Hello world!\n", (long long)time(NULL));
     /* Re-arm: the loop unlinked the timer before calling us. */
     loop_call_later(loop, &h->tick, h->interval_s, say_hello, h);
 }
@@ -186,7 +214,7 @@ static void answer_next(loop_t *loop, void *arg)
     size_t len;
 
     if (linebuf_next(&h->input, &line, &len)) {
-        if (answer_line(line, len)) {
+        if (answer_line(h, line, len)) {
             loop_stop(loop); /* `exit` */
             return;
         }
@@ -207,10 +235,12 @@ static void answer_next(loop_t *loop, void *arg)
 /* [hello-signals] */
 /* SIGINT and SIGTERM arrive as ordinary callbacks: stop the loop, and main()
  * ends as after `exit`. Like every callback, this one waits while fib runs:
- * Ctrl-C during fib(45) takes effect when fib returns. */
+ * Ctrl-C during fib(45) takes effect when fib returns. The callbacks left
+ * in this iteration print nothing (see say()): stdout may be a full pipe. */
 static void on_stop_signal(loop_t *loop, void *arg)
 {
-    (void)arg;
+    hello_t *h = arg;
+    h->quiet = 1;
     loop_stop(loop);
 }
 /* [hello-signals] */
@@ -264,8 +294,8 @@ int main(int argc, char **argv)
         return 1;
     }
     loop_call_later(loop, &h.tick, 0, say_hello, &h); /* the first at once */
-    if (loop_add_signal_handler(loop, SIGINT, on_stop_signal, NULL) < 0 ||
-        loop_add_signal_handler(loop, SIGTERM, on_stop_signal, NULL) < 0) {
+    if (loop_add_signal_handler(loop, SIGINT, on_stop_signal, &h) < 0 ||
+        loop_add_signal_handler(loop, SIGTERM, on_stop_signal, &h) < 0) {
         perror("hello: signal handlers");
         h.status = 1;
     } else if (loop_run_forever(loop) < 0) {

@@ -239,7 +239,9 @@ int loop_remove_writer(loop_t *loop, int fd);
 /**
  * @brief Run @p cb on the loop, as an ordinary callback, after @p signo
  *        arrives. The C handler only writes the signal number to the
- *        loop's self-pipe.
+ *        loop's self-pipe. It is installed without SA_RESTART: a
+ *        blocking call it interrupts, in any thread that does not block
+ *        @p signo, fails with EINTR.
  * @param loop a loop (one loop per process may handle signals).
  * @param signo a signal number, such as SIGINT.
  * @param cb the callback.

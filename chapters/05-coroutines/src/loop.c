@@ -560,7 +560,13 @@ int loop_add_signal_handler(loop_t *loop, int signo, loop_cb *cb, void *arg)
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_signal;
         sigfillset(&sa.sa_mask);
-        sa.sa_flags = SA_RESTART;
+        /* No SA_RESTART: a blocking call the signal interrupts fails with
+         * EINTR instead of going back to wait. A program blocked writing
+         * to a full pipe nobody reads (`hello | less`, less no longer
+         * reading, Ctrl-C) gets its write back, and so the chance to
+         * return to the loop, which runs the callback. The loop's own
+         * calls retry EINTR or do not block. */
+        sa.sa_flags = 0;
         if (sigaction(signo, &sa, &s->old) < 0)
             return -1; /* EINVAL for SIGKILL and SIGSTOP */
     }

@@ -44,6 +44,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,7 @@ typedef struct app {
     loop_t *loop;
     executor_t *executor;   /* NULL with --inline */
     double interval_s;
+    int quiet;              /* a stop signal cut a write: print no more */
     stream_t input;         /* standard input */
     queue_t numbers;        /* input -> answer */
     task_group_t group;
@@ -133,7 +135,7 @@ typedef struct app {
 /* Standard output failed (a full disk: ENOSPC, an I/O error): say so and
  * return the error. Nothing printed from then on can be seen, so the child
  * that saw it fails, which cancels the others and ends the program with
- * status 1. Called right after the printf() that failed, before any other
+ * status 1. Called right after the say() that failed, before any other
  * call can change errno. A pipe
  * whose reader has gone never gets here: the write raises SIGPIPE, whose
  * default action ends the program at once (exit status 141 in the shell),
@@ -145,6 +147,32 @@ static int stdout_error(void)
 
     fprintf(stderr, "hello: writing standard output: %s\n", strerror(err));
     return err;
+}
+
+/* printf() one line: 0 when done or dropped, -1 with errno set when
+ * standard output failed. A stop signal that comes while the write is
+ * blocked on a full pipe nobody reads (`hello | less`, less no longer
+ * reading, Ctrl-C) makes it fail with EINTR: the loop's handlers do not
+ * restart it. That is no output error, so the error flag is cleared;
+ * glibc has dropped the line it could not write. The signal cancels the
+ * program next, and until it has, any line printed would block on the
+ * same full pipe with no signal left to free it: from then on output is
+ * dropped, the price of ending when asked. */
+static int say(app_t *app, const char *format, ...)
+{
+    if (app->quiet)
+        return 0;
+    va_list ap;
+    va_start(ap, format);
+    vprintf(format, ap);
+    va_end(ap);
+    if (!ferror(stdout))
+        return 0;
+    if (errno != EINTR)
+        return -1;
+    clearerr(stdout);
+    app->quiet = 1;
+    return 0;
 }
 
 /* The hello coroutine's frame: what lives across its sleeps. */
@@ -164,8 +192,7 @@ static int hello_body(coro_t *co)
     CORO_BEGIN(co);
     f->next_s = loop_time(loop);
     for (;;) {
-        printf("%lld - Hello world!\n", (long long)time(NULL));
-        if (ferror(stdout))
+        if (say(f->app, "%lld - Hello world!\n", (long long)time(NULL)) < 0)
             CORO_FAIL(co, stdout_error());
         f->next_s += f->app->interval_s;
         if (f->next_s <= loop_time(loop))       /* held up: skip the */
@@ -289,9 +316,8 @@ static int answer_body(coro_t *co)
             f->value = (uint64_t)(uintptr_t)co->in;
             f->seconds = loop_time(app->loop) - f->seconds;
         }
-        printf("fib(%u) = %" PRIu64 " (%.3f s)\n", f->n, f->value,
-               f->seconds);
-        if (ferror(stdout))
+        if (say(app, "fib(%u) = %" PRIu64 " (%.3f s)\n", f->n, f->value,
+                f->seconds) < 0)
             CORO_FAIL(co, stdout_error());
         if (app->executor == NULL) {
             /* The next number may be queued already, and queue_get()
