@@ -505,6 +505,21 @@ class corrupting_echo_server:
         self.sock.close()
 
 
+def assert_client_names_a_differing_echo(test, client):
+    """Run echo-client against corrupting_echo_server: every connection
+    must fail, exit status 1, and stderr must say the echo differed (in
+    words, not as some errno's text)."""
+    with corrupting_echo_server() as port:
+        r = subprocess.run([client, "--port", str(port), "--connections",
+                            "3", "--bytes", "5000"],
+                           capture_output=True, timeout=60,
+                           env=dict(os.environ, **SAN_ENV))
+    err = r.stderr.decode()
+    test.assertEqual(r.returncode, 1, err)
+    test.assertIn("the echo differs from what was sent", err)
+    test.assertRegex(r.stdout.decode(), r"3 connections, 0 verified, 3 failed")
+
+
 def rss_kib(pid):
     """A process's resident memory (VmRSS), in KiB."""
     with open("/proc/%d/status" % pid) as f:

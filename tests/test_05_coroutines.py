@@ -353,17 +353,8 @@ class Coroutines(ProgramTest):
         self.stop_server(srv)
 
     def test_the_client_names_an_echo_that_differs(self):
-        with harness.corrupting_echo_server() as port:
-            client = program(self.CHAPTER, self.VARIANT, "echo-client")
-            r = subprocess.run([client, "--port", str(port), "--connections",
-                                "3", "--bytes", "5000"],
-                               capture_output=True, timeout=60,
-                               env=dict(os.environ, **harness.SAN_ENV))
-        err = r.stderr.decode()
-        self.assertEqual(r.returncode, 1, err)
-        self.assertIn("the echo differs from what was sent", err)
-        self.assertRegex(r.stdout.decode(), r"3 connections, 0 verified, "
-                         r"3 failed")
+        harness.assert_client_names_a_differing_echo(
+            self, program(self.CHAPTER, self.VARIANT, "echo-client"))
 
     def test_the_client_memory_follows_parallel_not_connections(self):
         # 20,000 connections, 10 at a time: each open one holds two 8 KiB
