@@ -94,7 +94,8 @@ static void teardown(void)
 {
     guard_disarm();
     close(sv[0]);
-    close(sv[1]);
+    if (sv[1] >= 0)
+        close(sv[1]);
     fixture_stop(&fx);
 }
 
@@ -258,6 +259,57 @@ Test(close_while_pending, bytes_that_beat_the_cancel_are_not_lost)
     cr_assert_eq(memcmp(got, "late", 4), 0, "on_data got \"%.*s\", not "
                  "\"late\"", (int)got_len, got);
     assert_done_once_with(ECANCELED, "after reader_close()");
+}
+
+/* Closed, then a completion that is no success comes: end of stream or
+ * an error. The recv and its cancel reach the kernel in one batch, the
+ * recv first, with the end (or the error) already there: the recv
+ * completes with it before the cancel can find it. The reader was closed,
+ * so what it reports is the close, whatever the completion says. */
+Test(close_while_pending, a_late_end_of_stream_still_says_ecanceled)
+{
+    need_uring();
+    shutdown(sv[1], SHUT_WR);               /* end of stream, already */
+    open_reader();
+    reader_close(reader);
+    cr_assert_eq(done_calls, 0, "on_done came from inside reader_close(), "
+                 "while the recv was still in the kernel");
+    run_until_done("on_done never came when the recv of a closed reader "
+                   "completed with 0 (end of stream): does that completion "
+                   "end the reader?");
+    cr_assert_eq(done_calls, 1, "on_done was called %d times; it must come "
+                 "exactly once", done_calls);
+    cr_assert_eq(done_err, ECANCELED, "the reader was closed, then its recv "
+                 "completed with 0 (end of stream), and on_done said %s (%d): "
+                 "after reader_close() on_done must say ECANCELED, even when "
+                 "the late completion is an end of stream",
+                 strerror(done_err), done_err);
+    cr_assert_eq(data_calls, 0, "on_data was called, but nothing was sent");
+}
+
+Test(close_while_pending, a_late_error_still_says_ecanceled)
+{
+    need_uring();
+    /* A byte the peer never reads, then the peer closes: its end resets
+     * the connection, and the reader's next recv fails, ECONNRESET. */
+    cr_assert_eq(write(sv[0], "x", 1), 1);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    sv[1] = -1;
+    open_reader();
+    reader_close(reader);
+    cr_assert_eq(done_calls, 0, "on_done came from inside reader_close(), "
+                 "while the recv was still in the kernel");
+    run_until_done("on_done never came when the recv of a closed reader "
+                   "failed (ECONNRESET): does a failed completion end the "
+                   "reader?");
+    cr_assert_eq(done_calls, 1, "on_done was called %d times; it must come "
+                 "exactly once", done_calls);
+    cr_assert_eq(done_err, ECANCELED, "the reader was closed, then its recv "
+                 "failed with ECONNRESET, and on_done said %s (%d): after "
+                 "reader_close() on_done must say ECANCELED, even when the "
+                 "late completion is an error", strerror(done_err), done_err);
+    cr_assert_eq(data_calls, 0, "on_data was called, but nothing was sent");
 }
 
 Test(close_while_pending, close_from_inside_on_data_stops_at_once)
