@@ -22,6 +22,7 @@ static size_t got_len;
 static int data_calls, data_after_done, done_calls, done_err;
 static int close_in_on_data;    /* on_data calls reader_close() */
 static reader_t *reader;
+static int reader_fd = -1;      /* the descriptor the reader reads */
 static char buf[64];
 
 static unsigned in_flight(void)
@@ -110,6 +111,7 @@ static void need_uring(void)
 
 static void open_reader(void)
 {
+    reader_fd = sv[0];
     reader = reader_open(pr, sv[0], buf, sizeof buf, on_data, on_done, &fx);
     cr_assert_not_null(reader, "reader_open() failed: %s", strerror(errno));
     cr_assert_eq(data_calls + done_calls, 0, "reader_open() called back "
@@ -130,6 +132,9 @@ static void run_until_done(const char *what)
         loop_run_once(fx.loop);
     whole_test_guard();
     fixture_settle(&fx);
+    cr_assert(fcntl(reader_fd, F_GETFD) != -1, "the reader's descriptor is "
+              "closed after on_done: the reader never closes it, it stays "
+              "the caller's");
 }
 
 static void assert_done_once_with(int err, const char *when)
@@ -189,6 +194,7 @@ Test(close_while_pending, a_failed_recv_ends_it_with_its_errno)
 
     need_uring();
     cr_assert_eq(pipe(pipefd), 0);
+    reader_fd = pipefd[0];
     /* recv() on a pipe: ENOTSOCK, from the completion */
     reader = reader_open(pr, pipefd[0], buf, sizeof buf, on_data, on_done,
                          &fx);
@@ -209,7 +215,9 @@ Test(close_while_pending, close_waits_for_the_recv_s_own_completion)
     need_uring();
     open_reader();
     fixture_settle(&fx);                     /* the recv is in the kernel */
-    cr_assert_eq(in_flight(), 1);
+    cr_assert_eq(in_flight(), 1, "after reader_open() and a few turns of "
+                 "the loop, %u recvs are in the kernel; one must be pending "
+                 "while the reader waits", in_flight());
     reader_close(reader);
     cr_assert_eq(done_calls, 0, "on_done came from inside reader_close(), "
                  "while the recv was still in the kernel: cancelling only "
@@ -255,7 +263,8 @@ Test(close_while_pending, bytes_that_beat_the_cancel_are_not_lost)
                  "with 4 bytes, and on_data was called %d times: those bytes "
                  "were lost; a completion after a cancel may still be a "
                  "success", data_calls);
-    cr_assert_eq(got_len, 4);
+    cr_assert_eq(got_len, 4, "on_data got %zu bytes in all; the recv that "
+                 "beat the cancel brought 4", got_len);
     cr_assert_eq(memcmp(got, "late", 4), 0, "on_data got \"%.*s\", not "
                  "\"late\"", (int)got_len, got);
     assert_done_once_with(ECANCELED, "after reader_close()");

@@ -140,8 +140,9 @@ Test(send_all, a_small_buffer_arrives_whole)
     run_draining_until_done("the Future of a 5-byte send never finished");
     cr_assert_eq(result(), 5, "the Future's result is %ld, not the 5 bytes "
                  "given", (long)result());
-    cr_assert_eq(rx_len, 5);
-    cr_assert_eq(memcmp(rx, "hello", 5), 0);
+    cr_assert_eq(rx_len, 5, "the peer got %zu bytes of 5", rx_len);
+    cr_assert_eq(memcmp(rx, "hello", 5), 0, "the peer got \"%.5s\", not "
+                 "\"hello\"", (const char *)rx);
     cr_assert_eq(sendall_sent(f), 5, "sendall_sent() says %zu, 5 were sent",
                  sendall_sent(f));
 }
@@ -165,7 +166,8 @@ Test(send_all, a_big_buffer_arrives_whole_and_in_order)
     cr_assert(stats().completions - before >= 3, "the test meant the kernel "
               "to take the buffer in several short sends, but saw %lu "
               "completions", (unsigned long)(stats().completions - before));
-    cr_assert_eq(sendall_sent(f), BIG);
+    cr_assert_eq(sendall_sent(f), BIG, "sendall_sent() says %zu once the "
+                 "Future finished, %u were sent", sendall_sent(f), BIG);
 }
 
 Test(send_all, it_finishes_only_when_the_kernel_took_every_byte)
@@ -182,7 +184,8 @@ Test(send_all, it_finishes_only_when_the_kernel_took_every_byte)
               "has taken a first piece by now, not all of it", sent);
     run_draining_until_done("the Future never finished once the peer read: "
                             "is the rest sent after each short send?");
-    cr_assert_eq(result(), (intptr_t)BIG);
+    cr_assert_eq(result(), (intptr_t)BIG, "the Future finished with %ld, "
+                 "not %u", (long)result(), BIG);
     assert_rx_is_prefix();
 }
 
@@ -276,7 +279,8 @@ Test(send_all, a_cancel_too_late_leaves_the_result)
                  "cancel that comes too late leaves the result",
                  future_state(f) == FUTURE_CANCELLED ? "cancelled"
                                                     : "failed");
-    cr_assert_eq(result(), 2);
+    cr_assert_eq(result(), 2, "the Future's result is %ld, not the 2 bytes "
+                 "sent", (long)result());
 }
 
 /* The first send and the cancel reach the kernel in one batch, the send
@@ -323,7 +327,8 @@ Test(send_all, an_empty_buffer_sends_nothing)
                  "operation(s)", stats().in_flight);
     fixture_settle(&fx);
     cr_assert(future_done(f), "sending 0 bytes did not finish the Future");
-    cr_assert_eq(result(), 0);
+    cr_assert_eq(result(), 0, "sending 0 bytes gave the result %ld, not 0",
+                 (long)result());
 }
 
 /* A refused call says why: errno EINVAL. */

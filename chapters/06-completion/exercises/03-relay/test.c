@@ -343,7 +343,8 @@ Test(relay, end_of_stream_goes_through_after_the_last_byte)
     run_until_done("done never came after both directions had ended");
     cr_assert_eq(done_err, 0, "done said %s after both sides ended "
                  "normally; it must say 0", strerror(done_err));
-    cr_assert_eq(done_calls, 1);
+    cr_assert_eq(done_calls, 1, "done was called %d times; it must come "
+                 "exactly once", done_calls);
     cr_assert(fcntl(A, F_GETFD) != -1 && fcntl(B, F_GETFD) != -1,
               "the relay closed a descriptor it does not own: a and b stay "
               "the caller's (end of stream: shutdown(2), not close(2))");
@@ -377,7 +378,8 @@ Test(relay, a_failed_send_stops_both_directions)
                    "taken for a short send and sent again?");
     cr_assert_eq(done_err, EPIPE, "done said %s (%d), not the failed "
                  "send's EPIPE", strerror(done_err), done_err);
-    cr_assert_eq(done_calls, 1);
+    cr_assert_eq(done_calls, 1, "done was called %d times; it must come "
+                 "exactly once", done_calls);
 }
 
 Test(relay, cancel_of_an_idle_relay)
@@ -427,7 +429,9 @@ Test(relay, cancel_while_a_send_waits_gives_its_buffer_back)
     relay_cancel(relay);
     run_until_done("done never came after relay_cancel() while a send "
                    "waited for b's reader: is that send cancelled too?");
-    cr_assert_eq(done_err, ECANCELED);
+    cr_assert_eq(done_err, ECANCELED, "done said %s (%d) after "
+                 "relay_cancel(); it must say ECANCELED", strerror(done_err),
+                 done_err);
 }
 
 /* A refused call says why: errno EINVAL. */
