@@ -32,8 +32,9 @@ typedef void reader_data_fn(void *arg, const char *data, size_t n);
  *        it is in the kernel any more, the buffer is the caller's again,
  *        and the reader_t is freed (it must not be used after this).
  * @param arg the pointer given to reader_open().
- * @param err 0 at end of stream; ECANCELED after reader_close(); the
- *        errno of a recv that failed.
+ * @param err ECANCELED after reader_close(), whatever the last recv
+ *        brought; else 0 at end of stream, or the errno of a recv that
+ *        failed.
  */
 typedef void reader_done_fn(void *arg, int err);
 
@@ -67,7 +68,8 @@ reader_t *reader_open(proactor_t *p, int fd, char *buf, size_t len,
  *
  * The pending recv may still complete with bytes (they arrived before
  * the cancel reached it): those bytes go to @p on_data first, they are
- * not lost. May be called from inside @p on_data. Call it at most once,
+ * not lost. It may also complete with an end of stream or an error that
+ * beat the cancel: @p on_done still says ECANCELED. May be called from inside @p on_data. Call it at most once,
  * and not after @p on_done.
  * @param r the reader.
  */

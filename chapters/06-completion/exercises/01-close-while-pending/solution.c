@@ -60,7 +60,9 @@ static void on_recv(proactor_op_t *op, int res, void *arg)
     } else if (res == 0) {
         end(r, r->closing ? ECANCELED : 0);
     } else {
-        end(r, -res);       /* -ECANCELED after a close */
+        /* After a close, the close is what ended it, whatever error
+         * came too late for the cancel */
+        end(r, r->closing ? ECANCELED : -res);
     }
 }
 

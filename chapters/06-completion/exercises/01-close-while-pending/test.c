@@ -22,6 +22,7 @@ static size_t got_len;
 static int data_calls, data_after_done, done_calls, done_err;
 static int close_in_on_data;    /* on_data calls reader_close() */
 static reader_t *reader;
+static int reader_fd = -1;      /* the descriptor the reader reads */
 static char buf[64];
 
 static unsigned in_flight(void)
@@ -94,7 +95,8 @@ static void teardown(void)
 {
     guard_disarm();
     close(sv[0]);
-    close(sv[1]);
+    if (sv[1] >= 0)
+        close(sv[1]);
     fixture_stop(&fx);
 }
 
@@ -109,6 +111,7 @@ static void need_uring(void)
 
 static void open_reader(void)
 {
+    reader_fd = sv[0];
     reader = reader_open(pr, sv[0], buf, sizeof buf, on_data, on_done, &fx);
     cr_assert_not_null(reader, "reader_open() failed: %s", strerror(errno));
     cr_assert_eq(data_calls + done_calls, 0, "reader_open() called back "
@@ -129,6 +132,9 @@ static void run_until_done(const char *what)
         loop_run_once(fx.loop);
     whole_test_guard();
     fixture_settle(&fx);
+    cr_assert(fcntl(reader_fd, F_GETFD) != -1, "the reader's descriptor is "
+              "closed after on_done: the reader never closes it, it stays "
+              "the caller's");
 }
 
 static void assert_done_once_with(int err, const char *when)
@@ -188,6 +194,7 @@ Test(close_while_pending, a_failed_recv_ends_it_with_its_errno)
 
     need_uring();
     cr_assert_eq(pipe(pipefd), 0);
+    reader_fd = pipefd[0];
     /* recv() on a pipe: ENOTSOCK, from the completion */
     reader = reader_open(pr, pipefd[0], buf, sizeof buf, on_data, on_done,
                          &fx);
@@ -208,7 +215,9 @@ Test(close_while_pending, close_waits_for_the_recv_s_own_completion)
     need_uring();
     open_reader();
     fixture_settle(&fx);                     /* the recv is in the kernel */
-    cr_assert_eq(in_flight(), 1);
+    cr_assert_eq(in_flight(), 1, "after reader_open() and a few turns of "
+                 "the loop, %u recvs are in the kernel; one must be pending "
+                 "while the reader waits", in_flight());
     reader_close(reader);
     cr_assert_eq(done_calls, 0, "on_done came from inside reader_close(), "
                  "while the recv was still in the kernel: cancelling only "
@@ -254,10 +263,62 @@ Test(close_while_pending, bytes_that_beat_the_cancel_are_not_lost)
                  "with 4 bytes, and on_data was called %d times: those bytes "
                  "were lost; a completion after a cancel may still be a "
                  "success", data_calls);
-    cr_assert_eq(got_len, 4);
+    cr_assert_eq(got_len, 4, "on_data got %zu bytes in all; the recv that "
+                 "beat the cancel brought 4", got_len);
     cr_assert_eq(memcmp(got, "late", 4), 0, "on_data got \"%.*s\", not "
                  "\"late\"", (int)got_len, got);
     assert_done_once_with(ECANCELED, "after reader_close()");
+}
+
+/* Closed, then a completion that is no success comes: end of stream or
+ * an error. The recv and its cancel reach the kernel in one batch, the
+ * recv first, with the end (or the error) already there: the recv
+ * completes with it before the cancel can find it. The reader was closed,
+ * so what it reports is the close, whatever the completion says. */
+Test(close_while_pending, a_late_end_of_stream_still_says_ecanceled)
+{
+    need_uring();
+    shutdown(sv[1], SHUT_WR);               /* end of stream, already */
+    open_reader();
+    reader_close(reader);
+    cr_assert_eq(done_calls, 0, "on_done came from inside reader_close(), "
+                 "while the recv was still in the kernel");
+    run_until_done("on_done never came when the recv of a closed reader "
+                   "completed with 0 (end of stream): does that completion "
+                   "end the reader?");
+    cr_assert_eq(done_calls, 1, "on_done was called %d times; it must come "
+                 "exactly once", done_calls);
+    cr_assert_eq(done_err, ECANCELED, "the reader was closed, then its recv "
+                 "completed with 0 (end of stream), and on_done said %s (%d): "
+                 "after reader_close() on_done must say ECANCELED, even when "
+                 "the late completion is an end of stream",
+                 strerror(done_err), done_err);
+    cr_assert_eq(data_calls, 0, "on_data was called, but nothing was sent");
+}
+
+Test(close_while_pending, a_late_error_still_says_ecanceled)
+{
+    need_uring();
+    /* A byte the peer never reads, then the peer closes: its end resets
+     * the connection, and the reader's next recv fails, ECONNRESET. */
+    cr_assert_eq(write(sv[0], "x", 1), 1);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    sv[1] = -1;
+    open_reader();
+    reader_close(reader);
+    cr_assert_eq(done_calls, 0, "on_done came from inside reader_close(), "
+                 "while the recv was still in the kernel");
+    run_until_done("on_done never came when the recv of a closed reader "
+                   "failed (ECONNRESET): does a failed completion end the "
+                   "reader?");
+    cr_assert_eq(done_calls, 1, "on_done was called %d times; it must come "
+                 "exactly once", done_calls);
+    cr_assert_eq(done_err, ECANCELED, "the reader was closed, then its recv "
+                 "failed with ECONNRESET, and on_done said %s (%d): after "
+                 "reader_close() on_done must say ECANCELED, even when the "
+                 "late completion is an error", strerror(done_err), done_err);
+    cr_assert_eq(data_calls, 0, "on_data was called, but nothing was sent");
 }
 
 Test(close_while_pending, close_from_inside_on_data_stops_at_once)
@@ -277,21 +338,31 @@ Test(close_while_pending, close_from_inside_on_data_stops_at_once)
     assert_done_once_with(ECANCELED, "after reader_close() from on_data");
 }
 
+/* A refused call says why: errno EINVAL. */
+static void assert_errno_einval(void)
+{
+    int e = errno;
+
+    cr_assert_eq(e, EINVAL, "the call was refused, but errno is %d (%s), "
+                 "not EINVAL: a bad argument must say EINVAL", e,
+                 e == 0 ? "not set" : strerror(e));
+}
+
 Test(close_while_pending, bad_arguments_are_refused)
 {
     need_uring();
     errno = 0;
     cr_assert_null(reader_open(pr, sv[0], buf, 0, on_data, on_done, &fx),
                    "reader_open() took a buffer of size 0");
-    cr_assert_eq(errno, EINVAL);
+    assert_errno_einval();
     errno = 0;
     cr_assert_null(reader_open(pr, sv[0], NULL, 8, on_data, on_done, &fx),
                    "reader_open() took a NULL buffer");
-    cr_assert_eq(errno, EINVAL);
+    assert_errno_einval();
     errno = 0;
     cr_assert_null(reader_open(NULL, sv[0], buf, 8, on_data, on_done, &fx),
                    "reader_open() took a NULL proactor");
-    cr_assert_eq(errno, EINVAL);
+    assert_errno_einval();
     cr_assert_eq(in_flight(), 0, "a refused reader_open() left a recv in "
                  "the kernel");
 }

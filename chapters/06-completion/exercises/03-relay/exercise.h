@@ -39,9 +39,10 @@ typedef void relay_done_fn(void *arg, int err);
  *   side (the kernel's socket buffers then push back on the sender), and
  *   an idle relay holds none.
  * - End of stream on one side, once all its bytes have been sent on: the
- *   other side is shut down for writing (shutdown(2), SHUT_WR), and the
- *   other direction goes on.
- * - An operation that fails stops both directions.
+ *   other side is shut down for writing (shutdown(2), SHUT_WR), the
+ *   other direction goes on, and the ended one starts nothing more.
+ * - An operation that fails (a recv or a send) stops both directions;
+ *   a stopped relay starts no operation.
  * - @p done is called exactly once, last, never from inside relay_start().
  *   The relay never closes @p a or @p b: they stay the caller's.
  *

@@ -327,6 +327,14 @@ Test(relay, end_of_stream_goes_through_after_the_last_byte)
     fixture_settle(&fx);
     cr_assert_eq(done_calls, 0, "done came when only one direction had "
                  "ended; the other was still open");
+    uint64_t before = stats().completions;
+    fixture_settle(&fx);
+    cr_assert_eq(stats().completions, before, "nothing was sent, yet %lu "
+                 "operations of the relay completed while it waited: a "
+                 "direction that has reached end of stream starts nothing "
+                 "more (a recv after the end completes with 0 at once, "
+                 "again and again)",
+                 (unsigned long)(stats().completions - before));
     say(PB, "reply");
     expect(PA, "reply", "a's peer, after its own end of stream,");
     shutdown(PB, SHUT_WR);
@@ -335,7 +343,8 @@ Test(relay, end_of_stream_goes_through_after_the_last_byte)
     run_until_done("done never came after both directions had ended");
     cr_assert_eq(done_err, 0, "done said %s after both sides ended "
                  "normally; it must say 0", strerror(done_err));
-    cr_assert_eq(done_calls, 1);
+    cr_assert_eq(done_calls, 1, "done was called %d times; it must come "
+                 "exactly once", done_calls);
     cr_assert(fcntl(A, F_GETFD) != -1 && fcntl(B, F_GETFD) != -1,
               "the relay closed a descriptor it does not own: a and b stay "
               "the caller's (end of stream: shutdown(2), not close(2))");
@@ -356,6 +365,23 @@ Test(relay, a_failure_stops_both_directions)
                  "recv's ECONNRESET", strerror(done_err), done_err);
 }
 
+/* b's peer stops reading for good while the relay's send to b waits in
+ * the kernel: that send fails (EPIPE); b's recv, still pending, must be
+ * cancelled for the relay to end. */
+Test(relay, a_failed_send_stops_both_directions)
+{
+    start();
+    stall();
+    cr_assert_eq(shutdown(PB, SHUT_RD), 0);
+    run_until_done("done never came after the send to b failed (EPIPE): "
+                   "does a failed send stop both directions, or is it "
+                   "taken for a short send and sent again?");
+    cr_assert_eq(done_err, EPIPE, "done said %s (%d), not the failed "
+                 "send's EPIPE", strerror(done_err), done_err);
+    cr_assert_eq(done_calls, 1, "done was called %d times; it must come "
+                 "exactly once", done_calls);
+}
+
 Test(relay, cancel_of_an_idle_relay)
 {
     start();
@@ -374,6 +400,28 @@ Test(relay, cancel_of_an_idle_relay)
                  "done: an operation was started after the cancel");
 }
 
+/* The recvs and their cancels reach the kernel in one batch, the recvs
+ * first, with bytes already there for a's: that recv completes with them,
+ * into a pool buffer, before the cancel can find it. The relay was
+ * cancelled: those bytes go nowhere, and the buffer goes back. */
+Test(relay, bytes_that_beat_the_cancel_are_dropped)
+{
+    say(PA, "late");
+    start();
+    relay_cancel(relay);
+    cr_assert_eq(done_calls, 0, "done came from inside relay_cancel(), "
+                 "while the relay's recvs were still to reach the kernel");
+    run_until_done("done never came after relay_cancel(), with a recv that "
+                   "beat the cancel: does its completion end the relay?");
+    cr_assert_eq(done_err, ECANCELED, "done said %s after relay_cancel()",
+                 strerror(done_err));
+    fixture_settle(&fx);
+    char c;
+    cr_assert_eq(read(PB, &c, 1), -1, "the bytes of a recv that beat the "
+                 "cancel went through to b: after relay_cancel() the relay "
+                 "starts no send; those bytes are dropped");
+}
+
 Test(relay, cancel_while_a_send_waits_gives_its_buffer_back)
 {
     start();
@@ -381,7 +429,19 @@ Test(relay, cancel_while_a_send_waits_gives_its_buffer_back)
     relay_cancel(relay);
     run_until_done("done never came after relay_cancel() while a send "
                    "waited for b's reader: is that send cancelled too?");
-    cr_assert_eq(done_err, ECANCELED);
+    cr_assert_eq(done_err, ECANCELED, "done said %s (%d) after "
+                 "relay_cancel(); it must say ECANCELED", strerror(done_err),
+                 done_err);
+}
+
+/* A refused call says why: errno EINVAL. */
+static void assert_errno_einval(void)
+{
+    int e = errno;
+
+    cr_assert_eq(e, EINVAL, "the call was refused, but errno is %d (%s), "
+                 "not EINVAL: a bad argument must say EINVAL", e,
+                 e == 0 ? "not set" : strerror(e));
 }
 
 Test(relay, bad_arguments_are_refused)
@@ -391,15 +451,15 @@ Test(relay, bad_arguments_are_refused)
     errno = 0;
     cr_assert_null(relay_start(pr, A, A, on_done, &fx),
                    "relay_start() joined a socket to itself");
-    cr_assert_eq(errno, EINVAL);
+    assert_errno_einval();
     errno = 0;
     cr_assert_null(relay_start(NULL, A, B, on_done, &fx),
                    "relay_start() took a NULL proactor");
-    cr_assert_eq(errno, EINVAL);
+    assert_errno_einval();
     errno = 0;
     cr_assert_null(relay_start(pr, -1, B, on_done, &fx),
                    "relay_start() took descriptor -1");
-    cr_assert_eq(errno, EINVAL);
+    assert_errno_einval();
     cr_assert_eq(stats().in_flight, 0, "a refused relay_start() left "
                  "operations in the kernel");
 }
