@@ -249,6 +249,7 @@ static int server_body(coro_t *co)
     server_t *s = (server_t *)co;
 
     CORO_BEGIN(co);
+    s->loop = running_loop();
     if (listen_or_say(s) < 0) {
         s->cfg->said = 1;
         CORO_FAIL(co, errno);
@@ -274,13 +275,11 @@ static int server_body(coro_t *co)
 }
 /* [serve] */
 
-static int server_setup(void *frame, loop_t *loop, executor_t *executor,
-                        void *arg)
+static int server_setup(void *frame, executor_t *executor, void *arg)
 {
     server_t *s = frame;
 
     (void)executor;
-    s->loop = loop;
     s->cfg = arg;
     return 0;
 }

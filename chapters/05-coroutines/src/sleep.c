@@ -7,7 +7,11 @@
  */
 #include "sleep.h"
 
+#include "run.h"
+
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 static void sleep_wake(loop_t *loop, void *arg)
 {
@@ -24,8 +28,15 @@ static void sleep_done(future_t *future, void *arg)
     loop_cancel(future->loop, &s->timer);   /* harmless if it fired */
 }
 
-future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s)
+future_t *sleep_start(sleeper_t *s, double delay_s)
 {
+    loop_t *loop = running_loop();
+
+    if (loop == NULL) {
+        fprintf(stderr, "sleep_start: called outside a Task: "
+                "no running loop\n");
+        abort();
+    }
     if (delay_s <= 0)
         return NULL;
     future_init(&s->future, loop);

@@ -1263,7 +1263,7 @@ static int echo_body(coro_t *co)
         echoed++;
         AWAIT(co, stream_drain(f->s));
         if (f->pause_s > 0)
-            AWAIT(co, sleep_start(&f->sleep, fx.loop, f->pause_s));
+            AWAIT(co, sleep_start(&f->sleep, f->pause_s));
     }
     CORO_END(co);
 }

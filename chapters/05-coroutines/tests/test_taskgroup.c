@@ -39,7 +39,7 @@ static int kid_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (k->done = 0; k->done < k->steps; k->done++) {
-        AWAIT_CATCH(co, sleep_start(&k->sleep, fx.loop, k->step_s));
+        AWAIT_CATCH(co, sleep_start(&k->sleep, k->step_s));
         if (co->err) {
             k->seen = co->err;
             CORO_FAIL(co, k->on_cancel ? k->on_cancel : co->err);
@@ -276,7 +276,7 @@ static int stopper_body(coro_t *co)
     stopper_t *f = (stopper_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, 0.2));
+    AWAIT(co, sleep_start(&f->sleep, 0.2));
     task_group_cancel(f->group);
     cr_assert_null(task_group_create_task(f->group, kid_body, sizeof(kid_t),
                                           (void **)&(kid_t *){NULL}));
