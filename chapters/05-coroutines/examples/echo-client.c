@@ -257,10 +257,7 @@ static int client_main_body(coro_t *co)
         c->run = m;
         c->k = m->k;
     }
-    AWAIT_CATCH(co, task_group_wait(&m->clients));
-    task_group_deinit(&m->clients);
-    if (co->err)
-        CORO_FAIL(co, co->err);
+    AWAIT(co, task_group_wait(&m->clients));
     printf("%ld connections, %ld verified, %ld failed, %ld bytes each, "
            "%.3f s, peak memory %ld KiB\n", cfg->connections, m->ok,
            m->failed, cfg->bytes, loop_time(m->loop) - m->start,

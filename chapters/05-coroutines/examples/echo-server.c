@@ -268,7 +268,6 @@ static int server_body(coro_t *co)
     stream_server_close(&s->listener);
     task_group_cancel(&s->conns);              /* shutdown: cancel them all */
     AWAIT_CATCH(co, task_group_wait(&s->conns));
-    task_group_deinit(&s->conns);
     if (s->cfg->said)
         CORO_FAIL(co, EIO);
     CORO_END(co);

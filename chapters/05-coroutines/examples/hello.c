@@ -387,7 +387,6 @@ static int main_body(coro_t *co)
     }
     /* The only await: every path leaves the group here, errors too. */
     AWAIT_CATCH(co, task_group_wait(&f->app.group));
-    task_group_deinit(&f->app.group);
     stream_close(&f->app.input);        /* nothing queued: closed now */
     queue_deinit(&f->app.numbers);
     if (co->err)

@@ -110,7 +110,6 @@ static int main_body(coro_t *co)
     printf("main: the group ended: %s (%zu failed)\n",
            co->err ? strerror(co->err) : "no error",
            task_group_failures(&f->group));
-    task_group_deinit(&f->group);
     if (co->err)
         CORO_FAIL(co, co->err);
     CORO_END(co);

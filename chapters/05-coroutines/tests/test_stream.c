@@ -1496,7 +1496,6 @@ static int server_body(coro_t *co)
         task_group_cancel(&f->group);
     AWAIT_CATCH(co, task_group_wait(&f->group));
     f->group_err = co->err;
-    task_group_deinit(&f->group);
     stream_server_close(&f->srv);
     f->done = 1;
     CORO_END(co);
