@@ -25,7 +25,6 @@
  * @endcode
  * A coroutine that needs the loop asks for it (running_loop()); a main
  * coroutine that needs no arguments takes no setup (NULL).
- * @endcode
  */
 #ifndef RUN_H
 #define RUN_H

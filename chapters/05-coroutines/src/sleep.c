@@ -1,5 +1,6 @@
 /*
- * sleep.c - asyncio.sleep(): a Future finished by a loop timer.
+ * sleep.c - asyncio.sleep(): a Future finished by a timer of the loop the
+ * sleeping Task runs on.
  *
  * The timer is disarmed from the Future's done callback, the one place
  * every ending passes through (the timer fired, or the awaiting Task was
@@ -32,6 +33,9 @@ future_t *sleep_start(sleeper_t *s, double delay_s)
 {
     loop_t *loop = running_loop();
 
+    /* Outside a Task nothing could await the sleep, and there is no loop
+     * to arm its timer on: a bug in the caller, said before it crashes
+     * somewhere less clear (asyncio raises RuntimeError). */
     if (loop == NULL) {
         fprintf(stderr, "sleep_start: called outside a Task: "
                 "no running loop\n");
