@@ -49,9 +49,9 @@ static int mirror_body(coro_t *co)
     mirror_t *f = (mirror_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->delay));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, f->delay));
     if (co->err) {
-        AWAIT(co, sleep_start(&f->cleanup, fx.loop, 0.5));
+        AWAIT(co, sleep_start(&f->cleanup, 0.5));
         f->cleaned_up = 1;
         CORO_FAIL(co, ECANCELED);
     }
