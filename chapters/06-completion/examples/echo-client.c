@@ -239,6 +239,7 @@ static int client_main_body(coro_t *co)
     const config_t *cfg = m->cfg;
 
     CORO_BEGIN(co);
+    m->loop = running_loop();
     m->start = loop_time(m->loop);
     semaphore_init(&m->slots, m->loop, (size_t)cfg->parallel);
     task_group_init(&m->clients, m->loop);
@@ -257,10 +258,7 @@ static int client_main_body(coro_t *co)
         c->run = m;
         c->k = m->k;
     }
-    AWAIT_CATCH(co, task_group_wait(&m->clients));
-    task_group_deinit(&m->clients);
-    if (co->err)
-        CORO_FAIL(co, co->err);
+    AWAIT(co, task_group_wait(&m->clients));
     printf("%ld connections, %ld verified, %ld failed, %ld bytes each, "
            "%.3f s, peak memory %ld KiB\n", cfg->connections, m->ok,
            m->failed, cfg->bytes, loop_time(m->loop) - m->start,
@@ -270,13 +268,11 @@ static int client_main_body(coro_t *co)
 }
 /* [launcher-body] */
 
-static int client_setup(void *frame, loop_t *loop, executor_t *executor,
-                        void *arg)
+static int client_setup(void *frame, executor_t *executor, void *arg)
 {
     client_main_t *m = frame;
 
     (void)executor;
-    m->loop = loop;
     m->cfg = arg;
     return 0;
 }

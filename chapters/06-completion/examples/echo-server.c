@@ -252,6 +252,7 @@ static int server_body(coro_t *co)
     server_t *s = (server_t *)co;
 
     CORO_BEGIN(co);
+    s->loop = running_loop();
     if (listen_or_say(s) < 0) {
         s->cfg->said = 1;
         CORO_FAIL(co, errno);
@@ -270,20 +271,17 @@ static int server_body(coro_t *co)
     stream_server_close(&s->listener);
     task_group_cancel(&s->conns);              /* shutdown: cancel them all */
     AWAIT_CATCH(co, task_group_wait(&s->conns));
-    task_group_deinit(&s->conns);
     if (s->cfg->said)
         CORO_FAIL(co, EIO);
     CORO_END(co);
 }
 /* [serve] */
 
-static int server_setup(void *frame, loop_t *loop, executor_t *executor,
-                        void *arg)
+static int server_setup(void *frame, executor_t *executor, void *arg)
 {
     server_t *s = frame;
 
     (void)executor;
-    s->loop = loop;
     s->cfg = arg;
     return 0;
 }

@@ -22,7 +22,6 @@
 /* A coroutine's frame: its coro_t first, then what must survive an await. */
 typedef struct greeter {
     coro_t co;
-    loop_t *loop;     /* filled in by start(), before the first step */
     sleeper_t sleep;
 } greeter_t;
 
@@ -31,7 +30,7 @@ static int hello_world(coro_t *co)
     greeter_t *f = (greeter_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, f->loop, 0.2));
+    AWAIT(co, sleep_start(&f->sleep, 0.2));
     CORO_RETURN(co, "Hello World!");
     CORO_END(co);
 }
@@ -41,7 +40,7 @@ static int hello_python(coro_t *co)
     greeter_t *f = (greeter_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, f->loop, 0.1));
+    AWAIT(co, sleep_start(&f->sleep, 0.1));
     CORO_RETURN(co, "Hello Python!");
     CORO_END(co);
 }
@@ -61,15 +60,13 @@ static void print_results(future_t *gathered, void *arg)
     printf("['%s', '%s']\n", results[0], results[1]);
 }
 
-/* loop.create_task(body()): a Task, its frame filled before it first runs. */
+/* loop.create_task(body()): a Task for a new coroutine (its frame needs
+ * nothing filled in: the sleeps find their loop themselves). */
 static task_t *start(loop_t *loop, coro_fn *body)
 {
     greeter_t *f;
-    task_t *t = task_create(loop, body, sizeof *f, (void **)&f);
 
-    if (t != NULL)
-        f->loop = loop;
-    return t;
+    return task_create(loop, body, sizeof *f, (void **)&f);
 }
 
 int main(void)

@@ -197,7 +197,7 @@ static int hello_body(coro_t *co)
         f->next_s += f->app->interval_s;
         if (f->next_s <= loop_time(loop))       /* held up: skip the */
             f->next_s = loop_time(loop) + f->app->interval_s; /* missed */
-        AWAIT(co, sleep_start(&f->sleep, loop, f->next_s - loop_time(loop)));
+        AWAIT(co, sleep_start(&f->sleep, f->next_s - loop_time(loop)));
     }
     CORO_END(co);
 }
@@ -290,7 +290,7 @@ static int input_body(coro_t *co)
     /* The answerer ends the group once it has answered what is queued. */
     AWAIT(co, queue_put(&f->app->numbers, &f->put, NO_MORE_LINES));
     if (f->said_exit) {     /* `exit`: it gets a moment, no more */
-        AWAIT(co, sleep_start(&f->grace, f->app->loop, EXIT_GRACE_S));
+        AWAIT(co, sleep_start(&f->grace, EXIT_GRACE_S));
         task_group_cancel(&f->app->group);
     }
     CORO_END(co);
@@ -327,7 +327,7 @@ static int answer_body(coro_t *co)
              * hello timer now due, then a timer of our own from that
              * fresh "now", which sorts after it. */
             AWAIT(co, NULL);
-            AWAIT(co, sleep_start(&f->pause, app->loop, 1e-9));
+            AWAIT(co, sleep_start(&f->pause, 1e-9));
         }
     }
     task_group_cancel(&app->group);        /* all answered: stop the rest */
@@ -370,6 +370,7 @@ static int main_body(coro_t *co)
 
     CORO_BEGIN(co);
     f->args->started = 1;
+    f->app.loop = running_loop();
     if (queue_init(&f->app.numbers, f->app.loop, QUEUED_LINES) != 0) {
         co->err = errno;
         fprintf(stderr, "hello: making the queue: %s\n", strerror(co->err));
@@ -389,7 +390,6 @@ static int main_body(coro_t *co)
     }
     /* The only await: every path leaves the group here, errors too. */
     AWAIT_CATCH(co, task_group_wait(&f->app.group));
-    task_group_deinit(&f->app.group);
     stream_close(&f->app.input);        /* nothing queued: closed now */
     queue_deinit(&f->app.numbers);
     if (co->err)
@@ -398,12 +398,11 @@ static int main_body(coro_t *co)
 }
 /* [hello-main] */
 
-static int setup(void *frame, loop_t *loop, executor_t *executor, void *arg)
+static int setup(void *frame, executor_t *executor, void *arg)
 {
     main_frame_t *f = frame;
 
     f->args = arg;
-    f->app.loop = loop;
     f->app.executor = executor;
     f->app.interval_s = f->args->interval_s;
     return 0;

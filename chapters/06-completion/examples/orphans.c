@@ -25,7 +25,6 @@
 /* [orphans-job] */
 typedef struct job {
     coro_t co;
-    loop_t *loop;
     double seconds;   /* how long its work takes */
     int fails;        /* it ends with EPIPE instead */
     sleeper_t work;
@@ -36,7 +35,7 @@ static int job_body(coro_t *co)
     job_t *f = (job_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT_CATCH(co, sleep_start(&f->work, f->loop, f->seconds));
+    AWAIT_CATCH(co, sleep_start(&f->work, f->seconds));
     if (co->err == ECANCELED) {
         printf("%s: cancelled before its work was done\n",
                f->fails ? "failing" : "slow");
@@ -51,7 +50,6 @@ static int job_body(coro_t *co)
 
 typedef struct main_frame {
     coro_t co;
-    loop_t *loop;
     int grouped;          /* --group or --timeout */
     double timeout_s;     /* --timeout: 0.05, else 0 (none) */
     int in_scope;         /* the timeout scope was entered */
@@ -71,11 +69,10 @@ static int start_job(main_frame_t *f, const char *name, double seconds,
         t = task_group_create_task(&f->group, job_body, sizeof *j,
                                    (void **)&j);
     else
-        t = task_create(f->loop, job_body, sizeof *j, (void **)&j);
+        t = task_create(running_loop(), job_body, sizeof *j, (void **)&j);
     if (t == NULL)
         return -1;
     task_set_name(t, name);
-    j->loop = f->loop;
     j->seconds = seconds;
     j->fails = fails;
     if (!f->grouped)
@@ -90,7 +87,7 @@ static int main_body(coro_t *co)
 
     CORO_BEGIN(co);
     if (f->grouped)
-        task_group_init(&f->group, f->loop);
+        task_group_init(&f->group, running_loop());
     if (start_job(f, "failing", 0.1, 1) != 0 ||
         start_job(f, "slow", 0.3, 0) != 0) {
         if (!f->grouped)
@@ -98,7 +95,7 @@ static int main_body(coro_t *co)
         task_group_abort(&f->group, errno);
     }
     if (!f->grouped) {                  /* loose: do our own work, return */
-        AWAIT(co, sleep_start(&f->own_work, f->loop, 0.2));
+        AWAIT(co, sleep_start(&f->own_work, 0.2));
         printf("main: my work is done, returning success\n");
         CORO_RETURN(co, NULL);
     }
@@ -114,19 +111,17 @@ static int main_body(coro_t *co)
     printf("main: the group ended: %s (%zu failed)\n",
            co->err ? strerror(co->err) : "no error",
            task_group_failures(&f->group));
-    task_group_deinit(&f->group);
     if (co->err)
         CORO_FAIL(co, co->err);
     CORO_END(co);
 }
 /* [orphans-main] */
 
-static int setup(void *frame, loop_t *loop, executor_t *executor, void *arg)
+static int setup(void *frame, executor_t *executor, void *arg)
 {
     main_frame_t *f = frame;
 
     (void)executor;
-    f->loop = loop;
     f->timeout_s = *(double *)arg;
     f->grouped = f->timeout_s >= 0;
     if (f->timeout_s < 0)

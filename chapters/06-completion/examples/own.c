@@ -19,7 +19,6 @@
 
 typedef struct counter {        /* a coroutine's frame: coro_t first */
     coro_t co;
-    loop_t *loop;
     int id, left;
     sleeper_t tick;
 } counter_t;
@@ -31,14 +30,13 @@ static int count_body(coro_t *co)
     CORO_BEGIN(co);
     for (f->left = 3; f->left > 0; f->left--) {
         printf("counter %d: %d\n", f->id, f->left);
-        AWAIT(co, sleep_start(&f->tick, f->loop, 0.1));
+        AWAIT(co, sleep_start(&f->tick, 0.1));
     }
     CORO_END(co);
 }
 
 typedef struct main_frame {
     coro_t co;
-    loop_t *loop;
     task_group_t group;
 } main_frame_t;
 
@@ -48,36 +46,25 @@ static int main_body(coro_t *co)
     counter_t *c;
 
     CORO_BEGIN(co);
-    task_group_init(&f->group, f->loop);
+    task_group_init(&f->group, running_loop());
     for (int i = 1; i <= 2; i++) {
         if (task_group_create_task(&f->group, count_body, sizeof *c,
                                    (void **)&c) == NULL) {
-            task_group_abort(&f->group, errno);
+            task_group_abort(&f->group, errno);   /* raised at the wait */
             break;
         }
-        c->loop = f->loop;    /* the rest of the frame is zero-filled */
-        c->id = i;
+        c->id = i;                /* the rest of the frame is zero-filled */
     }
-    AWAIT_CATCH(co, task_group_wait(&f->group));   /* on every path */
-    task_group_deinit(&f->group);
-    if (co->err)
-        CORO_FAIL(co, co->err);
+    AWAIT(co, task_group_wait(&f->group));   /* both done, or the error */
     CORO_END(co);
-}
-
-static int setup(void *frame, loop_t *loop, executor_t *ex, void *arg)
-{
-    (void)ex, (void)arg;
-    ((main_frame_t *)frame)->loop = loop;
-    return 0;
 }
 
 int main(void)
 {
     int err = 0;
 
-    if (run(main_body, sizeof(main_frame_t), setup, NULL, NULL, NULL,
-            &err) == FUTURE_OK)
+    if (run(main_body, sizeof(main_frame_t), NULL, NULL, NULL, NULL, &err)
+        == FUTURE_OK)
         return 0;
     fprintf(stderr, "own: %s\n", proactor_strerror(err)); /* chapter 06 */
     return 1;

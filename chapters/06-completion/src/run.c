@@ -34,6 +34,13 @@ future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
     return future_result(future, result, error);
 }
 
+loop_t *running_loop(void)
+{
+    task_t *task = task_current();
+
+    return task != NULL ? task_future(task)->loop : NULL;
+}
+
 static const int stop_signals[] = {SIGINT, SIGTERM};
 enum { STOP_SIGNALS = sizeof stop_signals / sizeof stop_signals[0] };
 
@@ -160,7 +167,7 @@ future_status_t run(coro_fn *main, size_t frame_size, run_setup_fn *setup,
     } else {
         task_set_name(main_task, "main");
         errno = 0; /* a setup that fails without saying why is still a failure */
-        if ((setup != NULL && setup(frame, loop, executor, arg) != 0) ||
+        if ((setup != NULL && setup(frame, executor, arg) != 0) ||
             (o->cancel_on_signals && watch_signals(loop, main_task) != 0)) {
             err = errno != 0 ? errno : EIO;
             task_cancel(main_task);   /* it will never run its body */

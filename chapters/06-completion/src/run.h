@@ -12,10 +12,10 @@
  * behind, whatever the main coroutine did.
  *
  * @code
- * static int setup(void *frame, loop_t *loop, executor_t *ex, void *arg)
+ * static int setup(void *frame, executor_t *executor, void *arg)
  * {
  *     main_frame_t *f = frame;
- *     f->loop = loop;
+ *     (void)executor;
  *     f->interval_s = *(double *)arg;
  *     return 0;
  * }
@@ -23,6 +23,8 @@
  * status = run(main_body, sizeof(main_frame_t), setup, &interval_s,
  *              &options, NULL, &err);
  * @endcode
+ * A coroutine that needs the loop asks for it (running_loop()); a main
+ * coroutine that needs no arguments takes no setup (NULL).
  */
 #ifndef RUN_H
 #define RUN_H
@@ -44,15 +46,28 @@ future_status_t loop_run_until_complete(loop_t *loop, future_t *future,
                                         void **result, int *error);
 
 /**
- * @brief Fill the main coroutine's frame before it runs (its arguments).
+ * @brief The loop of the Task that is running: asyncio.get_running_loop().
+ *
+ * A coroutine finds its loop here instead of carrying it in its frame:
+ * `task_group_init(&f->group, running_loop())`. sleep_start() uses it.
+ * It is the loop of task_current(), so it is known only inside a Task's
+ * step; a plain callback is handed its loop as a parameter instead.
+ *
+ * @return the loop, or NULL outside a Task's step (asyncio raises
+ *         RuntimeError there: "no running event loop").
+ */
+loop_t *running_loop(void);
+
+/**
+ * @brief Fill the main coroutine's frame before it runs: its arguments,
+ *        as asyncio.run(main(args)) passes them. Its loop it finds with
+ *        running_loop() once it runs.
  * @param frame the frame, zero-filled, its coro_t initialised.
- * @param loop the loop it will run on.
  * @param executor the executor, or NULL if none was asked for.
  * @param arg the pointer given to run().
  * @return 0, or -1 with errno set: the main coroutine then never runs.
  */
-typedef int run_setup_fn(void *frame, loop_t *loop, executor_t *executor,
-                         void *arg);
+typedef int run_setup_fn(void *frame, executor_t *executor, void *arg);
 
 /** @brief Options for run(); all-zero means the defaults. */
 typedef struct run_options {

@@ -1,5 +1,6 @@
 /*
- * sleep.c - asyncio.sleep(): a Future finished by a loop timer.
+ * sleep.c - asyncio.sleep(): a Future finished by a timer of the loop the
+ * sleeping Task runs on.
  *
  * The timer is disarmed from the Future's done callback, the one place
  * every ending passes through (the timer fired, or the awaiting Task was
@@ -7,7 +8,11 @@
  */
 #include "sleep.h"
 
+#include "run.h"
+
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 static void sleep_wake(loop_t *loop, void *arg)
 {
@@ -24,8 +29,18 @@ static void sleep_done(future_t *future, void *arg)
     loop_cancel(future->loop, &s->timer);   /* harmless if it fired */
 }
 
-future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s)
+future_t *sleep_start(sleeper_t *s, double delay_s)
 {
+    loop_t *loop = running_loop();
+
+    /* Outside a Task nothing could await the sleep, and there is no loop
+     * to arm its timer on: a bug in the caller, said before it crashes
+     * somewhere less clear (asyncio raises RuntimeError). */
+    if (loop == NULL) {
+        fprintf(stderr, "sleep_start: called outside a Task: "
+                "no running loop\n");
+        abort();
+    }
     if (delay_s <= 0)
         return NULL;
     future_init(&s->future, loop);

@@ -3,11 +3,11 @@
  * @brief Sleeping in a coroutine: asyncio.sleep().
  *
  * A sleep is a Future in caller storage (a ::sleeper_t in the frame)
- * finished by a loop timer: `AWAIT(co, sleep_start(&f->sleep, loop,
- * 0.5))`. Cancelling the awaiting Task cancels the Future, which disarms
- * the timer, so the storage may be reused or freed as soon as the await
- * has returned, however it ended. A deadline over several awaits is a
- * timeout scope instead (timeout.h).
+ * finished by a timer of the running loop (running_loop()): `AWAIT(co,
+ * sleep_start(&f->sleep, 0.5))`. Cancelling the awaiting Task cancels the
+ * Future, which disarms the timer, so the storage may be reused or freed
+ * as soon as the await has returned, however it ended. A deadline over
+ * several awaits is a timeout scope instead (timeout.h).
  *
  * Loop thread only.
  */
@@ -25,14 +25,19 @@ typedef struct sleeper {
 
 /**
  * @brief Start a sleep: asyncio.sleep(delay). `AWAIT(co,
- *        sleep_start(&f->sleep, loop, 0.5))`.
+ *        sleep_start(&f->sleep, 0.5))`.
+ *
+ * Like asyncio.sleep(), it takes no loop: the timer goes on the loop of
+ * the Task that calls it (running_loop()). Called outside a Task's step
+ * (where nothing could await it), it prints why on stderr and aborts the
+ * program: a programmer error, asyncio's "no running event loop".
+ *
  * @param s caller storage, not in use.
- * @param loop the loop.
  * @param delay_s seconds; 0 or less means "yield once".
  * @return the Future to await: NULL for a zero delay (a bare yield, no
  *         timer), else &s->future, which fails with ENOMEM if the timer
  *         could not be armed (the out-of-memory policy in loop.h).
  */
-future_t *sleep_start(sleeper_t *s, loop_t *loop, double delay_s);
+future_t *sleep_start(sleeper_t *s, double delay_s);
 
 #endif

@@ -11,8 +11,6 @@
 #include <errno.h>
 #include <stdalign.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 typedef struct member {
     task_group_t *group;
@@ -149,13 +147,4 @@ size_t task_group_failures(const task_group_t *g)
 size_t task_group_running(const task_group_t *g)
 {
     return g->running;
-}
-
-void task_group_deinit(task_group_t *g)
-{
-    if (g->running > 0) {
-        fprintf(stderr, "task_group_deinit: %zu children still running\n",
-                g->running);
-        abort();
-    }
 }

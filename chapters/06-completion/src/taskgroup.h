@@ -9,16 +9,18 @@
  * it ends with is seen by nobody (at best the "never retrieved" warning).
  * A group ties children to their owner:
  * @code
- * task_group_init(&f->group, loop);
+ * task_group_init(&f->group, running_loop());
  * task_group_create_task(&f->group, ticker_body, sizeof *t, (void **)&t);
  * task_group_create_task(&f->group, reader_body, sizeof *r, (void **)&r);
  * AWAIT(co, task_group_wait(&f->group));   // leaves when all have ended
- * task_group_deinit(&f->group);
  * @endcode
+ * (each create_task checked in real code: see the owner's rule below).
  *
  * What a group guarantees:
  * - Leaving (task_group_wait()'s Future finishing) happens only once
  *   every child has finished; the group's storage can then be freed.
+ *   That is the group's whole end: it holds nothing else, so there is no
+ *   deinit to call (asyncio's `async with` ends at the same point).
  * - The first child that fails (with an error other than ECANCELED)
  *   cancels all the others, and the group then fails with that error. The
  *   errors of children that fail after it are not raised (C has no
@@ -31,11 +33,11 @@
  * - Cancelling the Future of task_group_wait() (which cancelling the Task
  *   awaiting it does) cancels every child; the Future then finishes, once
  *   they all have, cancelled, or with the first error if a child failed.
- * - task_group_deinit() with children still running is a programmer
- *   error and aborts: a group is never left with work running.
  *
  * The owner's rule: once the group has children, reach the await of
- * task_group_wait() on every path. An await between (inside the
+ * task_group_wait() on every path, and free the group's storage only
+ * after it (the storage is usually the owner's frame, freed with the
+ * owner's Task once its coroutine has ended). An await between (inside the
  * `async with` block) uses the _CATCH form; if it fails, call
  * task_group_abort() with the error and go on to the wait, which then
  * fails with it once the children are cancelled (asyncio's __aexit__ does
@@ -130,12 +132,5 @@ size_t task_group_failures(const task_group_t *g);
  * @return the count.
  */
 size_t task_group_running(const task_group_t *g);
-
-/**
- * @brief Check that the group is finished with. Aborts the program (a
- *        programmer error) if children are still running.
- * @param g a group.
- */
-void task_group_deinit(task_group_t *g);
 
 #endif

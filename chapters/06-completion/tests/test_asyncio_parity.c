@@ -98,7 +98,7 @@ static int op_body(coro_t *co)
     }
     note(f->tag);
     if (f->hold > 0) {
-        AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->hold));
+        AWAIT_CATCH(co, sleep_start(&f->sleep, f->hold));
         f->hold_err = co->err;
     }
     if (f->after)
@@ -114,7 +114,7 @@ static int op_body(coro_t *co)
 static future_t *st_future(op_t *f) { return f->obj; }
 static future_t *st_sleep(op_t *f)
 {
-    return sleep_start(&f->s0, fx.loop, f->delay);
+    return sleep_start(&f->s0, f->delay);
 }
 static future_t *st_lock(op_t *f) { return lock_acquire(f->obj, &f->w); }
 static future_t *st_sem(op_t *f) { return semaphore_acquire(f->obj, &f->w); }
@@ -362,9 +362,9 @@ static int stubborn_body(coro_t *co)
     stubborn_t *f = (stubborn_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT_CATCH(co, sleep_start(&f->s, fx.loop, 10));
+    AWAIT_CATCH(co, sleep_start(&f->s, 10));
     f->first_err = co->err;
-    AWAIT_CATCH(co, sleep_start(&f->s, fx.loop, 0.1));
+    AWAIT_CATCH(co, sleep_start(&f->s, 0.1));
     f->second_err = co->err;
     CORO_RETURN(co, (void *)(intptr_t)7);
     CORO_END(co);
@@ -439,7 +439,7 @@ static int selfish_body(coro_t *co)
     future_set_result(&f->ready, (void *)(intptr_t)5);
     AWAIT(co, &f->ready);
     f->got = co->in;
-    AWAIT_CATCH(co, sleep_start(&f->s, fx.loop, 1));
+    AWAIT_CATCH(co, sleep_start(&f->s, 1));
     f->err = co->err;
     CORO_FAIL(co, co->err);
     CORO_END(co);
@@ -931,10 +931,10 @@ static int winddown_body(coro_t *co)
     winddown_t *f = (winddown_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT_CATCH(co, sleep_start(&f->s, fx.loop, 10));
+    AWAIT_CATCH(co, sleep_start(&f->s, 10));
     if (co->err != ECANCELED)
         CORO_FAIL(co, co->err ? co->err : EINVAL);
-    AWAIT_CATCH(co, sleep_start(&f->s, fx.loop, 0.1));
+    AWAIT_CATCH(co, sleep_start(&f->s, 0.1));
     f->wind_err = co->err;
     CORO_FAIL(co, ECANCELED);
     CORO_END(co);

@@ -32,7 +32,7 @@ static int job_body(coro_t *co)
     job_t *f = (job_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->delay));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, f->delay));
     if (co->err) {
         f->cleaned_up = 1;
         CORO_FAIL(co, co->err);

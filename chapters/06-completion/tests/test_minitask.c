@@ -13,7 +13,6 @@
 #include <stdint.h>
 
 #include "fixture.h"
-#include "sleep.h"
 #include "task.h"
 
 static fixture_t fx;
@@ -76,21 +75,34 @@ static void mini_task_start(mini_task_t *t, loop_t *loop, coro_t *coro)
 }
 /* [mini-task] */
 
-/* Awaits a 1 s sleep, then `gate` (finished by the test), and returns
- * what `gate` gave plus one; an error from `gate` goes up to the Task. */
+/* Awaits a Future that a loop timer finishes after 1 s, then `gate`
+ * (finished by the test), and returns what `gate` gave plus one; an error
+ * from `gate` goes up to the Task. (Not sleep_start(): it finds its loop
+ * through the running Task, and a mini Task is not one.) */
 typedef struct waiter {
     coro_t co;
     future_t *gate;
-    sleeper_t sleep;
+    future_t tick;
+    loop_timer_t timer;
     int slept;
 } waiter_t;
+
+static void finish_tick(loop_t *loop, void *arg)
+{
+    (void)loop;
+    future_set_result(arg, NULL);
+}
 
 static int waiter_body(coro_t *co)
 {
     waiter_t *f = (waiter_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, 1.0));
+    future_init(&f->tick, fx.loop);
+    loop_timer_init(&f->timer);
+    cr_assert_eq(loop_call_later(fx.loop, &f->timer, 1.0, finish_tick,
+                                 &f->tick), 0);
+    AWAIT(co, &f->tick);
     f->slept = 1;
     AWAIT(co, f->gate);
     CORO_RETURN(co, (void *)((intptr_t)co->in + 1));

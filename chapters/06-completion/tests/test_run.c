@@ -34,7 +34,6 @@ typedef struct report {
     int main_ran;
     int leftover_cleaned;
     int leftover_done_cleaning;
-    loop_t *loop;
     executor_t *executor;
 } report_t;
 
@@ -51,9 +50,9 @@ static int leftover_body(coro_t *co)
     leftover_t *f = (leftover_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT_CATCH(co, sleep_start(&f->sleep, f->report->loop, 1000));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, 1000));
     f->report->leftover_cleaned = co->err;
-    AWAIT_CATCH(co, sleep_start(&f->sleep, f->report->loop, 0.01));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, 0.01));
     f->report->leftover_done_cleaning = 1;
     CORO_FAIL(co, ECANCELED);
     CORO_END(co);
@@ -105,7 +104,7 @@ static int main_body(coro_t *co)
     }
     if (f->leave_one) {
         leftover_t *l;
-        task_t *t = task_create(f->report->loop, leftover_body, sizeof *l,
+        task_t *t = task_create(running_loop(), leftover_body, sizeof *l,
                                 (void **)&l);
 
         l->report = f->report;
@@ -113,8 +112,7 @@ static int main_body(coro_t *co)
     }
     if (f->raise_signal)
         raise(SIGTERM);
-    AWAIT(co, sleep_start(&f->sleep, f->report->loop,
-                          f->raise_signal ? 1000 : 0.01));
+    AWAIT(co, sleep_start(&f->sleep, f->raise_signal ? 1000 : 0.01));
     if (f->use_executor) {
         AWAIT(co, executor_submit(f->report->executor, &f->job,
                                   answer_on_worker, (void *)21));
@@ -132,7 +130,7 @@ typedef struct args {
     int late_signal;
 } args_t;
 
-static int setup(void *frame, loop_t *loop, executor_t *executor, void *arg)
+static int setup(void *frame, executor_t *executor, void *arg)
 {
     main_frame_t *f = frame;
     args_t *a = arg;
@@ -142,7 +140,6 @@ static int setup(void *frame, loop_t *loop, executor_t *executor, void *arg)
         return -1;
     }
     f->report = a->report;
-    f->report->loop = loop;
     f->report->executor = executor;
     f->fail = a->fail;
     f->leave_one = a->leave_one;
@@ -175,6 +172,8 @@ Test(run, returns_the_main_coroutines_error)
     cr_assert_eq(err, EPROTO);
 }
 
+/* Also main's running_loop() is run()'s loop: the Task it starts there is
+ * one that run() cancels at the end. */
 Test(run, cancels_what_main_left_running_and_waits_for_its_clean_up)
 {
     report_t rep = {0};
@@ -330,4 +329,60 @@ Test(run, run_block_stop_signals_blocks_them_and_run_keeps_that_mask)
     cr_assert(sigismember(&pending, SIGTERM), "the SIGTERM was not kept");
     cr_assert_eq(sigwaitinfo(&stop, NULL), SIGTERM);
     pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+}
+
+/* running_loop(): the loop of the Task whose step runs, whichever loop
+ * that is; NULL where no Task runs. */
+typedef struct asker {
+    coro_t co;
+    loop_t *seen;
+    loop_t *seen_after_await;
+} asker_t;
+
+static int asker_body(coro_t *co)
+{
+    asker_t *f = (asker_t *)co;
+
+    CORO_BEGIN(co);
+    f->seen = running_loop();
+    AWAIT(co, NULL);
+    f->seen_after_await = running_loop();
+    CORO_END(co);
+}
+
+static void ask_in_callback(loop_t *loop, void *arg)
+{
+    (void)loop;
+    *(loop_t **)arg = running_loop();
+}
+
+Test(run, running_loop_is_the_loop_of_the_running_task)
+{
+    double now_a = 0, now_b = 0;
+    loop_options_t oa = {.clock = ticking_clock, .clock_arg = &now_a};
+    loop_options_t ob = {.clock = ticking_clock, .clock_arg = &now_b};
+    loop_t *a = loop_create(&oa), *b = loop_create(&ob);
+    asker_t *fa, *fb;
+    loop_t *in_callback = a;
+
+    cr_assert_not_null(a);
+    cr_assert_not_null(b);
+    task_t *ta = task_create(a, asker_body, sizeof *fa, (void **)&fa);
+    task_t *tb = task_create(b, asker_body, sizeof *fb, (void **)&fb);
+    cr_assert_eq(loop_run_until_complete(b, task_future(tb), NULL, NULL),
+                 FUTURE_OK);
+    cr_assert_eq(loop_run_until_complete(a, task_future(ta), NULL, NULL),
+                 FUTURE_OK);
+    cr_assert_eq(fa->seen, a, "a Task on loop a was told another loop");
+    cr_assert_eq(fb->seen, b, "a Task on loop b was told another loop");
+    cr_assert_eq(fa->seen_after_await, a);
+    cr_assert_eq(fb->seen_after_await, b);
+    cr_assert_null(running_loop(), "outside a Task there is none");
+    loop_call_soon(a, ask_in_callback, &in_callback);
+    loop_run_once(a);
+    cr_assert_null(in_callback, "a plain callback is in no Task");
+    task_release(ta);
+    task_release(tb);
+    loop_destroy(b);
+    loop_destroy(a);
 }

@@ -100,7 +100,7 @@ static int child_body(coro_t *co)
     child_t *f = (child_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, 0.5));
+    AWAIT(co, sleep_start(&f->sleep, 0.5));
     f->finished = 1;
     CORO_RETURN(co, (void *)99);
     CORO_END(co);

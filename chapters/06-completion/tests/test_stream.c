@@ -1254,7 +1254,7 @@ static int echo_body(coro_t *co)
         echoed++;
         AWAIT(co, stream_drain(f->s));
         if (f->pause_s > 0)
-            AWAIT(co, sleep_start(&f->sleep, fx.loop, f->pause_s));
+            AWAIT(co, sleep_start(&f->sleep, f->pause_s));
     }
     CORO_END(co);
 }
@@ -1415,7 +1415,6 @@ static int server_body(coro_t *co)
         task_group_cancel(&f->group);
     AWAIT_CATCH(co, task_group_wait(&f->group));
     f->group_err = co->err;
-    task_group_deinit(&f->group);
     stream_server_close(&f->srv);
     f->done = 1;
     CORO_END(co);

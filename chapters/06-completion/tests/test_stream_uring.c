@@ -312,7 +312,6 @@ Test(stream_uring, the_server_accepts_every_client_with_one_submitted_accept)
     fixture_settle(&fx);
     cr_assert_eq(stats().in_flight, 0, "the accept was let go of, too");
     task_release(t);
-    task_group_deinit(&group);
 }
 
 /* A pool buffer holds what chapter 05's one read() brought (16 KiB): a

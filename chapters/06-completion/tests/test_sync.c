@@ -55,7 +55,7 @@ static int locker_body(coro_t *co)
     note(f->tag);
     /* Holding the Lock across an await: catch, so that a cancellation
      * releases it on the way out (Python's `async with lock`). */
-    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->hold));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, f->hold));
     lock_release(&the_lock);
     if (co->err)
         CORO_FAIL(co, co->err);
@@ -186,7 +186,7 @@ static int limited_body(coro_t *co)
     AWAIT(co, semaphore_acquire(&the_sem, &f->w));
     if (++inside > most_inside)
         most_inside = inside;
-    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, 0.1));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, 0.1));
     inside--;
     semaphore_release(&the_sem);         /* whatever happened: finally */
     if (co->err)
@@ -256,7 +256,7 @@ static int consumer_body(coro_t *co)
         if ((f->err = co->err))
             CORO_FAIL(co, co->err);
         f->got[f->i] = (intptr_t)co->in;
-        AWAIT(co, sleep_start(&f->sleep, fx.loop, 0.1));
+        AWAIT(co, sleep_start(&f->sleep, 0.1));
     }
     CORO_END(co);
 }

@@ -42,7 +42,7 @@ static int napper_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (f->i = 0; f->i < f->times; f->i++) {
-        AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->delay));
+        AWAIT_CATCH(co, sleep_start(&f->sleep, f->delay));
         if (co->err) {
             f->cleaned_up = 1;                 /* the clean-up part */
             note("!");

@@ -5,7 +5,6 @@
 #include <criterion/redirect.h>
 #include <errno.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdint.h>
 
 #include "fixture.h"
@@ -20,14 +19,16 @@ static void teardown(void) { fixture_stop(&fx); }
 TestSuite(taskgroup, .init = setup, .fini = teardown, .timeout = 10);
 
 /* A child: `steps` sleeps of `step_s`, then fails with `fail` (or returns).
- * Cancelled, it notes where, then re-raises, or fails with `on_cancel`
- * instead when that is set. */
+ * Cancelled, it notes where, sleeps `cleanup_s` more if that is set (a
+ * clean-up that awaits), then re-raises, or fails with `on_cancel` instead
+ * when that is set. */
 typedef struct kid {
     coro_t co;
     int steps;
     double step_s;
     int fail;
     int on_cancel;
+    double cleanup_s;
     int done;
     int seen;
     sleeper_t sleep;
@@ -39,10 +40,12 @@ static int kid_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (k->done = 0; k->done < k->steps; k->done++) {
-        AWAIT_CATCH(co, sleep_start(&k->sleep, fx.loop, k->step_s));
+        AWAIT_CATCH(co, sleep_start(&k->sleep, k->step_s));
         if (co->err) {
             k->seen = co->err;
-            CORO_FAIL(co, k->on_cancel ? k->on_cancel : co->err);
+            if (k->cleanup_s > 0)
+                AWAIT_CATCH(co, sleep_start(&k->sleep, k->cleanup_s));
+            CORO_FAIL(co, k->on_cancel ? k->on_cancel : k->seen);
         }
     }
     if (k->fail)
@@ -90,6 +93,7 @@ static int owner_body(coro_t *co)
         k->step_s = f->spec[i].step_s;
         k->fail = f->spec[i].fail;
         k->on_cancel = f->spec[i].on_cancel;
+        k->cleanup_s = f->spec[i].cleanup_s;
         f->kids[i] = k;
     }
     if (f->abort_with)
@@ -98,7 +102,6 @@ static int owner_body(coro_t *co)
     f->err = co->err;
     f->left = 1;
     cr_assert_eq(task_group_running(&f->group), 0, "left with kids running");
-    task_group_deinit(&f->group);
     if (co->err)
         CORO_FAIL(co, co->err);
     CORO_END(co);
@@ -276,7 +279,7 @@ static int stopper_body(coro_t *co)
     stopper_t *f = (stopper_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, 0.2));
+    AWAIT(co, sleep_start(&f->sleep, 0.2));
     task_group_cancel(f->group);
     cr_assert_null(task_group_create_task(f->group, kid_body, sizeof(kid_t),
                                           (void **)&(kid_t *){NULL}));
@@ -306,7 +309,6 @@ static int stopping_owner_body(coro_t *co)
     s->group = &f->group;
     AWAIT_CATCH(co, task_group_wait(&f->group));
     f->err = co->err;
-    task_group_deinit(&f->group);
     cr_assert_null(task_group_create_task(&f->group, kid_body, sizeof(kid_t),
                                           (void **)&(kid_t *){NULL}));
     cr_assert_eq(errno, EINVAL, "a child started into a finished group");
@@ -367,7 +369,6 @@ static int outer_body(coro_t *co)
     f->sibling->step_s = 10;
     AWAIT_CATCH(co, task_group_wait(&f->group));
     f->err = co->err;
-    task_group_deinit(&f->group);
     CORO_END(co);
 }
 
@@ -438,18 +439,28 @@ Test(taskgroup, a_group_in_a_timeout_scope_is_cancelled_whole_at_the_deadline)
     task_release(t);
 }
 
-/* A group can never be left with children running. */
-Test(taskgroup, deinit_with_children_running_aborts, .signal = SIGABRT)
+/* A group can never be left with children running: cancelled, it is left
+ * only once the slowest child has unwound, however long its clean-up
+ * awaits. (So the wait is the group's end: there is nothing to deinit.) */
+Test(taskgroup, a_cancelled_group_is_left_only_once_every_child_has_unwound)
 {
-    task_group_t g;
-    kid_t *k;
+    owner_t *f;
+    task_t *t = owner(&f);
 
-    task_group_init(&g, fx.loop);
-    task_group_create_task(&g, kid_body, sizeof *k, (void **)&k);
-    k->steps = 1;
-    k->step_s = 1;
-    fixture_settle(&fx);
-    task_group_deinit(&g);
+    kid(f, 3, 0.1, 0);
+    kid(f, 3, 0.1, 0);
+    f->spec[1].cleanup_s = 0.5;
+    fixture_advance(&fx, 0.05);
+    task_cancel(t);
+    fixture_advance(&fx, 0.4);
+    cr_assert(!f->left, "left while a child was still cleaning up");
+    cr_assert_eq(task_group_running(&f->group), 1);
+    cr_assert_eq(f->kids[0]->seen, ECANCELED);
+    fixture_advance(&fx, 0.2);
+    cr_assert(f->left);
+    cr_assert_eq(f->err, ECANCELED);
+    cr_assert_eq(future_state(task_future(t)), FUTURE_CANCELLED);
+    task_release(t);
 }
 
 /* Several failures: the group raises the first (asyncio's TaskGroup would
@@ -490,7 +501,6 @@ static int failing_owner_body(coro_t *co)
     AWAIT_CATCH(co, task_group_wait(&f->group));
     f->err = co->err;
     f->failures = task_group_failures(&f->group);
-    task_group_deinit(&f->group);
     future_result(task_future(f->held), NULL, &f->held_err);
     task_release(f->held);
     CORO_END(co);
@@ -542,5 +552,4 @@ Test(taskgroup, a_child_costs_its_task_the_groups_note_and_no_padding)
     task_release(alone);
     fixture_settle(&fx);
     cr_assert_eq(task_group_running(&g), 0);
-    task_group_deinit(&g);
 }

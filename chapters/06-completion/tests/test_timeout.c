@@ -38,7 +38,7 @@ static int block_body(coro_t *co)
 
     CORO_BEGIN(co);
     for (b->done = 0; b->done < b->steps; b->done++) {
-        AWAIT_CATCH(co, sleep_start(&b->sleep, fx.loop, b->step_s));
+        AWAIT_CATCH(co, sleep_start(&b->sleep, b->step_s));
         if (co->err) {
             b->seen = co->err;
             if (b->swallow && co->err == ECANCELED)
@@ -86,7 +86,7 @@ static int scoped_body(coro_t *co)
         CORO_FAIL(co, co->err);
     f->result = co->in;
     if (f->after_s > 0) {
-        AWAIT(co, sleep_start(&f->sleep, fx.loop, f->after_s));
+        AWAIT(co, sleep_start(&f->sleep, f->after_s));
         f->after_done = 1;
     }
     CORO_RETURN(co, f->result);
@@ -217,7 +217,7 @@ static int moved_body(coro_t *co)
     cr_assert_eq(timeout_enter(&f->scope, f->first_s), 0);
     f->reschedule_rc = timeout_reschedule(&f->scope,
                                           loop_time(fx.loop) + f->moved_s);
-    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, f->sleep_s));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, f->sleep_s));
     f->err = timeout_exit(&f->scope, co->err);
     cr_assert_eq(timeout_reschedule(&f->scope, 0), -1, "moved after exit");
     cr_assert_eq(errno, EINVAL);
@@ -293,7 +293,7 @@ static int nested_body(coro_t *co)
     CORO_BEGIN(co);
     timeout_enter(&f->outer, f->outer_s);
     timeout_enter(&f->inner, f->inner_s);
-    AWAIT_CATCH(co, sleep_start(&f->sleep, fx.loop, 5));
+    AWAIT_CATCH(co, sleep_start(&f->sleep, 5));
     f->inner_err = timeout_exit(&f->inner, co->err);
     f->outer_err = timeout_exit(&f->outer, f->inner_err);
     CORO_END(co);

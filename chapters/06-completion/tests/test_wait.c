@@ -36,7 +36,7 @@ static int job_body(coro_t *co)
     job_t *f = (job_t *)co;
 
     CORO_BEGIN(co);
-    AWAIT(co, sleep_start(&f->sleep, fx.loop, f->delay));
+    AWAIT(co, sleep_start(&f->sleep, f->delay));
     if (f->error)
         CORO_FAIL(co, f->error);
     CORO_RETURN(co, (void *)f->value);
