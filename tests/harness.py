@@ -463,10 +463,20 @@ def wait_for_a_busy_thread(pid, timeout, cpu_s=0.05):
     return False
 
 
-class corrupting_echo_server:
-    """A loopback echo server (a thread, port 0) that sends back every
-    chunk with its first byte changed: a client checking its echoes must
-    say so. `with corrupting_echo_server() as port:`."""
+class faulty_echo_server:
+    """A loopback echo server (a thread, port 0) that gets the echo wrong
+    in one way, which a client checking its echoes must name:
+    `with faulty_echo_server("corrupt") as port:`.
+
+    corrupt: every chunk goes back with its first byte changed;
+    short:   every chunk goes back but its last byte, and the connection
+             stays open (the client waits for a byte that never comes);
+    extra:   a true echo, then one byte more once the client half-closes.
+    """
+
+    def __init__(self, fault):
+        assert fault in ("corrupt", "short", "extra"), fault
+        self.fault = fault
 
     def __enter__(self):
         self.sock = socket.socket()
@@ -494,8 +504,14 @@ class corrupting_echo_server:
                 while True:
                     data = conn.recv(65536)
                     if not data:
+                        if self.fault == "extra":
+                            conn.sendall(b"!")
                         return
-                    conn.sendall(bytes([data[0] ^ 0xff]) + data[1:])
+                    if self.fault == "corrupt":
+                        data = bytes([data[0] ^ 0xff]) + data[1:]
+                    elif self.fault == "short":
+                        data = data[:-1]
+                    conn.sendall(data)
             except OSError:
                 return
 
@@ -505,19 +521,28 @@ class corrupting_echo_server:
         self.sock.close()
 
 
-def assert_client_names_a_differing_echo(test, client):
-    """Run echo-client against corrupting_echo_server: every connection
-    must fail, exit status 1, and stderr must say the echo differed (in
-    words, not as some errno's text)."""
-    with corrupting_echo_server() as port:
-        r = subprocess.run([client, "--port", str(port), "--connections",
-                            "3", "--bytes", "5000"],
-                           capture_output=True, timeout=60,
-                           env=dict(os.environ, **SAN_ENV))
-    err = r.stderr.decode()
-    test.assertEqual(r.returncode, 1, err)
-    test.assertIn("the echo differs from what was sent", err)
-    test.assertRegex(r.stdout.decode(), r"3 connections, 0 verified, 3 failed")
+def assert_client_names_a_faulty_echo(test, client):
+    """Run echo-client against each faulty_echo_server: every connection
+    must fail, exit status 1, and stderr must name the fault in words
+    (not as some errno's text). The short echo must end by the client's
+    --timeout, not hang."""
+    said = {"corrupt": "the echo differs from what was sent",
+            "short": "nothing came back for 0.5 s",
+            "extra": "the server sent more bytes than it was sent"}
+    for fault, words in said.items():
+        with test.subTest(fault=fault), faulty_echo_server(fault) as port:
+            start = time.monotonic()
+            r = subprocess.run([client, "--port", str(port), "--connections",
+                                "3", "--bytes", "5000", "--timeout", "0.5"],
+                               capture_output=True, timeout=60,
+                               env=dict(os.environ, **SAN_ENV))
+            err = r.stderr.decode()
+            test.assertEqual(r.returncode, 1, err)
+            test.assertIn(words, err)
+            test.assertRegex(r.stdout.decode(),
+                             r"3 connections, 0 verified, 3 failed")
+            test.assertLess(time.monotonic() - start, 30,
+                            "the client must give up on its own")
 
 
 def rss_kib(pid):

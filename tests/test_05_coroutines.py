@@ -352,8 +352,8 @@ class Coroutines(ProgramTest):
         self.assertRegex(out, r"1000 connections, 1000 verified, 0 failed")
         self.stop_server(srv)
 
-    def test_the_client_names_an_echo_that_differs(self):
-        harness.assert_client_names_a_differing_echo(
+    def test_the_client_names_a_faulty_echo(self):
+        harness.assert_client_names_a_faulty_echo(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))
 
     def test_the_client_memory_follows_parallel_not_connections(self):

@@ -52,8 +52,8 @@ class Completion(ProgramTest):
         self.assertEqual(r.returncode, 0, r.stderr.decode()[-2000:])
         self.stop_server(srv)
 
-    def test_the_client_names_an_echo_that_differs(self):
-        harness.assert_client_names_a_differing_echo(
+    def test_the_client_names_a_faulty_echo(self):
+        harness.assert_client_names_a_faulty_echo(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))
 
     def test_a_client_that_never_reads_costs_bounded_memory(self):
