@@ -8,8 +8,11 @@
  * coroutine starts a connection's Task, in a task group, only once a
  * slot is free, so memory follows --parallel, not --connections; leaving
  * the group waits for the last ones. Every byte that comes back is
- * checked against what was sent; a summary line (with the peak memory)
- * ends the run, and the exit status is 0 only if every echo was exact.
+ * checked against what was sent, each echo must come back within
+ * --timeout seconds (a timeout scope), and once every byte is back the
+ * connection half-closes and must see the server's end of stream, not
+ * more bytes. A summary line (with the peak memory) ends the run, and the
+ * exit status is 0 only if every echo was exact.
  */
 #include "loop.h"
 #include "options.h"
@@ -18,6 +21,7 @@
 #include "stream.h"
 #include "sync.h"
 #include "taskgroup.h"
+#include "timeout.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,13 +34,15 @@
 
 static const char usage[] =
     "usage: echo-client --port N [--host ADDR] [--connections C]\n"
-    "                   [--bytes B] [--parallel P]\n"
+    "                   [--bytes B] [--parallel P] [--timeout S]\n"
     "\n"
     "Opens C connections (default 100) to an echo server at ADDR:N (ADDR\n"
     "an IPv4 address, default 127.0.0.1), at most P at a time (default\n"
     "1000), sends B bytes on each (default 100000) in chunks, and checks\n"
-    "that every byte comes back in order. Prints a summary; exits 0 if\n"
-    "every echo was exact, 1 otherwise, 2 for bad usage.\n";
+    "that every byte comes back in order, each chunk within S seconds\n"
+    "(default 30), and that the server then ends the stream. Prints a\n"
+    "summary; exits 0 if every echo was exact, 1 otherwise, 2 for bad\n"
+    "usage.\n";
 
 #define CHUNK 8192
 
@@ -45,6 +51,7 @@ typedef struct config {
     const char *host;
     unsigned short port;
     long connections, bytes, parallel;
+    double timeout_s;       /* for each echo, and for the end of stream */
 } config_t;
 
 static long parse_count(const char *opt, const char *text, long max)
@@ -71,6 +78,7 @@ static void parse_args(int argc, char **argv, config_t *cfg)
         {"connections", required_argument, NULL, 'c'},
         {"bytes", required_argument, NULL, 'b'},
         {"parallel", required_argument, NULL, 'j'},
+        {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -101,6 +109,12 @@ static void parse_args(int argc, char **argv, config_t *cfg)
             break;
         case 'j':
             cfg->parallel = parse_count("--parallel", optarg, 1000000);
+            break;
+        case 't':
+            if (options_parse_interval(optarg, &cfg->timeout_s) < 0)
+                options_usage_error("echo-client",
+                                    "bad --timeout '%s': want seconds, "
+                                    "e.g. 2 or 0.5", optarg);
             break;
         case 'h':
             fputs(usage, stdout);
@@ -146,6 +160,7 @@ typedef struct client {
     long sent;              /* bytes sent and verified so far */
     size_t chunk;           /* this chunk's size */
     int err;                /* what ended it early, or 0 */
+    timeout_scope_t deadline;
     stream_connect_t connect;
     stream_t stream;
     char out[CHUNK];
@@ -158,11 +173,19 @@ static void client_done(client_t *f)
     if (f->err == 0) {
         f->run->ok++;
     } else if (f->run->failed++ < 5) {
-        fprintf(stderr, "echo-client: connection %ld: %s\n", f->k,
-                f->err == ENODATA ? "the server closed it before echoing "
-                                    "every byte"
-                : f->err == EILSEQ ? "the echo differs from what was sent"
-                : strerror(f->err));
+        fprintf(stderr, "echo-client: connection %ld: ", f->k);
+        if (f->err == ETIMEDOUT)
+            fprintf(stderr, "nothing came back for %g s\n",
+                    f->run->cfg->timeout_s);
+        else
+            fprintf(stderr, "%s\n",
+                    f->err == ENODATA ? "the server closed it before "
+                                        "echoing every byte"
+                    : f->err == EILSEQ ? "the echo differs from what was "
+                                         "sent"
+                    : f->err == E2BIG ? "the server sent more bytes than "
+                                        "it was sent"
+                    : strerror(f->err));
     }
     semaphore_release(&f->run->slots);   /* the next one may start */
 }
@@ -194,15 +217,32 @@ static int client_body(coro_t *co)
             f->err = errno;
             break;
         }
+        if (timeout_enter(&f->deadline, cfg->timeout_s) < 0) {
+            f->err = errno;
+            break;
+        }
         AWAIT_CATCH(co, stream_drain(&f->stream));
         if (co->err == 0)
             CORO_AWAIT_CORO_CATCH(co, stream_readexactly(&f->stream, f->in,
                                                          f->chunk));
-        f->err = co->err;          /* ENODATA: closed before echoing all */
+        /* ENODATA: closed before echoing all; ETIMEDOUT: too slow */
+        f->err = timeout_exit(&f->deadline, co->err);
         if (f->err == 0 && memcmp(f->in, f->out, f->chunk) != 0)
             f->err = EILSEQ;       /* the echo was not what we sent */
         if (f->err == 0)
             f->sent += (long)f->chunk;
+    }
+    /* All back: half-close, and the server must end its side too, with
+     * nothing more (a byte more would be one it made up). */
+    if (f->err == 0 && stream_write_eof(&f->stream) < 0)
+        f->err = errno;
+    if (f->err == 0 && timeout_enter(&f->deadline, cfg->timeout_s) < 0)
+        f->err = errno;
+    if (f->err == 0) {
+        CORO_AWAIT_CORO_CATCH(co, stream_read(&f->stream, f->in, 1));
+        f->err = timeout_exit(&f->deadline, co->err);
+        if (f->err == 0 && (intptr_t)co->in != 0)
+            f->err = E2BIG;
     }
     stream_close(&f->stream);
     AWAIT_CATCH(co, stream_wait_closed(&f->stream));
@@ -283,7 +323,7 @@ int main(int argc, char **argv)
     if (options_open_std_fds() < 0)
         return 1;
     config_t cfg = {.host = "127.0.0.1", .connections = 100,
-                    .bytes = 100000, .parallel = 1000};
+                    .bytes = 100000, .parallel = 1000, .timeout_s = 30};
     void *failed = NULL;
     int err = 0;
 
