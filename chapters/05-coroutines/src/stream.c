@@ -919,8 +919,15 @@ future_t *stream_drain(stream_t *s)
         return finished(&s->drain, s->loop, s->error);
     if (s->flags & S_CLOSING)
         return finished(&s->drain, s->loop, EPIPE);
+    /* At or below the high-water mark, the usual case: the Future is
+     * finished with a plain result already (by the last drain, or by the
+     * writer callback once the queue fell to the low-water mark), and
+     * nobody is on it: it serves again as it is. */
+    int below = queued(s) <= s->high;
+    if (below && future_state(&s->drain) == FUTURE_RESULT)
+        return &s->drain;
     future_init(&s->drain, s->loop);
-    if (queued(s) <= s->high)
+    if (below)
         future_set_result(&s->drain, NULL);
     return &s->drain;
 }

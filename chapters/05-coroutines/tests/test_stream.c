@@ -724,6 +724,40 @@ Test(stream, drain_at_or_below_high_water_is_finished_at_once)
     free(data);
 }
 
+/* Below the high-water mark a drain's Future is finished already, and
+ * serves again as it is: no Future is made and finished again for every
+ * message (the loop's trace prints every completion). */
+Test(stream, a_drain_below_high_water_finishes_no_future_again)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *trace = open_memstream(&text, &len);
+    cr_assert_not_null(trace);
+    loop_options_t o = {.trace = trace};
+    loop_t *loop = loop_create(&o);
+    int pair[2];
+    stream_t s2;
+
+    cr_assert_not_null(loop);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair),
+                 0);
+    stream_init(&s2, loop, pair[0]);
+    fflush(trace);
+    size_t before = len;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(stream_write(&s2, "x", 1), 0);
+        cr_assert(future_done(stream_drain(&s2)), "below high water");
+    }
+    fflush(trace);
+    cr_assert_eq(len, before, "the drains finished a Future again:\n%s",
+                 text + before);
+    stream_abort(&s2);
+    close(pair[1]);
+    loop_destroy(loop);
+    fclose(trace);
+    free(text);
+}
+
 Test(stream, writes_behind_a_queue_keep_their_order)
 {
     enum { TOTAL = 2 << 20, PIECE = 1000 };
