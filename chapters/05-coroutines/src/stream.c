@@ -7,9 +7,11 @@
  * buffer, whenever the socket is readable, and the reader coroutines take
  * from that buffer. Here nothing reads unless a read is awaited: the
  * awaiting Task calls read() itself, straight into the caller's buffer
- * when it can. So an idle connection holds no buffer, and the socket's own
- * receive buffer, not ours, is where unread bytes wait (flow control
- * towards the peer for free: asyncio has to pause the transport for it).
+ * when it can, and a line read that waited has its read() made by the
+ * readiness callback, into the stream's buffer. So an idle connection
+ * holds no buffer, and the socket's own receive buffer, not ours, is
+ * where unread bytes wait (flow control towards the peer for free:
+ * asyncio has to pause the transport for it).
  */
 #define _GNU_SOURCE
 #include "stream.h"
