@@ -7,9 +7,11 @@
  * buffer, whenever the socket is readable, and the reader coroutines take
  * from that buffer. Here nothing reads unless a read is awaited: the
  * awaiting Task calls read() itself, straight into the caller's buffer
- * when it can. So an idle connection holds no buffer, and the socket's own
- * receive buffer, not ours, is where unread bytes wait (flow control
- * towards the peer for free: asyncio has to pause the transport for it).
+ * when it can, and a line read that waited has its read() made by the
+ * readiness callback, into the stream's buffer. So an idle connection
+ * holds no buffer, and the socket's own receive buffer, not ours, is
+ * where unread bytes wait (flow control towards the peer for free:
+ * asyncio has to pause the transport for it).
  */
 #define _GNU_SOURCE
 #include "stream.h"
@@ -51,6 +53,8 @@ enum {
     S_CONNCLOSE = 1 << 14, /* a server's connection: its handler is done,
                               the Task waits for the close (conn_step) */
     S_CLOSEWAIT = 1 << 15, /* s->drain is wait_closed's Future now */
+    S_FILL = 1 << 16,      /* the read in progress reads into the buffer
+                              (readuntil), not the caller's (read) */
 };
 
 /* One read() brings at most this much beyond the buffer's free room
@@ -327,10 +331,18 @@ static ssize_t fill(stream_t *s)
 /* ---- waiting for input -------------------------------------------------- */
 
 /* [stream-wait] */
-/* Readiness on the stream. A read waits: wake it. Nobody waits (the Task
- * is busy elsewhere, or its read was cancelled): only now unregister,
- * or a level-triggered selector would report the same unread bytes on
- * every iteration. */
+static int only_not_ready(stream_t *s, int err);
+
+/* Readiness on the stream. A read waits: wake it. One that reads into
+ * the stream's own buffer (readuntil, readline) gets its read() made here
+ * and now, as asyncio's transport reads in its readiness callback: the
+ * bytes are out of the kernel before the selector is asked again, which
+ * would otherwise report them a second time, for nothing. One that reads
+ * into the caller's buffer makes its read() in its own step: until then
+ * the buffer is the caller's, who may share it between connections (the
+ * echo server does). Nobody waits (the Task is busy elsewhere, or its read
+ * was cancelled): only now unregister, or a level-triggered selector would
+ * report the same unread bytes on every iteration. */
 static void on_readable(loop_t *loop, void *arg)
 {
     stream_t *s = arg;
@@ -338,30 +350,39 @@ static void on_readable(loop_t *loop, void *arg)
     if (future_done(&s->readable)) {
         loop_remove_reader(loop, s->fd);
         s->flags &= ~S_REGISTERED;
-    } else {
-        future_set_result(&s->readable, NULL);
+        return;
     }
+    s->flags |= S_MAYREAD;
+    if ((s->flags & S_FILL) && fill(s) < 0 && only_not_ready(s, errno))
+        return;                   /* nothing there after all: wait on */
+    future_set_result(&s->readable, NULL);
 }
 
+/* The Future a read awaits until the descriptor is readable: finished
+ * by on_readable() (for a line read, once it has made the read()). */
 static future_t *wait_readable(stream_t *s)
 {
     /* Always ready: nothing to wait for, but a turn for the loop all the
      * same (sleep(0)), so a source that never runs dry, or a line that
      * never ends, cannot keep the loop (timers, signals, cancellation)
-     * from running. Awaiting a finished Future would not do: it does not
-     * suspend, and a cancellation waits for an await that does. */
-    if (s->flags & S_ALWAYS)
+     * from running; the read follows the turn. Awaiting a finished Future
+     * would not do: it does not suspend, and a cancellation waits for an
+     * await that does. */
+    if (s->flags & S_ALWAYS) {
+        s->flags |= S_MAYREAD;
         return NULL;
+    }
     future_init(&s->readable, s->loop);
-    /* Registered already, the usual case: the loop sees that the events
-     * do not change and makes no system call; it only renews the
-     * registration's generation, which drops a readiness queued before
-     * this wait (already used by the read that came before it: on a
-     * blocking descriptor, acting on it could block). */
+    /* Registered already, the usual case: nothing to tell the loop. A
+     * readiness it queued before this wait is no older than the last
+     * read(): a read() made outside on_readable() renews the
+     * registration (read_in_step()), which drops what was queued. */
+    if (s->flags & S_REGISTERED)
+        return &s->readable;
     if (loop_add_reader(s->loop, s->fd, on_readable, s) == 0) {
         s->flags |= S_REGISTERED;
     } else if (errno == EPERM) { /* epoll and a regular file: ready */
-        s->flags |= S_ALWAYS;
+        s->flags |= S_ALWAYS | S_MAYREAD;
         future_set_result(&s->readable, NULL);
     } else {
         future_set_error(&s->readable, errno);
@@ -401,31 +422,40 @@ static int only_not_ready(stream_t *s, int err)
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* A read ends. If it was woken by readiness, that readiness may also be
- * queued again for this iteration (the selector saw the bytes before this
- * step read them): renew the registration's generation, as a new wait
- * does, so the stale report is dropped rather than taken for "bytes
- * nobody reads" and the reader unregistered, only to be registered again
- * by the next read: two epoll_ctl per message. Bytes really left unread
- * are reported again by the next selector wait. */
-static void read_done(stream_t *s)
+/* The read() the read in progress makes in the Task's step: onto the
+ * buffer for readuntil, else into the caller's buffer after the
+ * @c partial bytes already there. Returns as read() does.
+ *
+ * The selector may have reported these bytes already, for this very
+ * iteration, before the step read them: renew the registration's
+ * generation, so that the stale report is dropped rather than read on
+ * (on a blocking descriptor, a read() with nothing there blocks) or taken
+ * for "bytes nobody reads", the reader unregistered only to be registered
+ * again by the next read: two epoll_ctl per message. Bytes really left
+ * unread are reported again by the next selector wait. */
+static ssize_t read_in_step(stream_t *s)
 {
-    s->flags &= ~S_READING;
+    ssize_t got = (s->flags & S_FILL)
+                      ? fill(s)
+                      : read_direct(s, s->dst + s->partial,
+                                    s->want - s->partial);
+
     if (s->flags & S_REGISTERED)
         loop_add_reader(s->loop, s->fd, on_readable, s); /* no syscall */
+    return got;
 }
 
 #define READ_RETURN(s, co, n)                                               \
     do {                                                                    \
         intptr_t read_return_n_ = (intptr_t)(n);                            \
-        read_done(s);                                                       \
+        (s)->flags &= ~S_READING;                                           \
         CORO_RETURN(co, INT_RESULT(read_return_n_));                        \
     } while (0)
 
 #define READ_FAIL(s, co, e)                                                 \
     do {                                                                    \
         int read_fail_err_ = (e);                                           \
-        read_done(s);                                                       \
+        (s)->flags &= ~S_READING;                                           \
         CORO_FAIL(co, read_fail_err_);                                      \
     } while (0)
 
@@ -470,10 +500,9 @@ static int read_body(coro_t *co)
             AWAIT_CATCH(co, wait_readable(s));
             if (co->err)
                 READ_FAIL(s, co, co->err);
-            s->flags |= S_MAYREAD;
             continue;            /* closed meanwhile: ended() says so */
         }
-        got = read_direct(s, s->dst, s->want);
+        got = read_in_step(s);
         if (got >= 0)
             READ_RETURN(s, co, got);
         if (!only_not_ready(s, errno))
@@ -506,10 +535,9 @@ static int readexactly_body(coro_t *co)
                 unread(s, s->dst, s->partial);
             if (co->err)
                 READ_FAIL(s, co, co->err);
-            s->flags |= S_MAYREAD;
             continue;
         }
-        got = read_direct(s, s->dst + s->partial, s->want - s->partial);
+        got = read_in_step(s);
         if (got > 0)
             s->partial += (size_t)got;
         else if (got < 0 && !only_not_ready(s, errno))
@@ -563,6 +591,8 @@ static ssize_t cut_line(stream_t *s)
 {
     size_t at;
 
+    if (s->rbuf == NULL)    /* nothing buffered, the usual case: no line, */
+        return 0;           /* and nothing to drop either */
     if (s->flags & S_DROPPING) {
         drop_to_sep(s);
         if (s->flags & S_DROPPING)
@@ -580,7 +610,8 @@ static ssize_t cut_line(stream_t *s)
         consume(s, at + s->want);
         return (ssize_t)(at + s->want);
     }
-    if (buffered(s) >= s->want && buffered(s) - s->want + 1 > s->limit) {
+    size_t n = buffered(s);
+    if (n >= s->want && n - s->want + 1 > s->limit) {
         s->flags |= S_DROPPING;         /* the rest goes when it comes */
         drop_to_sep(s);
         errno = EMSGSIZE;
@@ -633,10 +664,9 @@ static int readuntil_body(coro_t *co)
             AWAIT_CATCH(co, wait_readable(s)); /* bytes stay buffered */
             if (co->err)
                 READ_FAIL(s, co, co->err);
-            s->flags |= S_MAYREAD;
             continue;
         }
-        got = fill(s);
+        got = read_in_step(s);
         if (got < 0 && !only_not_ready(s, errno))
             READ_FAIL(s, co, s->error);
     }
@@ -650,12 +680,14 @@ static int readuntil_body(coro_t *co)
 /* A new read: one at a time; the last line goes now. */
 static coro_t *begin(stream_t *s, coro_fn *fn, unsigned mode)
 {
-    s->flags &= ~S_LINEMODE;
+    s->flags &= ~(S_LINEMODE | S_FILL | S_HASLINE);
     s->flags |= S_READING | mode;
-    release_line(s);
     s->partial = 0;
-    if (s->rbuf != NULL)
-        s->rbuf->scan = 0;
+    if (s->rbuf != NULL) {          /* no buffer, the usual case: no line */
+        release_line(s);
+        if (s->rbuf != NULL)
+            s->rbuf->scan = 0;
+    }
     coro_init(&s->co, fn);
     return &s->co;
 }
@@ -688,7 +720,7 @@ coro_t *stream_readuntil(stream_t *s, const void *sep, size_t seplen)
         return failed_frame(EINVAL);
     s->sep = sep;
     s->want = seplen;
-    return begin(s, readuntil_body, 0);
+    return begin(s, readuntil_body, S_FILL);
 }
 
 coro_t *stream_readline(stream_t *s)
@@ -697,7 +729,7 @@ coro_t *stream_readline(stream_t *s)
         return failed_frame(EBUSY);
     s->sep = "\n";
     s->want = 1;
-    return begin(s, readuntil_body, S_LINEMODE);
+    return begin(s, readuntil_body, S_FILL | S_LINEMODE);
 }
 
 const char *stream_line(const stream_t *s)
@@ -889,8 +921,15 @@ future_t *stream_drain(stream_t *s)
         return finished(&s->drain, s->loop, s->error);
     if (s->flags & S_CLOSING)
         return finished(&s->drain, s->loop, EPIPE);
+    /* At or below the high-water mark, the usual case: the Future is
+     * finished with a plain result already (by the last drain, or by the
+     * writer callback once the queue fell to the low-water mark), and
+     * nobody is on it: it serves again as it is. */
+    int below = queued(s) <= s->high;
+    if (below && future_state(&s->drain) == FUTURE_RESULT)
+        return &s->drain;
     future_init(&s->drain, s->loop);
-    if (queued(s) <= s->high)
+    if (below)
         future_set_result(&s->drain, NULL);
     return &s->drain;
 }

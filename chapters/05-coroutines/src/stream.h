@@ -25,8 +25,13 @@
  *
  * **Reading.** stream_read(), stream_readexactly(), stream_readline() and
  * stream_readuntil() are sub-coroutines, awaited with CORO_AWAIT_CORO (or
- * its _CATCH form): asyncio's reader methods are coroutines, and here the
- * read() system call happens in the awaiting Task's own step. Their frame
+ * its _CATCH form): asyncio's reader methods are coroutines. Nothing reads
+ * unless a read is awaited. Into the caller's buffer (stream_read(),
+ * stream_readexactly()), the read() system call happens in the awaiting
+ * Task's own step: until the read returns, the buffer is the caller's, and
+ * callers may share one. Into the stream's buffer (stream_readline(),
+ * stream_readuntil()), a read that waited gets its read() made by the
+ * readiness callback, as asyncio's transport reads in its own. Their frame
  * lives in the stream, so one read operation at a time per stream (a
  * second one fails with EBUSY, where asyncio raises RuntimeError); await
  * the frame at once. Each read() asks the kernel for up to 16 KiB more

@@ -41,6 +41,23 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
     return (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
 }
 
+/* And every epoll_wait: how often it reported one descriptor (report_fd)
+ * ready, so the tests below see a readiness reported twice. */
+static long reports;
+static int report_fd = -1;
+
+int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
+               int timeout)
+{
+    int n = (int)syscall(SYS_epoll_pwait, epfd, events, maxevents, timeout,
+                         NULL, (size_t)8);
+
+    for (int i = 0; i < n; i++)
+        if (events[i].data.fd == report_fd)
+            reports++;
+    return n;
+}
+
 /* The same for read() and readv(), on one descriptor (counted_fd), or on
  * every one while counted_fd is -1: the tests below count the reads a
  * stream makes, and so the ones that find nothing (EAGAIN). */
@@ -705,6 +722,40 @@ Test(stream, drain_at_or_below_high_water_is_finished_at_once)
     future_t *f = stream_drain(&st);
     cr_assert(future_done(f), "at or below high water");
     free(data);
+}
+
+/* Below the high-water mark a drain's Future is finished already, and
+ * serves again as it is: no Future is made and finished again for every
+ * message (the loop's trace prints every completion). */
+Test(stream, a_drain_below_high_water_finishes_no_future_again)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *trace = open_memstream(&text, &len);
+    cr_assert_not_null(trace);
+    loop_options_t o = {.trace = trace};
+    loop_t *loop = loop_create(&o);
+    int pair[2];
+    stream_t s2;
+
+    cr_assert_not_null(loop);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair),
+                 0);
+    stream_init(&s2, loop, pair[0]);
+    fflush(trace);
+    size_t before = len;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(stream_write(&s2, "x", 1), 0);
+        cr_assert(future_done(stream_drain(&s2)), "below high water");
+    }
+    fflush(trace);
+    cr_assert_eq(len, before, "the drains finished a Future again:\n%s",
+                 text + before);
+    stream_abort(&s2);
+    close(pair[1]);
+    loop_destroy(loop);
+    fclose(trace);
+    free(text);
 }
 
 Test(stream, writes_behind_a_queue_keep_their_order)
@@ -1385,6 +1436,92 @@ Test(stream, a_reader_busy_elsewhere_is_unregistered_once_then_again_once)
     fixture_settle(&fx);
     expect_bytes(r, "c");
     cr_assert_eq(epoll_ctl_calls - before, 2);
+}
+
+/* A readline woken by readiness has its read() made in the readiness
+ * callback, as asyncio's transport does, not one iteration later in the
+ * Task's step: the selector, asked in between, would report the same
+ * bytes a second time, queueing a callback only to drop it. */
+Test(stream, a_readline_woken_by_readiness_sees_it_reported_once_per_line)
+{
+    if (loop_backend(fx.loop) != SELECTOR_EPOLL)
+        cr_skip_test("counts epoll_wait reports: epoll only");
+    op_t *l = start(LINE, 0);
+    fixture_settle(&fx);                  /* tried, found nothing: waits */
+    report_fd = sv[0];
+    long before = reports;
+    for (int i = 0; i < 10; i++) {
+        peer_write("line\n");
+        fixture_settle(&fx);
+        expect_bytes(l, "line\n");
+        l = start(LINE, 0);
+        fixture_settle(&fx);
+    }
+    cr_assert_eq(reports - before, 10, "%ld reports for 10 lines",
+                 reports - before);
+    report_fd = -1;
+}
+
+/* The buffer a read is given is the caller's until the read returns in
+ * the caller's own step: on a readiness, the callback only wakes the
+ * read. So callers may share one buffer (the echo server's connections
+ * do) and copy out after each read, even when all are readable in the
+ * same loop iteration. */
+typedef struct shared_read {
+    coro_t co;
+    stream_t *s;
+    char *shared;        /* the buffer every reader reads into */
+    char copy[16];       /* what it held right after this read */
+    intptr_t got;
+    int done;
+} shared_read_t;
+
+static int shared_read_body(coro_t *co)
+{
+    shared_read_t *f = (shared_read_t *)co;
+
+    CORO_BEGIN(co);
+    CORO_AWAIT_CORO(co, stream_read(f->s, f->shared, sizeof f->copy));
+    f->got = (intptr_t)co->in;
+    memcpy(f->copy, f->shared, sizeof f->copy);
+    f->done = 1;
+    CORO_END(co);
+}
+
+Test(stream, readers_sharing_one_buffer_each_find_their_own_bytes)
+{
+    int sv2[2];
+    stream_t st2;
+    char shared[16];
+    shared_read_t *a, *b;
+
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv2),
+                 0);
+    stream_init(&st2, fx.loop, sv2[0]);
+    task_t *ta = task_create(fx.loop, shared_read_body, sizeof *a,
+                             (void **)&a);
+    task_t *tb = task_create(fx.loop, shared_read_body, sizeof *b,
+                             (void **)&b);
+    cr_assert(ta != NULL && tb != NULL);
+    a->s = &st;
+    b->s = &st2;
+    a->shared = b->shared = shared;
+    fixture_settle(&fx);                  /* both wait */
+    cr_assert(!a->done && !b->done);
+    peer_write("first");                  /* both ready at once */
+    cr_assert_eq(write(sv2[1], "second", 6), 6);
+    fixture_settle(&fx);
+    cr_assert(a->done && b->done);
+    cr_assert_eq(a->got, 5);
+    cr_assert_eq(memcmp(a->copy, "first", 5), 0, "a found \"%.5s\"",
+                 a->copy);
+    cr_assert_eq(b->got, 6);
+    cr_assert_eq(memcmp(b->copy, "second", 6), 0, "b found \"%.6s\"",
+                 b->copy);
+    task_release(ta);
+    task_release(tb);
+    stream_abort(&st2);
+    close(sv2[1]);
 }
 
 /* A short read (fewer bytes than asked) means the socket had no more:
