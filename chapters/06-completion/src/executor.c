@@ -65,15 +65,6 @@ static void release(executor_t *ex)
 static void on_wake(loop_t *loop, void *arg);
 
 /* [executor-wake] */
-/* Called by workers, under ex->mutex. One posted on_wake() collects every
- * job done by then: the post record lives in the pool, so a post still
- * pending is not made twice, and posting needs no memory: no wake-up is
- * lost, even out of memory. */
-static void wake_loop(executor_t *ex)
-{
-    loop_post_threadsafe(ex->loop, &ex->wake, on_wake, ex);
-}
-
 static void *worker(void *arg)
 {
     executor_t *ex = arg;
@@ -102,7 +93,11 @@ static void *worker(void *arg)
             continue;
         }
         list_move_tail(&ex->done, &job->link);
-        wake_loop(ex);
+        /* Wake the loop. One posted on_wake() collects every job done by
+         * then: the post record lives in the pool, so a post still
+         * pending is not made twice, and posting needs no memory: no
+         * wake-up is lost, even out of memory. */
+        loop_post_threadsafe(ex->loop, &ex->wake, on_wake, ex);
     }
     pthread_mutex_unlock(&ex->mutex);
     release(ex);

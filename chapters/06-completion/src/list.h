@@ -87,14 +87,16 @@ static inline void list_add_tail(list_t *l, list_t *link)
 }
 
 /**
- * @brief Take @p link off its list; harmless if it is on none.
+ * @brief Take @p link off its list and leave it on none (the kernel's
+ *        list_del_init); harmless if it is on none already.
  * @param link an initialised link.
  */
 static inline void list_unlink(list_t *link)
 {
     link->prev->next = link->next;
     link->next->prev = link->prev;
-    list_init(link);
+    link->next = link; /* on no list: what list_linked() asks */
+    link->prev = link;
 }
 
 /**

@@ -642,26 +642,24 @@ static int wait_for_fds(loop_t *loop, struct iteration_report *r)
                 : selector_select(loop->sel, r->timeout_ms);
     if (n < 0)
         return -1;
-    /* Room for one item per descriptor: a reader or a writer, the usual
-     * case. One ready both ways takes its second slot as it comes (and if
-     * that fails, level-triggered, it is reported again). Two each made
-     * the ring, which keeps its largest size, twice what thousands of
-     * connections ready at once need: 82 bytes per held connection. */
-    if (n > 0 && ready_reserve(&loop->ready, (size_t)n) < 0)
-        return -1; /* level-triggered: the fds are reported again */
     selector_event_t ev;
-    /* n entries at most: no call to learn that there is no more */
+    /* n entries at most: no call to learn that there is no more. The
+     * ring grows as it fills (ready_push() checks its room itself); if
+     * it cannot, the events not queued yet are not lost: the selector is
+     * level-triggered and reports them again. */
     for (int k = 0; k < n && selector_next(loop->sel, &ev); k++) {
         struct fd_entry *e = &loop->fds[ev.fd];
         if ((ev.events & SELECTOR_READ) && e->reader.cb) {
             ready_item_t item = {.kind = READY_READER, .fd = ev.fd,
                                  .gen = e->reader.gen};
-            ready_push(&loop->ready, &item, NULL);
+            if (ready_push(&loop->ready, &item, NULL) < 0)
+                return -1;
         }
         if ((ev.events & SELECTOR_WRITE) && e->writer.cb) {
             ready_item_t item = {.kind = READY_WRITER, .fd = ev.fd,
                                  .gen = e->writer.gen};
-            ready_push(&loop->ready, &item, NULL);
+            if (ready_push(&loop->ready, &item, NULL) < 0)
+                return -1;
         }
         r->fds_ready++;
         if (loop->trace)
