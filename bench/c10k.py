@@ -4,6 +4,8 @@ reader would otherwise use (libuv, asyncio streams and protocol, uvloop,
 Node's net), under the same workloads, in one run.
 
     python3 bench/c10k.py [--quick | --smoke] [--only NAME,...] [--out DIR]
+                          [--workloads W,...]
+    python3 bench/c10k.py --ab A,B [--rounds N] [--workloads W,...] ...
 
 For every workload and server (workload by workload, each server in turn)
 it starts a fresh server on port 0, warms it up with a short unmeasured
@@ -19,6 +21,23 @@ the tables and the goals of issue 7) also written to OUT/c10k.md, one CSV row
 per run in OUT/c10k.csv, and a plot OUT/c10k.png (gnuplot). A server that
 cannot run (a missing package, a failed build) is listed with the reason;
 the others still run.
+
+A/B mode (--ab A,B): two servers only, for a comparison a reader can
+trust on a shared machine, where one run of each cannot tell a few per
+cent apart. For each workload (the timed ones with more than one
+connection, or those --workloads names), N rounds (--rounds, default 10);
+each round runs A and B, each on a fresh server with the same warm-up and
+loadgen runs as above, A first in odd rounds and B first in even ones, so
+that both meet the machine's load of the same minutes and neither always
+runs first. Per round, the ratio A / B of CPU per echo; per workload, the
+median ratio, its interquartile range, min-max, the rounds at or under 1,
+and a distribution-free 95% interval for the median (the sign test's:
+order statistics of the ratios), which gives the verdict: A at or under
+B when the interval lies at or under 1, above when it lies above, not
+told apart otherwise. Output: OUT/c10k-ab.md and OUT/c10k-ab.csv (one row
+per run, with the load average when it started). Names are as the report
+gives them; a chapter's name alone ("05-coroutines", "05") means its
+epoll backend.
 
 Chapters join by themselves: every chapters/NN-*/ whose `make all` produces
 build/echo-server is measured; when its --help mentions --backend, each
