@@ -324,19 +324,26 @@ def start_server(server, logdir, tag, wait=15):
                        % (tail[0] if tail else "no output"))
 
 
-def stop_server(proc, wait=5):
+def stop_server(proc, wait=5, nudge=None):
     """SIGTERM; the contract says exit 0 within a second (`wait` seconds
-    allowed here, 5 by default). Returns a problem string, or None."""
+    allowed here, 5 by default). `nudge`, when given, is called every 2 s
+    until it exits. Returns a problem string, or None."""
     if proc.poll() is not None:
         return "had already exited (status %d) before it was stopped" \
             % proc.returncode
     proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(timeout=wait)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return "did not exit within %g s of SIGTERM" % wait
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            rc = proc.wait(timeout=max(0, min(2, deadline - time.monotonic()))
+                           if nudge else wait)
+            break
+        except subprocess.TimeoutExpired:
+            if nudge is None or time.monotonic() >= deadline:
+                proc.kill()
+                proc.wait()
+                return "did not exit within %g s of SIGTERM" % wait
+            nudge()
     return None if rc == 0 else "exited with status %d" % rc
 
 
