@@ -3,7 +3,8 @@ a server that drops, corrupts, adds or cuts short a byte, and the runner
 (bench/c10k.py) works end to end in its --smoke mode on chapters 01 and 02,
 and on a stand-in chapter with --backend, as chapters 03-05 will have; a
 select backend's refusal past FD_SETSIZE in the hold test is told apart from
-a real failure.
+a real failure; --ab alternates its two servers and summarises their ratios
+right; bench/userspace.py reads callgrind's files right.
 
 Counts are small and every run is bounded (--timeout); no speed is asserted.
 The load client is tested in its plain and sanitized (ASan+UBSan) builds.
@@ -398,6 +399,96 @@ class AbRatios(unittest.TestCase):
         self.assertIsNone(few["ci_lo"])
         self.assertIn("too few", c.ab_verdict(few, "A", "B"))
         self.assertIsNone(c.ratio_summary([]))
+
+
+class CallgrindCounts(unittest.TestCase):
+    """bench/userspace.py reads callgrind's files itself: totals, each
+    function's own and inclusive instructions, through the format's name
+    compression and relative positions; and the per-echo difference of
+    two windows."""
+
+    FILE = """# callgrind format
+version: 1
+positions: line
+events: Ir
+summary: 1000
+
+ob=(1) /usr/lib/libc.so.6
+fl=(1) ???
+fn=(1) start
+cob=(2) /bin/server
+cfi=(2) main.c
+cfn=(2) main
+calls=1 0
+0 1000
+
+ob=(2)
+fl=(2)
+fn=(2)
+10 5
++2 5
+cfn=(3) step
+calls=100 40
+* 900
+cfi=(3) lib.c
+cfn=(4) helper
+calls=1 7
++1 40
+-3 2
+
+fn=(3)
+40 600
+cob=(1)
+cfi=(1)
+cfn=(5) send
+calls=100 0
+* 290
+fi=(3)
+12 10
+
+ob=(1)
+fl=(1)
+fn=(5)
+0 290
+
+ob=(2)
+fl=(2)
+fn=(3)
+41 0
+cfn=(3)
+calls=2 40
+* 50
+
+totals: 1000
+"""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, BENCH)
+        try:
+            import userspace
+        finally:
+            sys.path.remove(BENCH)
+        cls.us = userspace
+
+    def test_self_and_inclusive(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".cg") as f:
+            f.write(self.FILE)
+            f.flush()
+            total, own, incl = self.us.parse_callgrind(f.name)
+        self.assertEqual(total, 1000)
+        self.assertEqual(own, {"server:main": 12, "server:step": 610,
+                               "libc.so.6:send": 290})
+        # main: 12 own + step 900 + helper 40; step: 610 own + send 290,
+        # its call to itself not counted again; start holds it all.
+        self.assertEqual(incl, {"libc.so.6:start": 1000,
+                                "server:main": 952, "server:step": 900,
+                                "libc.so.6:send": 290})
+
+    def test_per_echo_difference(self):
+        self.assertEqual(self.us.per_echo_diff({"a": 300, "b": 50},
+                                               {"a": 100, "c": 10}, 100),
+                         {"a": 2.0, "b": 0.5, "c": -0.1})
 
 
 if __name__ == "__main__":
