@@ -735,7 +735,10 @@ def goals(servers, wls, rows):
     if ch03 and ch05:
         lines.append("Chapter 05 (%s) against chapter 03 (%s), server CPU "
                      "per echo; goal: at most 1.1x. Against libuv; goal: at "
-                     "most 1.0x." % (ch05.name, ch03.name))
+                     "most 1.0x. One run's ratio moves by 20% and more on "
+                     "a shared machine: for a verdict, run `bench/c10k.py "
+                     "--ab 05,libuv --rounds 20` (see docs/results.md)."
+                     % (ch05.name, ch03.name))
         lines += ["", "| workload | 05 / 03 | 05 / libuv |", "|---|---:|---:|"]
         for w in msg_wls:
             a, b = cpu(ch05, w), cpu(ch03, w)
