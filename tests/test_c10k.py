@@ -3,7 +3,8 @@ a server that drops, corrupts, adds or cuts short a byte, and the runner
 (bench/c10k.py) works end to end in its --smoke mode on chapters 01 and 02,
 and on a stand-in chapter with --backend, as chapters 03-05 will have; a
 select backend's refusal past FD_SETSIZE in the hold test is told apart from
-a real failure.
+a real failure; --ab alternates its two servers and summarises their ratios
+right; bench/userspace.py reads callgrind's files right.
 
 Counts are small and every run is bounded (--timeout); no speed is asserted.
 The load client is tested in its plain and sanitized (ASan+UBSan) builds.
@@ -250,6 +251,43 @@ class Harness(unittest.TestCase):
         self.assertIn("byte 10 of the echo is", out)
         self.assertIn("### Failures", out)
 
+    def test_ab_alternates_the_two_servers_round_after_round(self):
+        chapters = self.fake_chapter("09-a")
+        os.rename(os.path.join(chapters, "09-a"),
+                  os.path.join(chapters, "10-b"))
+        self.fake_chapter("09-a")
+        r = subprocess.run([sys.executable, C10K, "--smoke", "--out",
+                            self.out, "--no-peers", "--chapters", chapters,
+                            "--ab", "09-a,10-b epoll", "--rounds", "3",
+                            "--workloads", "1x64B"],
+                           capture_output=True, timeout=300)
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 0, out)
+        with open(os.path.join(self.out, "c10k-ab.csv")) as f:
+            runs = [(row["round"], row["server"], row["ok"])
+                    for row in csv.DictReader(f)]
+        # "09-a" alone is the chapter's default backend, epoll
+        self.assertEqual(runs, [("1", "09-a epoll", "1"),
+                                ("1", "10-b epoll", "1"),
+                                ("2", "10-b epoll", "1"),
+                                ("2", "09-a epoll", "1"),
+                                ("3", "09-a epoll", "1"),
+                                ("3", "10-b epoll", "1")])
+        self.assertIn("## A/B: 09-a epoll against 10-b epoll", out)
+        self.assertIn("| 1x64B |", out)
+
+    def test_ab_refuses_an_ambiguous_or_unknown_name(self):
+        chapters = self.fake_chapter("09-a")
+        for names in ("0,09-a epoll", "09-a epoll,nosuch",
+                      "09-a epoll"):
+            with self.subTest(names=names):
+                r = subprocess.run([sys.executable, C10K, "--smoke",
+                                    "--out", self.out, "--no-peers",
+                                    "--chapters", chapters, "--ab", names],
+                                   capture_output=True, timeout=120)
+                self.assertEqual(r.returncode, 2, r.stdout.decode())
+                self.assertIn("c10k: --ab", r.stdout.decode())
+
 
 class FdSetsizeRefusal(unittest.TestCase):
     """A select backend that holds a little under FD_SETSIZE clients in the
@@ -296,6 +334,161 @@ class FdSetsizeRefusal(unittest.TestCase):
             "connection 7, message 2: server closed while held"]))
         self.assertFalse(self.refusal(w=self.c10k.Workload(
             "1000x64B", 1000, 64, 100000, duration=0.4)))
+
+
+class AbRatios(unittest.TestCase):
+    """--ab's arithmetic: per-round ratios A / B from the runs of both
+    servers in the same round, and their summary (median, quartiles,
+    range, the median's sign-test interval and the verdict it gives)."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, BENCH)
+        try:
+            import c10k
+        finally:
+            sys.path.remove(BENCH)
+        cls.c10k = c10k
+
+    def row(self, rnd, server, cpu, ok=1, workload="100x64B"):
+        return {"round": rnd, "server": server, "workload": workload,
+                "ok": ok, "cpu_us_per_echo": cpu}
+
+    def test_ratios_pair_the_runs_of_one_round(self):
+        rows = [self.row(1, "A", 10.0), self.row(1, "B", 8.0),
+                self.row(2, "B", 10.0), self.row(2, "A", 9.0),
+                # a failed run drops its round, not the others
+                self.row(3, "A", 1.0), self.row(3, "B", 9.0, ok=0),
+                # another workload's rounds are not this one's
+                self.row(4, "A", 7.0, workload="1000x64B"),
+                self.row(4, "B", 7.0, workload="1000x64B")]
+        self.assertEqual(self.c10k.ab_ratios(rows, "A", "B", "100x64B"),
+                         [1.25, 0.9])
+
+    def test_summary_of_ten_rounds(self):
+        ratios = [1.3, 0.9, 1.0, 1.1, 0.8, 1.2, 0.95, 1.05, 0.85, 1.15]
+        sm = self.c10k.ratio_summary(ratios)
+        self.assertEqual(sm["n"], 10)
+        self.assertAlmostEqual(sm["median"], 1.025)
+        self.assertEqual((sm["min"], sm["max"]), (0.8, 1.3))
+        # inclusive quartiles: positions 3.25 and 7.75 of 1..10
+        self.assertAlmostEqual(sm["q1"], 0.9125)
+        self.assertAlmostEqual(sm["q3"], 1.1375)
+        self.assertEqual(sm["at_or_under_1"], 5)
+        # n = 10: P(at most 1 of 10 heads) = 11/1024 <= 2.5 %, P(at most
+        # 2) = 56/1024 is not: the 2nd smallest and 2nd largest.
+        self.assertEqual((sm["ci_lo"], sm["ci_hi"]), (0.85, 1.2))
+        self.assertAlmostEqual(sm["ci_level"], 1 - 22 / 1024)
+        self.assertIn("not told apart",
+                      self.c10k.ab_verdict(sm, "A", "B"))
+
+    def test_verdicts(self):
+        c = self.c10k
+        under = c.ratio_summary([0.9, 0.95, 0.97, 0.99, 1.0, 0.92, 0.93,
+                                 1.02])
+        # n = 8: only min and max qualify (P(0 heads) = 1/256).
+        self.assertEqual((under["ci_lo"], under["ci_hi"]), (0.9, 1.02))
+        self.assertIn("not told apart", c.ab_verdict(under, "A", "B"))
+        self.assertEqual(c.ab_verdict(c.ratio_summary(
+            [0.9, 0.95, 0.97, 0.99, 1.0, 0.92, 0.93, 0.98]), "A", "B"),
+            "A at or under B")
+        self.assertEqual(c.ab_verdict(c.ratio_summary(
+            [1.1, 1.2, 1.05, 1.3, 1.01, 1.15]), "A", "B"), "A above B")
+        # five rounds cannot give a 95 % interval: 2 x 1/32 > 5 %
+        few = c.ratio_summary([0.5, 0.6, 0.7, 0.8, 0.9])
+        self.assertIsNone(few["ci_lo"])
+        self.assertIn("too few", c.ab_verdict(few, "A", "B"))
+        self.assertIsNone(c.ratio_summary([]))
+
+
+class CallgrindCounts(unittest.TestCase):
+    """bench/userspace.py reads callgrind's files itself: totals, each
+    function's own and inclusive instructions, through the format's name
+    compression and relative positions; and the per-echo difference of
+    two windows."""
+
+    FILE = """# callgrind format
+version: 1
+positions: line
+events: Ir
+summary: 1000
+
+ob=(1) /usr/lib/libc.so.6
+fl=(1) ???
+fn=(1) start
+cob=(2) /bin/server
+cfi=(2) main.c
+cfn=(2) main
+calls=1 0
+0 1000
+
+ob=(2)
+fl=(2)
+fn=(2)
+10 5
++2 5
+cfn=(3) step
+calls=100 40
+* 900
+cfi=(3) lib.c
+cfn=(4) helper
+calls=1 7
++1 40
+-3 2
+
+fn=(3)
+40 600
+cob=(1)
+cfi=(1)
+cfn=(5) send
+calls=100 0
+* 290
+fi=(3)
+12 10
+
+ob=(1)
+fl=(1)
+fn=(5)
+0 290
+
+ob=(2)
+fl=(2)
+fn=(3)
+41 0
+cfn=(3)
+calls=2 40
+* 50
+
+totals: 1000
+"""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, BENCH)
+        try:
+            import userspace
+        finally:
+            sys.path.remove(BENCH)
+        cls.us = userspace
+
+    def test_self_and_inclusive(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".cg") as f:
+            f.write(self.FILE)
+            f.flush()
+            total, own, incl = self.us.parse_callgrind(f.name)
+        self.assertEqual(total, 1000)
+        self.assertEqual(own, {"server:main": 12, "server:step": 610,
+                               "libc.so.6:send": 290})
+        # main: 12 own + step 900 + helper 40; step: 610 own + send 290,
+        # its call to itself not counted again; start holds it all.
+        self.assertEqual(incl, {"libc.so.6:start": 1000,
+                                "server:main": 952, "server:step": 900,
+                                "libc.so.6:send": 290})
+
+    def test_per_echo_difference(self):
+        self.assertEqual(self.us.per_echo_diff({"a": 300, "b": 50},
+                                               {"a": 100, "c": 10}, 100),
+                         {"a": 2.0, "b": 0.5, "c": -0.1})
 
 
 if __name__ == "__main__":
