@@ -735,7 +735,7 @@ def goals(servers, wls, rows):
     if ch03 and ch05:
         lines.append("Chapter 05 (%s) against chapter 03 (%s), server CPU "
                      "per echo; goal: at most 1.1x. Against libuv; goal: at "
-                     "most 1.0x. One run's ratio moves by 20% and more on "
+                     "most 1.0x. One run's ratio moves by 20%% and more on "
                      "a shared machine: for a verdict, run `bench/c10k.py "
                      "--ab 05,libuv --rounds 20` (see docs/results.md)."
                      % (ch05.name, ch03.name))

@@ -336,6 +336,39 @@ class FdSetsizeRefusal(unittest.TestCase):
             "1000x64B", 1000, 64, 100000, duration=0.4)))
 
 
+class GoalsReport(unittest.TestCase):
+    """The report's goals section, built from a run's rows: every ratio
+    it names is computed from the two servers' CPU per echo."""
+
+    def test_ratios_and_memory_of_the_chapters_and_libuv(self):
+        sys.path.insert(0, BENCH)
+        try:
+            import c10k
+        finally:
+            sys.path.remove(BENCH)
+        servers = [c10k.Server("03-x epoll", ["x"], "chapter",
+                               backend="epoll", chapter="03-x"),
+                   c10k.Server("05-x epoll", ["x"], "chapter",
+                               backend="epoll", chapter="05-x"),
+                   c10k.Server("06-x epoll", ["x"], "chapter",
+                               backend="epoll", chapter="06-x"),
+                   c10k.Server("libuv", ["x"], "peer")]
+        w = c10k.Workload("100x64B", 100, 64, 100000, duration=0.4)
+        hold = c10k.Workload("hold 2000", 2000, 64, 3, hold=True)
+        cpu = {"03-x epoll": 10.0, "05-x epoll": 11.0, "06-x epoll": 8.0,
+               "libuv": 10.0}
+        rows = {(name, w.name): {"ok": 1, "cpu_us_per_echo": v}
+                for name, v in cpu.items()}
+        for name, kib in (("03-x epoll", 0.1), ("05-x epoll", 0.6),
+                          ("06-x epoll", 0.5)):
+            rows[(name, hold.name)] = {"ok": 1, "rss_kib_per_conn": kib}
+        text = "\n".join(c10k.goals(servers, [w, hold], rows))
+        self.assertIn("| 100x64B | 1.10x | 1.10x |", text)   # 05/03, 05/uv
+        self.assertIn("| 100x64B | 0.80x | 0.73x |", text)   # 06/uv, 06/05
+        self.assertIn("--ab", text, "the goals point at the A/B mode")
+        self.assertIn("chapter 06 0.50 KiB (goal met)", text)
+
+
 class AbRatios(unittest.TestCase):
     """--ab's arithmetic: per-round ratios A / B from the runs of both
     servers in the same round, and their summary (median, quartiles,
