@@ -19,6 +19,7 @@ import resource
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -463,79 +464,33 @@ def wait_for_a_busy_thread(pid, timeout, cpu_s=0.05):
     return False
 
 
-class faulty_echo_server:
-    """A loopback echo server (a thread, port 0) that gets the echo wrong
-    in one way, which a client checking its echoes must name:
-    `with faulty_echo_server("corrupt") as port:`.
-
-    corrupt: every chunk goes back with its first byte changed;
-    short:   every chunk goes back but its last byte, and the connection
-             stays open (the client waits for a byte that never comes);
-    extra:   a true echo, then one byte more once the client half-closes.
-    """
-
-    def __init__(self, fault):
-        assert fault in ("corrupt", "short", "extra"), fault
-        self.fault = fault
-
-    def __enter__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-        return self.sock.getsockname()[1]
-
-    def serve(self):
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self.echo, args=(conn,),
-                             daemon=True).start()
-
-    def echo(self, conn):
-        conn.settimeout(30)
-        with conn:
-            try:
-                while True:
-                    data = conn.recv(65536)
-                    if not data:
-                        if self.fault == "extra":
-                            conn.sendall(b"!")
-                        return
-                    if self.fault == "corrupt":
-                        data = bytes([data[0] ^ 0xff]) + data[1:]
-                    elif self.fault == "short":
-                        data = data[:-1]
-                    conn.sendall(data)
-            except OSError:
-                return
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 def assert_client_names_a_faulty_echo(test, client):
-    """Run echo-client against each faulty_echo_server: every connection
-    must fail, exit status 1, and stderr must name the fault in words
-    (not as some errno's text). The short echo must end by the client's
-    --timeout, not hang."""
-    said = {"corrupt": "the echo differs from what was sent",
-            "short": "nothing came back for 0.5 s",
-            "extra": "the server sent more bytes than it was sent"}
+    """Run echo-client against tests/fixtures/faulty_echo.py, the faulty
+    echo server the load client's tests use, once per fault: every
+    connection must fail, exit status 1, and stderr must name the fault in
+    words (not as some errno's text). A stream one byte short (the server
+    leaves a byte out and keeps the connection open) must end by the
+    client's --timeout, not hang."""
+    faulty = os.path.join(REPO, "tests", "fixtures", "faulty_echo.py")
+    said = {("--corrupt", "0"): "the echo differs from what was sent",
+            ("--drop", "4999"): "nothing came back for 0.5 s",
+            ("--extra",): "the server sent more bytes than it was sent"}
     for fault, words in said.items():
-        with test.subTest(fault=fault), faulty_echo_server(fault) as port:
-            start = time.monotonic()
-            r = subprocess.run([client, "--port", str(port), "--connections",
-                                "3", "--bytes", "5000", "--timeout", "0.5"],
-                               capture_output=True, timeout=60,
-                               env=dict(os.environ, **SAN_ENV))
+        with test.subTest(fault=fault):
+            srv = Process([sys.executable, faulty, "--port", "0", *fault])
+            try:
+                _, m = srv.wait_for_line(r"^listening on (.+):(\d+)$",
+                                         timeout=20)
+                test.assertIsNotNone(m, "faulty_echo.py did not start: "
+                                     + srv.stderr_text())
+                start = time.monotonic()
+                r = subprocess.run([client, "--port", m.group(2),
+                                    "--connections", "3", "--bytes", "5000",
+                                    "--timeout", "0.5"],
+                                   capture_output=True, timeout=60,
+                                   env=dict(os.environ, **SAN_ENV))
+            finally:
+                srv.kill()
             err = r.stderr.decode()
             test.assertEqual(r.returncode, 1, err)
             test.assertIn(words, err)

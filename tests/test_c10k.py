@@ -10,6 +10,7 @@ Counts are small and every run is bounded (--timeout); no speed is asserted.
 The load client is tested in its plain and sanitized (ASan+UBSan) builds.
 """
 import csv
+import importlib
 import os
 import shutil
 import subprocess
@@ -22,6 +23,16 @@ from harness import REPO, SAN_ENV, Process, sanitizer_report
 BENCH = os.path.join(REPO, "bench")
 C10K = os.path.join(BENCH, "c10k.py")
 FAULTY = os.path.join(REPO, "tests", "fixtures", "faulty_echo.py")
+
+
+def bench_module(name):
+    """Import bench/NAME.py (c10k, userspace) for tests of its functions."""
+    sys.path.insert(0, BENCH)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(BENCH)
+
 LOADGENS = {
     "plain": os.path.join(BENCH, "build", "loadgen"),
     "sanitized": os.path.join(BENCH, "build", "san-address-undefined",
@@ -296,11 +307,7 @@ class FdSetsizeRefusal(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        sys.path.insert(0, BENCH)
-        try:
-            import c10k
-        finally:
-            sys.path.remove(BENCH)
+        c10k = bench_module("c10k")
         cls.c10k = c10k
         cls.hold = c10k.Workload("hold 10000", 10000, 64, 3, hold=True)
 
@@ -341,11 +348,7 @@ class GoalsReport(unittest.TestCase):
     it names is computed from the two servers' CPU per echo."""
 
     def test_ratios_and_memory_of_the_chapters_and_libuv(self):
-        sys.path.insert(0, BENCH)
-        try:
-            import c10k
-        finally:
-            sys.path.remove(BENCH)
+        c10k = bench_module("c10k")
         servers = [c10k.Server("03-x epoll", ["x"], "chapter",
                                backend="epoll", chapter="03-x"),
                    c10k.Server("05-x epoll", ["x"], "chapter",
@@ -376,11 +379,7 @@ class AbRatios(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        sys.path.insert(0, BENCH)
-        try:
-            import c10k
-        finally:
-            sys.path.remove(BENCH)
+        c10k = bench_module("c10k")
         cls.c10k = c10k
 
     def row(self, rnd, server, cpu, ok=1, workload="100x64B"):
@@ -497,11 +496,7 @@ totals: 1000
 
     @classmethod
     def setUpClass(cls):
-        sys.path.insert(0, BENCH)
-        try:
-            import userspace
-        finally:
-            sys.path.remove(BENCH)
+        userspace = bench_module("userspace")
         cls.us = userspace
 
     def test_self_and_inclusive(self):

@@ -112,6 +112,20 @@ static void assert_rx_is_prefix(void)
                      "send must start where the last one stopped", i, i);
 }
 
+/* After a cancel: let everything in flight land, then the peer must hold
+ * exactly the @p sent bytes sendall_sent() counted, in order. */
+static void assert_the_peer_got_what_was_counted(size_t sent)
+{
+    for (int i = 0; i < 8; i++) {
+        fixture_settle(&fx);
+        drain();
+    }
+    cr_assert_eq(rx_len, sent, "the peer got %zu bytes, and sendall_sent() "
+                 "says %zu: either it miscounts, or a send was started "
+                 "after future_cancel()", rx_len, sent);
+    assert_rx_is_prefix();
+}
+
 static void run_draining_until_done(const char *what)
 {
     guard_arm(10, what);
@@ -254,14 +268,7 @@ Test(send_all, cancel_waits_for_the_send_in_the_kernel)
                  "cancelled (state %d), yet not every byte was sent",
                  (int)future_state(f));
     size_t sent = sendall_sent(f);
-    for (int i = 0; i < 8; i++) {
-        fixture_settle(&fx);
-        drain();
-    }
-    cr_assert_eq(rx_len, sent, "the peer got %zu bytes, and sendall_sent() "
-                 "says %zu: either it miscounts, or a send was started "
-                 "after future_cancel()", rx_len, sent);
-    assert_rx_is_prefix();
+    assert_the_peer_got_what_was_counted(sent);
 }
 
 /* The send and the cancel reach the kernel in one batch, the send first:
@@ -309,14 +316,7 @@ Test(send_all, a_cancel_after_a_short_send_starts_nothing_more)
     cr_assert_eq(future_state(f), FUTURE_CANCELLED, "the Future was not "
                  "cancelled (state %d), yet not every byte was sent",
                  (int)future_state(f));
-    for (int i = 0; i < 8; i++) {
-        fixture_settle(&fx);
-        drain();
-    }
-    cr_assert_eq(rx_len, sent, "the peer got %zu bytes, and sendall_sent() "
-                 "says %zu: either it miscounts, or a send was started "
-                 "after future_cancel()", rx_len, sent);
-    assert_rx_is_prefix();
+    assert_the_peer_got_what_was_counted(sent);
 }
 
 Test(send_all, an_empty_buffer_sends_nothing)
