@@ -4,7 +4,9 @@ a server that drops, corrupts, adds or cuts short a byte, and the runner
 and on a stand-in chapter with --backend, as chapters 03-05 will have; a
 select backend's refusal past FD_SETSIZE in the hold test is told apart from
 a real failure; --ab alternates its two servers and summarises their ratios
-right; bench/userspace.py reads callgrind's files right.
+right; bench/userspace.py reads callgrind's files right;
+bench/stop_under_load.py times a real server's stop and reports one that
+does not exit 0.
 
 Counts are small and every run is bounded (--timeout); no speed is asserted.
 The load client is tested in its plain and sanitized (ASan+UBSan) builds.
@@ -18,7 +20,7 @@ import sys
 import tempfile
 import unittest
 
-from harness import REPO, SAN_ENV, Process, sanitizer_report
+from harness import REPO, SAN_ENV, Process, build, program, sanitizer_report
 
 BENCH = os.path.join(REPO, "bench")
 C10K = os.path.join(BENCH, "c10k.py")
@@ -521,3 +523,46 @@ totals: 1000
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StopUnderLoad(unittest.TestCase):
+    """bench/stop_under_load.py, two runs per server."""
+    SCRIPT = os.path.join(BENCH, "stop_under_load.py")
+
+    def run_script(self, *servers):
+        return subprocess.run([sys.executable, self.SCRIPT, "--runs", "2",
+                               "--busy", "0.1", *servers],
+                              capture_output=True, text=True, timeout=120)
+
+    def test_a_server_that_stops_is_timed(self):
+        build("05-coroutines", "plain")
+        server = program("05-coroutines", "plain", "echo-server")
+        r = self.run_script(server)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"echo-server: 2 runs, stop took "
+                         r"[\d.]+ / [\d.]+ / [\d.]+ ms \(min / median / "
+                         r"max\)\n$")
+
+    def test_a_server_that_exits_with_an_error_is_reported(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            fake = os.path.join(tmp, "echo-server")
+            with open(fake, "w") as f:
+                f.write("#!%s\n" % sys.executable + (
+                    "import signal, socket, sys\n"
+                    "s = socket.socket()\n"
+                    "s.bind(('127.0.0.1', 0)); s.listen()\n"
+                    "signal.signal(signal.SIGTERM, lambda *a: sys.exit(3))\n"
+                    "print('listening on 127.0.0.1:%d' % s.getsockname()[1],"
+                    " flush=True)\n"
+                    "c, _ = s.accept()\n"
+                    "while True:\n"
+                    "    signal.pause()\n"))
+            os.chmod(fake, 0o755)
+            r = self.run_script(fake)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("2 did not exit 0", r.stdout)
+
+    def test_a_path_that_is_no_program_is_refused(self):
+        r = self.run_script(os.path.join(REPO, "no-such-server"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not an executable file", r.stderr)

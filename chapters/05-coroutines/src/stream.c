@@ -55,7 +55,20 @@ enum {
     S_CLOSEWAIT = 1 << 15, /* s->drain is wait_closed's Future now */
     S_FILL = 1 << 16,      /* the read in progress reads into the buffer
                               (readuntil), not the caller's (read) */
+    S_RUN = 1 << 17,       /* bits 17-21 count the read()s made since the
+                              last readiness (after_read) */
 };
+
+/* The read()s one readiness allows before the next read waits for the
+ * loop to report the descriptor again. A socket whose peer sends without
+ * pause never runs dry, so without a limit its reads would never wait:
+ * the Task would hold the loop from one step to the next (a read that
+ * does not wait returns no Future, so the Task's step budget does not see
+ * it), and a cancellation, which lands at an await that suspends, would
+ * never land. 16 read()s of up to 32 KiB each: about what asyncio's
+ * transport takes per readiness (256 KiB); libuv makes 32. */
+#define STREAM_RUN 16
+#define S_RUN_MASK (31u * S_RUN)
 
 /* One read() brings at most this much beyond the buffer's free room
  * (read into the stack, then copied to the heap, so a buffer is only
@@ -352,7 +365,7 @@ static void on_readable(loop_t *loop, void *arg)
         s->flags &= ~S_REGISTERED;
         return;
     }
-    s->flags |= S_MAYREAD;
+    s->flags = (s->flags & ~S_RUN_MASK) | S_MAYREAD; /* a fresh run */
     if ((s->flags & S_FILL) && fill(s) < 0 && only_not_ready(s, errno))
         return;                   /* nothing there after all: wait on */
     future_set_result(&s->readable, NULL);
@@ -395,8 +408,9 @@ static future_t *wait_readable(stream_t *s)
  * Not on a blocking descriptor (one read per readiness), not after
  * EAGAIN, and not after a short read: the kernel had fewer bytes than
  * asked, so it has none now, most likely, and trying would cost a read()
- * that fails with EAGAIN on every message (libuv skips it the same way).
- * A regular file is always ready. */
+ * that fails with EAGAIN on every message (libuv skips it the same way);
+ * nor after STREAM_RUN of them since the last readiness. A regular file
+ * is always ready, and gets a turn of the loop before every read. */
 static void after_read(stream_t *s, ssize_t got, size_t asked)
 {
     if (got == 0)
@@ -408,6 +422,8 @@ static void after_read(stream_t *s, ssize_t got, size_t asked)
     if (got < 0 ? (errno == EAGAIN || errno == EWOULDBLOCK)
                 : (size_t)got < asked || (s->flags & S_BLOCKING))
         s->flags &= ~S_MAYREAD;
+    else if (((s->flags += S_RUN) & S_RUN_MASK) == STREAM_RUN * S_RUN)
+        s->flags &= ~(S_MAYREAD | S_RUN_MASK); /* the loop's turn, first */
 }
 
 /* The read() failed: 1 if only "not now" (EAGAIN), else the error is

@@ -621,6 +621,75 @@ Test(stream, an_endless_always_ready_stream_lets_the_loop_run)
     stream_close(&zs);
 }
 
+/* A reader of a source that never runs dry, in a loop: the echo server's
+ * read with a client that sends without pause. */
+typedef struct drinker {
+    coro_t co;
+    stream_t *s;
+    size_t total;        /* bytes read so far */
+    int err;             /* how the loop ended */
+    int done;
+    char buf[16384];
+} drinker_t;
+
+static int drinker_body(coro_t *co)
+{
+    drinker_t *d = (drinker_t *)co;
+
+    CORO_BEGIN(co);
+    for (;;) {
+        CORO_AWAIT_CORO_CATCH(co, stream_read(d->s, d->buf, sizeof d->buf));
+        if (co->err || (intptr_t)co->in == 0)
+            break;
+        d->total += (size_t)(intptr_t)co->in;
+    }
+    d->err = co->err;
+    d->done = 1;
+    CORO_FAIL(co, co->err);
+    CORO_END(co);
+}
+
+/* A pipe holding 1 MiB stands for a peer that sends faster than we read:
+ * every read() is full, so none has to wait. The reads must still give
+ * the loop a turn now and then, or one step would hold it until the
+ * source ran dry (for ever, with a real peer), and a cancellation could
+ * not land before. */
+Test(stream, a_source_that_never_runs_dry_still_lets_the_loop_run)
+{
+    enum { SIZE = 1 << 20 };
+    int p[2];
+    static stream_t ps;  /* static: a failed assertion leaves it to the
+                            loop, which the teardown still runs */
+    drinker_t *d;
+    static char block[SIZE];
+
+    cr_assert_eq(pipe2(p, O_NONBLOCK), 0);
+    if (fcntl(p[1], F_SETPIPE_SZ, SIZE) < SIZE) {
+        close(p[0]);
+        close(p[1]);
+        cr_skip("cannot make a 1 MiB pipe (fs.pipe-max-size)");
+    }
+    cr_assert_eq(write(p[1], block, SIZE), SIZE);
+    stream_init(&ps, fx.loop, p[0]);
+    task_t *t = task_create(fx.loop, drinker_body, sizeof *d, (void **)&d);
+    cr_assert_not_null(t);
+    d->s = &ps;
+    cr_assert_eq(loop_run_once(fx.loop), 0);      /* its first step */
+    cr_assert_gt(d->total, 0, "the first step read nothing");
+    cr_assert_lt(d->total, SIZE, "the first step read all %d bytes without "
+                 "a turn of the loop: reads that never wait must still "
+                 "wait now and then", SIZE);
+    task_cancel(t);
+    fixture_settle(&fx);
+    cr_assert(d->done, "the cancellation never landed");
+    cr_assert_eq(d->err, ECANCELED, "ended with %s", strerror(d->err));
+    cr_assert_lt(d->total, SIZE, "the cancellation waited for the pipe to "
+                 "run dry");
+    task_release(t);
+    stream_close(&ps);
+    close(p[1]);
+}
+
 /* ---- write and drain ----------------------------------------------------- */
 
 /* A recognisable byte pattern, so a lost or reordered byte shows. */
