@@ -11,6 +11,7 @@ A sanitizer report makes the program exit non-zero and is quoted in the
 failure message.
 """
 import fcntl
+import importlib
 import os
 import queue
 import re
@@ -35,6 +36,17 @@ SAN_ENV = {
 }
 
 HELLO_RE = re.compile(r"^(\d+) - Hello world!$")
+
+
+def bench_module(name):
+    """Import bench/NAME.py (c10k, userspace, stop_under_load) to use or
+    test its functions."""
+    bench = os.path.join(REPO, "bench")
+    sys.path.insert(0, bench)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(bench)
 
 
 def chapters():

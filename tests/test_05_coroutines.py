@@ -476,28 +476,9 @@ class Coroutines(ProgramTest):
         # its coroutine never has to wait. Fresh connections must still be
         # served, and SIGTERM obeyed, promptly.
         srv = self.start_server()
-        greedy = connect(srv.port)
         stop = threading.Event()
-        chunk = pattern(1 << 20, seed=9)
-
-        def writer():
-            try:
-                while not stop.is_set():
-                    greedy.sendall(chunk)
-            except OSError:
-                pass
-
-        def reader():
-            try:
-                while not stop.is_set() and greedy.recv(1 << 20):
-                    pass
-            except OSError:
-                pass
-
-        threads = [threading.Thread(target=writer, daemon=True),
-                   threading.Thread(target=reader, daemon=True)]
-        for t in threads:
-            t.start()
+        greedy, threads = harness.bench_module(
+            "stop_under_load").busy_client(srv.port, stop)
         try:
             time.sleep(0.3)
             worst = 0.0

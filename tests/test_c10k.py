@@ -12,7 +12,6 @@ Counts are small and every run is bounded (--timeout); no speed is asserted.
 The load client is tested in its plain and sanitized (ASan+UBSan) builds.
 """
 import csv
-import importlib
 import os
 import shutil
 import subprocess
@@ -20,20 +19,13 @@ import sys
 import tempfile
 import unittest
 
-from harness import REPO, SAN_ENV, Process, build, program, sanitizer_report
+from harness import (REPO, SAN_ENV, Process, bench_module, build, program,
+                     sanitizer_report)
 
 BENCH = os.path.join(REPO, "bench")
 C10K = os.path.join(BENCH, "c10k.py")
 FAULTY = os.path.join(REPO, "tests", "fixtures", "faulty_echo.py")
 
-
-def bench_module(name):
-    """Import bench/NAME.py (c10k, userspace) for tests of its functions."""
-    sys.path.insert(0, BENCH)
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(BENCH)
 
 LOADGENS = {
     "plain": os.path.join(BENCH, "build", "loadgen"),
