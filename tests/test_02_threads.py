@@ -5,8 +5,9 @@ import struct
 import threading
 import time
 
+import harness
 from harness import (HELLO_RE, ProgramTest, connect, exchange, for_each_build,
-                     pattern)
+                     pattern, program)
 
 
 def hellos_between(proc, start, end):
@@ -116,6 +117,10 @@ class Threads(ProgramTest):
             s.settimeout(5)
             self.assertEqual(s.recv(4), b"", "the server should close us")
             s.close()
+
+    def test_accept_reports_to_a_stderr_nobody_reads_cannot_freeze_it(self):
+        harness.assert_accept_reports_cannot_freeze_the_server(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
 
 
 for_each_build(Threads, globals(), lambda ch: ch == "02-threads")

@@ -24,6 +24,7 @@ import threading
 import time
 import unittest
 
+import harness
 from harness import (CHAPTERS_DIR, HELLO_RE, Process, ProgramTest,
                      assert_hellos_between_answers, build, connect, exchange,
                      for_each_build, pattern, program, rss_kib)
@@ -346,6 +347,10 @@ class Selectors(ProgramTest):
             for s in socks:
                 s.close()
         self.stop_server(srv)
+
+    def test_accept_reports_to_a_stderr_nobody_reads_cannot_freeze_it(self):
+        harness.assert_accept_reports_cannot_freeze_the_server(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
 
 
 FD_SETSIZE = 1024

@@ -11,6 +11,7 @@ import struct
 import threading
 import time
 
+import harness
 from harness import (HELLO_RE, Process, ProgramTest,
                      assert_hellos_between_answers, build, connect, exchange,
                      for_each_build, pattern, program, raise_nofile,
@@ -295,6 +296,13 @@ class Callbacks(ProgramTest):
             time.sleep(0.05)
         self.assertIn("accepting clients again", srv.stderr_text())
         self.stop_server(srv, timeout=5)
+
+    def test_accept_reports_to_a_stderr_nobody_reads_cannot_freeze_it(self):
+        harness.assert_accept_reports_cannot_freeze_the_server(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
+
+    def test_a_stop_signal_ends_hello_while_error_lines_fill_stderr(self):
+        harness.assert_a_stop_ends_hello_while_stderr_is_full(self)
 
 
 for_each_build(Callbacks, globals(), lambda ch: ch == "04-callbacks")

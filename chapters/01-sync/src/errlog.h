@@ -1,6 +1,5 @@
 /**
  * @file errlog.h
- * @ingroup ch01
  * @brief Log lines on stderr that can never stop the program: a line that
  *        cannot be written at once is dropped, and counted.
  *

@@ -16,6 +16,7 @@
  * registry's count is what the main thread waits on.
  */
 #include "echo.h"
+#include "errlog.h"
 #include "net.h"
 #include "options.h"
 #include "registry.h"
@@ -43,6 +44,14 @@ static const char usage[] =
 
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t listen_fd = -1;
+
+/* The main thread's lines after start-up go through here: a stderr that
+ * nobody reads must cost log lines, never the server (see errlog.h). A
+ * client that keeps bringing the server to its descriptor limit makes two
+ * lines per episode, and a blocking write would stop accept() for good
+ * once the pipe is full. Each connection thread has an errlog_t of its own
+ * (one errlog_t is for one thread). */
+static errlog_t server_log = ERRLOG_INIT(STDERR_FILENO);
 
 /* Every live connection, so that shutdown can reach the threads. */
 static registry_t connections;
@@ -80,13 +89,13 @@ static void accept_failed(int err)
 {
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
         if (!backing_off)
-            fprintf(stderr, "echo-server: accept: %s; retrying every 0.1 s "
-                    "until a client leaves\n", strerror(err));
+            errlog_printf(&server_log, "echo-server: accept: %s; retrying "
+                          "every 0.1 s until a client leaves", strerror(err));
         backing_off = 1;
         struct timespec pause = {0, 100 * 1000000L};
         nanosleep(&pause, NULL);
     } else {
-        fprintf(stderr, "echo-server: accept: %s\n", strerror(err));
+        errlog_printf(&server_log, "echo-server: accept: %s", strerror(err));
     }
 }
 
@@ -94,7 +103,7 @@ static void accept_failed(int err)
 static void accept_succeeded(void)
 {
     if (backing_off)
-        fprintf(stderr, "echo-server: accepting clients again\n");
+        errlog_printf(&server_log, "echo-server: accepting clients again");
     backing_off = 0;
 }
 
@@ -143,9 +152,10 @@ static void parse_args(int argc, char **argv, const char **host,
 static void *serve_client(void *arg)
 {
     int fd = (int)(intptr_t)arg;
+    errlog_t log = ERRLOG_INIT(STDERR_FILENO); /* this thread's own */
 
     if (echo_serve(fd) < 0 && errno != EPIPE && errno != ECONNRESET)
-        perror("echo-server: connection");
+        errlog_printf(&log, "echo-server: connection: %s", strerror(errno));
     registry_close(&connections, fd); /* the thread's last use of shared state */
     return NULL;
 }
@@ -180,8 +190,8 @@ static void start_client(int conn, const char *peer)
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (err != 0) {
-        fprintf(stderr, "echo-server: %s refused: cannot start a thread: %s\n",
-                peer, strerror(err));
+        errlog_printf(&server_log, "echo-server: %s refused: cannot start a "
+                      "thread: %s", peer, strerror(err));
         registry_close(&connections, conn);
     }
 }
@@ -237,11 +247,12 @@ int main(int argc, char **argv)
     registry_shutdown_all(&connections); /* wakes every thread in recv() */
     size_t left = registry_wait_empty(&connections, 0.8);
     if (left > 0) {
-        fprintf(stderr, "echo-server: %zu connections did not end\n", left);
+        errlog_printf(&server_log, "echo-server: %zu connections did not end",
+                      left);
         return 1; /* they still use the registry: do not free it under them */
     }
     registry_deinit(&connections);
     /* [stop] */
-    fprintf(stderr, "echo-server: stopped\n");
+    errlog_printf(&server_log, "echo-server: stopped");
     return 0;
 }

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE /* accept4, pipe2 */
 #include "echo.h"
+#include "errlog.h"
 #include "monotonic.h"
 #include "net.h"
 #include "options.h"
@@ -64,6 +65,13 @@ typedef struct server {
     int refused_reported; /* the select backend's limit was reported */
 } server_t;
 /* [server-state] */
+
+/* Every line said while serving goes through here: a stderr that nobody
+ * reads must cost log lines, never the server (see errlog.h). A client
+ * that keeps bringing the server to its descriptor limit makes two lines
+ * per episode; once the pipe is full, a blocking write would hold the one
+ * thread, and with it every client and the stop. */
+static errlog_t server_log = ERRLOG_INIT(STDERR_FILENO);
 
 /* [self-pipe] */
 /* Markers for the two descriptors that are not clients: a registration's
@@ -196,14 +204,15 @@ static void add_client(server_t *s, int fd)
     if (selector_register(s->sel, fd, SELECTOR_READ, c) < 0) {
         /* ERANGE: the select backend cannot hold fd >= FD_SETSIZE. Only
          * this client pays; say why once, not once per client. */
+        int err = errno;
         if (!s->refused_reported)
-            fprintf(stderr, "echo-server: client refused: %s%s\n",
-                    strerror(errno), errno == ERANGE
-                        ? " (select() cannot watch descriptors at or above "
-                          "FD_SETSIZE; try --backend epoll). Further "
-                          "refusals are not reported"
-                        : "");
-        s->refused_reported = errno == ERANGE;
+            errlog_printf(&server_log, "echo-server: client refused: %s%s",
+                          strerror(err), err == ERANGE
+                              ? " (select() cannot watch descriptors at or "
+                                "above FD_SETSIZE; try --backend epoll). "
+                                "Further refusals are not reported"
+                              : "");
+        s->refused_reported = err == ERANGE;
         close(fd);
         free(c);
         return;
@@ -225,7 +234,8 @@ static void accept_all(server_t *s)
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             if (s->backoff_reported)
-                fprintf(stderr, "echo-server: accepting clients again\n");
+                errlog_printf(&server_log,
+                              "echo-server: accepting clients again");
             s->backoff_reported = 0;
             add_client(s, fd);
             continue;
@@ -241,9 +251,9 @@ static void accept_all(server_t *s)
          * slept; here a sleep would freeze every client.) Said once per
          * episode, not at every retry. */
         if (!s->backoff_reported)
-            fprintf(stderr, "echo-server: accept: %s; retrying every %g s "
-                    "until a client leaves\n", strerror(errno),
-                    ACCEPT_BACKOFF_S);
+            errlog_printf(&server_log, "echo-server: accept: %s; retrying "
+                          "every %g s until a client leaves", strerror(errno),
+                          ACCEPT_BACKOFF_S);
         s->backoff_reported = 1;
         selector_unregister(s->sel, s->listen_fd);
         s->accepting = 0;
@@ -262,7 +272,8 @@ static void client_event(server_t *s, client_t *c, unsigned events)
     if (st == ECHO_OPEN && (events & SELECTOR_WRITE))
         st = echo_on_writable(&c->echo);
     if (st == ECHO_FAILED && errno != EPIPE && errno != ECONNRESET)
-        fprintf(stderr, "echo-server: connection: %s\n", strerror(errno));
+        errlog_printf(&server_log, "echo-server: connection: %s",
+                      strerror(errno));
     if (st != ECHO_OPEN) {
         close_client(s, c);
         return;
@@ -270,7 +281,8 @@ static void client_event(server_t *s, client_t *c, unsigned events)
     unsigned want = echo_interest(&c->echo);
     if (want != c->echo.interest) { /* a system call only on a change */
         if (selector_modify(s->sel, c->echo.fd, want, c) < 0) {
-            fprintf(stderr, "echo-server: selector: %s\n", strerror(errno));
+            errlog_printf(&server_log, "echo-server: selector: %s",
+                          strerror(errno));
             close_client(s, c);
             return;
         }
@@ -377,10 +389,11 @@ int main(int argc, char **argv)
 
     int rc = serve(&srv);
     if (rc < 0)
-        perror("echo-server: selector");
+        errlog_printf(&server_log, "echo-server: selector: %s",
+                      strerror(errno));
     stop(&srv);
     close(stop_pipe[0]);
     close(stop_pipe[1]);
-    fprintf(stderr, "echo-server: stopped\n");
+    errlog_printf(&server_log, "echo-server: stopped");
     return rc < 0 ? 1 : 0;
 }

@@ -15,6 +15,7 @@
  * ordinary callback: close the server (every connection is aborted), then
  * stop the loop once their connection_lost callbacks have run.
  */
+#include "errlog.h"
 #include "loop.h"
 #include "net.h"
 #include "options.h"
@@ -113,6 +114,13 @@ static void raise_fd_limit(void)
 }
 /* [rlimit] */
 
+/* Every line said while serving goes through here: a stderr that nobody
+ * reads must cost log lines, never the server (see errlog.h). A client
+ * that keeps bringing the server to its descriptor limit makes two lines
+ * per episode; once the pipe is full, a blocking write would hold the
+ * loop's one thread, and with it every client and the stop. */
+static errlog_t server_log = ERRLOG_INIT(STDERR_FILENO);
+
 /* [echo-protocol] */
 /* What one connection knows about itself. */
 typedef struct echo_conn {
@@ -163,7 +171,8 @@ static void echo_connection_lost(transport_t *transport, void *state, int err)
 {
     (void)transport;
     if (err != 0 && err != ECONNRESET && err != EPIPE)
-        fprintf(stderr, "echo-server: connection: %s\n", strerror(err));
+        errlog_printf(&server_log, "echo-server: connection: %s",
+                      strerror(err));
     free(state);
 }
 
@@ -205,25 +214,26 @@ static void on_server_event(server_t *server, server_event_t event, int err,
     switch (event) {
     case SERVER_CLIENT_REFUSED:
         if (!*range_said)
-            fprintf(stderr, "echo-server: client refused: %s%s\n",
-                    strerror(err),
-                    err == ERANGE ? " (select() cannot watch descriptors "
-                                    "at or above FD_SETSIZE; try --backend "
-                                    "epoll). Further refusals are not "
-                                    "reported" : "");
+            errlog_printf(&server_log, "echo-server: client refused: %s%s",
+                          strerror(err),
+                          err == ERANGE ? " (select() cannot watch "
+                                          "descriptors at or above "
+                                          "FD_SETSIZE; try --backend epoll). "
+                                          "Further refusals are not "
+                                          "reported" : "");
         *range_said = err == ERANGE;
         break;
     case SERVER_ACCEPT_PAUSED:
-        fprintf(stderr, "echo-server: accept: %s; retrying every %g s "
-                "until a client leaves\n", strerror(err),
-                SERVER_ACCEPT_RETRY_S);
+        errlog_printf(&server_log, "echo-server: accept: %s; retrying every "
+                      "%g s until a client leaves", strerror(err),
+                      SERVER_ACCEPT_RETRY_S);
         break;
     case SERVER_ACCEPT_RESUMED:
-        fprintf(stderr, "echo-server: accepting clients again\n");
+        errlog_printf(&server_log, "echo-server: accepting clients again");
         break;
     case SERVER_WATCH_FAILED:
-        fprintf(stderr, "echo-server: cannot watch the listening socket: "
-                "%s\n", strerror(err));
+        errlog_printf(&server_log, "echo-server: cannot watch the listening "
+                      "socket: %s", strerror(err));
         break;
     }
 }
@@ -305,10 +315,11 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGTERM);
     sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     if (rc < 0)
-        perror("echo-server: event loop");
+        errlog_printf(&server_log, "echo-server: event loop: %s",
+                      strerror(errno));
     server_destroy(server);
     loop_destroy(loop);
     /* [run] */
-    fprintf(stderr, "echo-server: stopped\n");
+    errlog_printf(&server_log, "echo-server: stopped");
     return rc < 0 ? 1 : 0;
 }

@@ -112,26 +112,29 @@ static void fail(loop_t *loop, hello_t *h, const char *what)
 /* [hello-state] */
 
 /* [say] */
-/* printf() one line, unless the program is stopping on a signal. A stop
- * signal that comes while the write is blocked on a full pipe nobody
- * reads (`hello | less`, less no longer reading, Ctrl-C) makes it fail
- * with EINTR: the loop's handlers do not restart it. That is no output
- * error, so the error flag is cleared; glibc has dropped the line it
- * could not write. The loop runs the signal's callback next, and until it
- * has stopped, any line printed would block on the same full pipe with
- * no signal left to free it: from now on output is dropped, the price of
- * ending when asked. */
-static void say(hello_t *h, const char *format, ...)
+/* fprintf() one line to @p to, standard output or error, unless the
+ * program is stopping on a signal. A stop signal that comes while the
+ * write is blocked on a full pipe nobody reads (`hello | less`, less no
+ * longer reading, Ctrl-C; or `2>` a pipe whose reader has stalled, with
+ * input full of bad lines) makes it fail with EINTR: the loop's handlers
+ * do not restart it. That is no output error, so the error flag is
+ * cleared; glibc has dropped the line it could not write. The loop runs
+ * the signal's callback next, and until it has stopped, any line printed
+ * would block on the same full pipe with no signal left to free it (the
+ * reader, say, goes on answering the lines it has buffered, an error line
+ * for each bad one): from now on output is dropped, on both streams, the
+ * price of ending when asked. */
+static void say(hello_t *h, FILE *to, const char *format, ...)
 {
     if (h->quiet)
         return;
-    int failing = ferror(stdout); /* sticky: an earlier error stays */
+    int failing = ferror(to); /* sticky: an earlier error stays */
     va_list ap;
     va_start(ap, format);
-    vprintf(format, ap);
+    vfprintf(to, format, ap);
     va_end(ap);
-    if (!failing && ferror(stdout) && errno == EINTR) {
-        clearerr(stdout);
+    if (!failing && ferror(to) && errno == EINTR) {
+        clearerr(to);
         h->quiet = 1;
     }
 }
@@ -147,8 +150,8 @@ static int answer_line(hello_t *h, const char *line, size_t len)
     case INPUT_NUMBER: {
         double seconds;
         uint64_t value = fib_timed(n, &seconds);
-        say(h, "fib(%u) = %llu (%.3f s)\n", n, (unsigned long long)value,
-            seconds);
+        say(h, stdout, "fib(%u) = %llu (%.3f s)\n", n,
+            (unsigned long long)value, seconds);
         return 0;
     }
     case INPUT_EMPTY:
@@ -156,7 +159,7 @@ static int answer_line(hello_t *h, const char *line, size_t len)
     case INPUT_EXIT:
         return 1;
     default:
-        fprintf(stderr, "error: %s\n", input_strerror(kind));
+        say(h, stderr, "error: %s\n", input_strerror(kind));
         return 0;
     }
 }
@@ -165,7 +168,7 @@ static int answer_line(hello_t *h, const char *line, size_t len)
 static void say_hello(loop_t *loop, void *arg)
 {
     hello_t *h = arg;
-    say(h, "%lld - Hello world!\n", (long long)time(NULL));
+    say(h, stdout, "%lld - Hello world!\n", (long long)time(NULL));
     /* Re-arm: the loop unlinked the timer before calling us. */
     loop_call_later(loop, &h->tick, h->interval_s, say_hello, h);
 }
