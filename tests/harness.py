@@ -530,6 +530,21 @@ def raise_nofile(want):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def assert_a_burst_of_stop_signals_ends_it_with_status_0(test, proc):
+    """A supervisor that repeats SIGTERM, or a user who presses Ctrl-C
+    twice: every signal of the burst must find the program still ready
+    for it, up to its very end, so that it exits 0 rather than 'killed by
+    SIGTERM'. A program that hands the signals back their default action
+    (closing its loop does) and only then finishes (flushes, frees, and
+    under the sanitizers checks for leaks) dies of the next signal. proc
+    is a started Process that has shown it is running; SIGTERM goes to it
+    every 0.2 ms until it has exited, for at most 5 s."""
+    deadline = time.monotonic() + 5
+    while proc.proc.poll() is None and time.monotonic() < deadline:
+        proc.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.0002)
+    test.assert_exits(proc, 0, timeout=5)
+
 def assert_never_reader_is_bounded(test, srv, bound_kib):
     """A client sends and never reads. The server must push back (its
     sends stop being taken within 30 s), keep serving another client,

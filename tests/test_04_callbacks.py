@@ -304,5 +304,14 @@ class Callbacks(ProgramTest):
     def test_a_stop_signal_ends_hello_while_error_lines_fill_stderr(self):
         harness.assert_a_stop_ends_hello_while_stderr_is_full(self)
 
+    def test_a_burst_of_sigterms_ends_hello_with_status_0(self):
+        p = self.start("hello", "--interval", "60")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=10)[0])
+        harness.assert_a_burst_of_stop_signals_ends_it_with_status_0(self, p)
+
+    def test_a_burst_of_sigterms_ends_the_server_with_status_0(self):
+        harness.assert_a_burst_of_stop_signals_ends_it_with_status_0(
+            self, self.start_server())
+
 
 for_each_build(Callbacks, globals(), lambda ch: ch == "04-callbacks")

@@ -305,6 +305,15 @@ int main(int argc, char **argv)
         perror("hello: event loop");
         h.status = 1;
     }
+    /* As in echo-server.c: loop_destroy() gives SIGINT and SIGTERM back
+     * their default action, and one more signal of a burst (a second
+     * Ctrl-C) would then kill us on the way out. Blocked, it stays
+     * pending and goes away with the process. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     loop_destroy(loop); /* disarms the hello timer */
     /* [hello-main] */
 
