@@ -545,6 +545,46 @@ def assert_a_burst_of_stop_signals_ends_it_with_status_0(test, proc):
         time.sleep(0.0002)
     test.assert_exits(proc, 0, timeout=5)
 
+def assert_a_full_stderr_cannot_keep_the_server_from_starting(test, path):
+    """A server restarted with stderr a pipe that is full already (its
+    reader stalled while the last run logged): what it says on starting
+    (the backend it uses, a low descriptor limit) must not hold it before
+    it listens. The server gets 24 descriptors (prlimit), so it has the
+    limit's warning to say too. It must print 'listening on', echo, and
+    stop on SIGTERM with status 0."""
+    err_r, err_w = os.pipe()
+    size = fcntl.fcntl(err_w, fcntl.F_SETPIPE_SZ, 4096)
+    os.write(err_w, b"." * size)
+    try:
+        srv = subprocess.Popen(["prlimit", "--nofile=24:24", path, "--port",
+                                "0"], stdout=subprocess.PIPE, stderr=err_w,
+                               env=dict(os.environ, **SAN_ENV))
+    finally:
+        os.close(err_w)
+    try:
+        ready = selectors.DefaultSelector()
+        ready.register(srv.stdout, selectors.EVENT_READ)
+        test.assertTrue(ready.select(5), "no 'listening on' line within 5 s "
+                        "with stderr a full pipe")
+        ready.close()
+        port = int(srv.stdout.readline().decode().rsplit(":", 1)[1])
+        with connect(port, timeout=5) as c:
+            c.sendall(b"started?")
+            test.assertEqual(c.recv(64), b"started?")
+        srv.send_signal(signal.SIGTERM)
+        try:
+            status = srv.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            status = None
+        test.assertEqual(status, 0, "exit status after SIGTERM (None: "
+                         "still running 5 s later)")
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+            srv.wait()
+        srv.stdout.close()
+        os.close(err_r)
+
 def assert_never_reader_is_bounded(test, srv, bound_kib):
     """A client sends and never reads. The server must push back (its
     sends stop being taken within 30 s), keep serving another client,

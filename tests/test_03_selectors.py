@@ -352,6 +352,10 @@ class Selectors(ProgramTest):
         harness.assert_accept_reports_cannot_freeze_the_server(
             self, program(self.CHAPTER, self.VARIANT, "echo-server"))
 
+    def test_a_full_stderr_cannot_keep_the_server_from_starting(self):
+        harness.assert_a_full_stderr_cannot_keep_the_server_from_starting(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
+
 
 FD_SETSIZE = 1024
 

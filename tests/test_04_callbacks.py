@@ -301,6 +301,10 @@ class Callbacks(ProgramTest):
         harness.assert_accept_reports_cannot_freeze_the_server(
             self, program(self.CHAPTER, self.VARIANT, "echo-server"))
 
+    def test_a_full_stderr_cannot_keep_the_server_from_starting(self):
+        harness.assert_a_full_stderr_cannot_keep_the_server_from_starting(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
+
     def test_a_stop_signal_ends_hello_while_error_lines_fill_stderr(self):
         harness.assert_a_stop_ends_hello_while_stderr_is_full(self)
 

@@ -66,11 +66,12 @@ typedef struct server {
 } server_t;
 /* [server-state] */
 
-/* Every line said while serving goes through here: a stderr that nobody
- * reads must cost log lines, never the server (see errlog.h). A client
- * that keeps bringing the server to its descriptor limit makes two lines
- * per episode; once the pipe is full, a blocking write would hold the one
- * thread, and with it every client and the stop. */
+/* Every line said on starting or while serving goes through here: a
+ * stderr that nobody reads must cost log lines, never the server (see
+ * errlog.h). A client that keeps bringing the server to its descriptor
+ * limit makes two lines per episode; once the pipe is full, a blocking
+ * write would hold the one thread, and with it every client and the
+ * stop. A pipe left full by the last run would hold the start. */
 static errlog_t server_log = ERRLOG_INIT(STDERR_FILENO);
 
 /* [self-pipe] */
@@ -165,16 +166,17 @@ static void raise_fd_limit(void)
         rlim_t was = rl.rlim_cur;
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-            fprintf(stderr, "echo-server: cannot raise the descriptor limit "
-                    "from %llu: %s\n", (unsigned long long)was, strerror(errno));
+            errlog_printf(&server_log, "echo-server: cannot raise the "
+                          "descriptor limit from %llu: %s",
+                          (unsigned long long)was, strerror(errno));
             rl.rlim_cur = was;
         }
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 10240)
-        fprintf(stderr, "echo-server: at most %llu descriptors (%s limit): "
-                "fewer than 10,000 clients fit\n",
-                (unsigned long long)rl.rlim_cur,
-                rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
+        errlog_printf(&server_log, "echo-server: at most %llu descriptors "
+                      "(%s limit): fewer than 10,000 clients fit",
+                      (unsigned long long)rl.rlim_cur,
+                      rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
 }
 /* [rlimit] */
 
@@ -382,8 +384,8 @@ int main(int argc, char **argv)
         close(fd);
         return 1;
     }
-    fprintf(stderr, "echo-server: using the %s selector\n",
-            selector_backend_name(selector_backend(srv.sel)));
+    errlog_printf(&server_log, "echo-server: using the %s selector",
+                  selector_backend_name(selector_backend(srv.sel)));
     printf("listening on %s\n", where);
     fflush(stdout);
 

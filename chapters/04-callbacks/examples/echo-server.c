@@ -89,6 +89,14 @@ static void parse_args(int argc, char **argv, const char **host,
                             argv[optind]);
 }
 
+/* Every line said on starting or while serving goes through here: a
+ * stderr that nobody reads must cost log lines, never the server (see
+ * errlog.h). A client that keeps bringing the server to its descriptor
+ * limit makes two lines per episode; once the pipe is full, a blocking
+ * write would hold the loop's one thread, and with it every client and
+ * the stop. A pipe left full by the last run would hold the start. */
+static errlog_t server_log = ERRLOG_INIT(STDERR_FILENO);
+
 /* [rlimit] */
 /* Each client is a descriptor, and the default soft limit is often 1024.
  * Raise it to the hard limit, which only the administrator can raise. */
@@ -101,25 +109,19 @@ static void raise_fd_limit(void)
         rlim_t was = rl.rlim_cur;
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-            fprintf(stderr, "echo-server: cannot raise the descriptor limit "
-                    "from %llu: %s\n", (unsigned long long)was, strerror(errno));
+            errlog_printf(&server_log, "echo-server: cannot raise the "
+                          "descriptor limit from %llu: %s",
+                          (unsigned long long)was, strerror(errno));
             rl.rlim_cur = was;
         }
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 10240)
-        fprintf(stderr, "echo-server: at most %llu descriptors (%s limit): "
-                "fewer than 10,000 clients fit\n",
-                (unsigned long long)rl.rlim_cur,
-                rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
+        errlog_printf(&server_log, "echo-server: at most %llu descriptors "
+                      "(%s limit): fewer than 10,000 clients fit",
+                      (unsigned long long)rl.rlim_cur,
+                      rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
 }
 /* [rlimit] */
-
-/* Every line said while serving goes through here: a stderr that nobody
- * reads must cost log lines, never the server (see errlog.h). A client
- * that keeps bringing the server to its descriptor limit makes two lines
- * per episode; once the pipe is full, a blocking write would hold the
- * loop's one thread, and with it every client and the stop. */
-static errlog_t server_log = ERRLOG_INIT(STDERR_FILENO);
 
 /* [echo-protocol] */
 /* What one connection knows about itself. */
@@ -296,8 +298,8 @@ int main(int argc, char **argv)
         loop_destroy(loop);
         return 1;
     }
-    fprintf(stderr, "echo-server: using the %s selector\n",
-            selector_backend_name(loop_backend(loop)));
+    errlog_printf(&server_log, "echo-server: using the %s selector",
+                  selector_backend_name(loop_backend(loop)));
     printf("listening on %s\n", where);
     fflush(stdout);
 
