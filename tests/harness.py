@@ -561,3 +561,54 @@ def assert_never_reader_is_bounded(test, srv, bound_kib):
         got += data
     test.assertTrue(got == sent, "the bytes came back changed or out of order")
     hog.close()
+
+
+def wait_until_blocked_writing_a_pipe(pid, timeout):
+    """Wait until a thread of process pid sleeps in a pipe write (the
+    kernel's wchan says pipe_write, or anon_pipe_write on newer kernels),
+    and has stayed there for a moment. True then, False if not within
+    timeout seconds."""
+    def writing():
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return False
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
+                    if "pipe_write" in f.read():
+                        return True
+            except OSError:
+                continue
+        return False
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if writing():
+            time.sleep(0.2)
+            if writing():
+                return True
+        time.sleep(0.02)
+    return False
+
+
+def assert_a_stop_ends_hello_while_stderr_is_full(test):
+    """`hello 2>errors.pipe`, the pipe's reader gone quiet, input full of
+    bad lines: each bad line's error blocks on the full stderr. SIGTERM or
+    SIGINT must still end the program with status 0 within seconds: the
+    write the signal cuts short is no reason to write the next error line,
+    which would block on the same full pipe with no signal left to free
+    it. The pipe is one page, full after some 75 error lines; 2000 bad
+    lines are queued on stdin."""
+    for signo in (signal.SIGTERM, signal.SIGINT):
+        with test.subTest(signal=signo.name):
+            p = test.start("hello", "--interval", "60", read_stderr=False,
+                           stderr_pipe_size=4096)
+            test.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern,
+                                                 timeout=10)[0])
+            p.send("x\n" * 2000)
+            test.assertTrue(wait_until_blocked_writing_a_pipe(p.proc.pid, 20),
+                            "hello never blocked on its full stderr")
+            p.proc.send_signal(signo)
+            test.assert_exits(p, 0, timeout=5)
+

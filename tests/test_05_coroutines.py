@@ -18,7 +18,9 @@ import time
 import unittest
 
 import harness
-from harness import (HELLO_RE, ProgramTest, assert_hellos_between_answers,
+from harness import (HELLO_RE, ProgramTest,
+                     assert_a_stop_ends_hello_while_stderr_is_full,
+                     assert_hellos_between_answers,
                      assert_never_reader_is_bounded, connect, exchange,
                      for_each_build, pattern, program, raise_nofile, rss_kib)
 
@@ -194,6 +196,9 @@ class Coroutines(ProgramTest):
                 self.assert_exits(p, 0, timeout=5)
                 answers = [l for _, l in p.out_lines if re.match(FIB_RE, l)]
                 self.assertEqual(answers, [], "it waited for fib(45)")
+
+    def test_a_stop_signal_ends_it_while_error_lines_fill_stderr(self):
+        assert_a_stop_ends_hello_while_stderr_is_full(self)
 
     def test_a_failing_stdout_is_reported_with_its_cause_and_ends_it(self):
         path = program(self.CHAPTER, self.VARIANT, "hello")

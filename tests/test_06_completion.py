@@ -13,7 +13,9 @@ import unittest
 from unittest import mock
 
 import harness
-from harness import (HELLO_RE, ProgramTest, assert_never_reader_is_bounded,
+from harness import (HELLO_RE, ProgramTest,
+                     assert_a_stop_ends_hello_while_stderr_is_full,
+                     assert_never_reader_is_bounded,
                      connect, exchange, for_each_build, pattern, program,
                      raise_nofile)
 
@@ -30,6 +32,9 @@ class Completion(ProgramTest):
                                                  timeout=5)[0])
             p.proc.send_signal(signo)
             self.assert_exits(p, 0, timeout=5)
+
+    def test_a_stop_signal_ends_hello_while_error_lines_fill_stderr(self):
+        assert_a_stop_ends_hello_while_stderr_is_full(self)
 
     def test_a_hundred_clients_at_once_get_every_byte_back(self):
         srv = self.start_server()
