@@ -612,3 +612,41 @@ def assert_a_stop_ends_hello_while_stderr_is_full(test):
             p.proc.send_signal(signo)
             test.assert_exits(p, 0, timeout=5)
 
+
+def assert_client_gives_up_on_a_server_that_never_accepts(test, client):
+    """A listener that never accepts, its accept queue full: the kernel
+    answers no further handshake, and a connect() would wait for the
+    kernel's own give-up, minutes later. echo-client's --timeout must
+    bound the connect as it bounds each echo: every connection fails,
+    said in words, exit status 1, within seconds."""
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(1)
+        fillers = []
+        try:
+            for _ in range(8):          # past the queue's backlog + 1
+                s = socket.socket()
+                fillers.append(s)
+                s.setblocking(False)
+                s.connect_ex(ls.getsockname())
+            time.sleep(0.2)
+            start = time.monotonic()
+            try:
+                r = subprocess.run(
+                    [client, "--port", str(ls.getsockname()[1]),
+                     "--connections", "3", "--bytes", "5000",
+                     "--timeout", "0.5"],
+                    capture_output=True, timeout=60,
+                    env=dict(os.environ, **SAN_ENV))
+            except subprocess.TimeoutExpired:
+                test.fail("echo-client still connecting after 60 s to a "
+                          "server that never accepts")
+        finally:
+            for s in fillers:
+                s.close()
+    err = r.stderr.decode()
+    test.assertEqual(r.returncode, 1, err)
+    test.assertIn("not connected within 0.5 s", err)
+    test.assertRegex(r.stdout.decode(), r"3 connections, 0 verified, 3 failed")
+    test.assertLess(time.monotonic() - start, 30,
+                    "the client must give up on its own")

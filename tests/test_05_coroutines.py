@@ -361,6 +361,10 @@ class Coroutines(ProgramTest):
         harness.assert_client_names_a_faulty_echo(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))
 
+    def test_the_client_gives_up_on_a_server_that_never_accepts(self):
+        harness.assert_client_gives_up_on_a_server_that_never_accepts(
+            self, program(self.CHAPTER, self.VARIANT, "echo-client"))
+
     def test_the_client_memory_follows_parallel_not_connections(self):
         # 20,000 connections, 10 at a time: each open one holds two 8 KiB
         # buffers, so the client's peak stays a few MiB. Made all up front,

@@ -61,6 +61,10 @@ class Completion(ProgramTest):
         harness.assert_client_names_a_faulty_echo(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))
 
+    def test_the_client_gives_up_on_a_server_that_never_accepts(self):
+        harness.assert_client_gives_up_on_a_server_that_never_accepts(
+            self, program(self.CHAPTER, self.VARIANT, "echo-client"))
+
     def test_a_client_that_never_reads_costs_bounded_memory(self):
         # The connection's coroutine awaits its send, which the kernel
         # holds until the client reads: no receive is submitted meanwhile,
