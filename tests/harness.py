@@ -650,3 +650,60 @@ def assert_client_gives_up_on_a_server_that_never_accepts(test, client):
     test.assertRegex(r.stdout.decode(), r"3 connections, 0 verified, 3 failed")
     test.assertLess(time.monotonic() - start, 30,
                     "the client must give up on its own")
+
+
+def assert_accept_reports_cannot_freeze_the_server(test, path):
+    """The server reports each out-of-descriptors episode on stderr (once
+    when accept() starts failing, once when it works again). With stderr
+    a pipe nobody reads, a client that keeps bringing the server to its
+    descriptor limit fills the pipe: the next report must not block the
+    server, which must go on echoing and stop on SIGTERM with status 0.
+    The server gets 24 descriptors (prlimit), so 25 clients at once are
+    an episode; the pipe (one page) is filled up to 200 bytes before the
+    server starts, so two episodes fill it and ten are plenty."""
+    err_r, err_w = os.pipe()
+    fcntl.fcntl(err_w, fcntl.F_SETPIPE_SZ, 4096)
+    os.write(err_w, b"." * (4096 - 200))
+    try:
+        srv = subprocess.Popen(["prlimit", "--nofile=24:24", path, "--port",
+                                "0"], stdout=subprocess.PIPE, stderr=err_w,
+                               env=dict(os.environ, **SAN_ENV))
+    finally:
+        os.close(err_w)
+    try:
+        port = int(srv.stdout.readline().decode().rsplit(":", 1)[1])
+        for _ in range(10):
+            socks = [connect(port) for _ in range(25)]
+            time.sleep(0.05)
+            for s in socks:
+                s.close()
+            time.sleep(0.25)  # past the accept pause: accepting again
+        with connect(port, timeout=5) as c:
+            c.sendall(b"still there?")
+            try:
+                got = c.recv(64)
+            except socket.timeout:
+                got = None
+        test.assertEqual(got, b"still there?", "no echo within 5 s once "
+                         "the server's stderr, a pipe nobody reads, filled")
+        srv.send_signal(signal.SIGTERM)
+        try:
+            status = srv.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            status = None
+        test.assertEqual(status, 0, "exit status after SIGTERM (None: "
+                         "still running 5 s later)")
+        err = b""
+        while True:
+            chunk = os.read(err_r, 65536)
+            if not chunk:
+                break
+            err += chunk
+        text = err.decode("utf-8", "replace")
+        test.assertIsNone(sanitizer_report(text), text[-2000:])
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+            srv.wait()
+        srv.stdout.close()
+        os.close(err_r)

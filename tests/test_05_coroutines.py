@@ -361,6 +361,10 @@ class Coroutines(ProgramTest):
         harness.assert_client_names_a_faulty_echo(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))
 
+    def test_accept_reports_to_a_stderr_nobody_reads_cannot_freeze_it(self):
+        harness.assert_accept_reports_cannot_freeze_the_server(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
+
     def test_the_client_gives_up_on_a_server_that_never_accepts(self):
         harness.assert_client_gives_up_on_a_server_that_never_accepts(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))
