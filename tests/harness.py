@@ -573,3 +573,149 @@ def assert_never_reader_is_bounded(test, srv, bound_kib):
         got += data
     test.assertTrue(got == sent, "the bytes came back changed or out of order")
     hog.close()
+
+
+def wait_until_blocked_writing_a_pipe(pid, timeout):
+    """Wait until a thread of process pid sleeps in a pipe write (the
+    kernel's wchan says pipe_write, or anon_pipe_write on newer kernels),
+    and has stayed there for a moment. True then, False if not within
+    timeout seconds."""
+    def writing():
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return False
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
+                    if "pipe_write" in f.read():
+                        return True
+            except OSError:
+                continue
+        return False
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if writing():
+            time.sleep(0.2)
+            if writing():
+                return True
+        time.sleep(0.02)
+    return False
+
+
+def assert_a_stop_ends_hello_while_stderr_is_full(test):
+    """`hello 2>errors.pipe`, the pipe's reader gone quiet, input full of
+    bad lines: each bad line's error blocks on the full stderr. SIGTERM or
+    SIGINT must still end the program with status 0 within seconds: the
+    write the signal cuts short is no reason to write the next error line,
+    which would block on the same full pipe with no signal left to free
+    it. The pipe is one page, full after some 75 error lines; 2000 bad
+    lines are queued on stdin."""
+    for signo in (signal.SIGTERM, signal.SIGINT):
+        with test.subTest(signal=signo.name):
+            p = test.start("hello", "--interval", "60", read_stderr=False,
+                           stderr_pipe_size=4096)
+            test.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern,
+                                                 timeout=10)[0])
+            p.send("x\n" * 2000)
+            test.assertTrue(wait_until_blocked_writing_a_pipe(p.proc.pid, 20),
+                            "hello never blocked on its full stderr")
+            p.proc.send_signal(signo)
+            test.assert_exits(p, 0, timeout=5)
+
+
+def assert_client_gives_up_on_a_server_that_never_accepts(test, client):
+    """A listener that never accepts, its accept queue full: the kernel
+    answers no further handshake, and a connect() would wait for the
+    kernel's own give-up, minutes later. echo-client's --timeout must
+    bound the connect as it bounds each echo: every connection fails,
+    said in words, exit status 1, within seconds."""
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(1)
+        fillers = []
+        try:
+            for _ in range(8):          # past the queue's backlog + 1
+                s = socket.socket()
+                fillers.append(s)
+                s.setblocking(False)
+                s.connect_ex(ls.getsockname())
+            time.sleep(0.2)
+            start = time.monotonic()
+            try:
+                r = subprocess.run(
+                    [client, "--port", str(ls.getsockname()[1]),
+                     "--connections", "3", "--bytes", "5000",
+                     "--timeout", "0.5"],
+                    capture_output=True, timeout=60,
+                    env=dict(os.environ, **SAN_ENV))
+            except subprocess.TimeoutExpired:
+                test.fail("echo-client still connecting after 60 s to a "
+                          "server that never accepts")
+        finally:
+            for s in fillers:
+                s.close()
+    err = r.stderr.decode()
+    test.assertEqual(r.returncode, 1, err)
+    test.assertIn("not connected within 0.5 s", err)
+    test.assertRegex(r.stdout.decode(), r"3 connections, 0 verified, 3 failed")
+    test.assertLess(time.monotonic() - start, 30,
+                    "the client must give up on its own")
+
+
+def assert_accept_reports_cannot_freeze_the_server(test, path):
+    """The server reports each out-of-descriptors episode on stderr (once
+    when accept() starts failing, once when it works again). With stderr
+    a pipe nobody reads, a client that keeps bringing the server to its
+    descriptor limit fills the pipe: the next report must not block the
+    server, which must go on echoing and stop on SIGTERM with status 0.
+    The server gets 24 descriptors (prlimit), so 25 clients at once are
+    an episode; the pipe (one page) is filled up to 200 bytes before the
+    server starts, so two episodes fill it and ten are plenty."""
+    err_r, err_w = os.pipe()
+    fcntl.fcntl(err_w, fcntl.F_SETPIPE_SZ, 4096)
+    os.write(err_w, b"." * (4096 - 200))
+    try:
+        srv = subprocess.Popen(["prlimit", "--nofile=24:24", path, "--port",
+                                "0"], stdout=subprocess.PIPE, stderr=err_w,
+                               env=dict(os.environ, **SAN_ENV))
+    finally:
+        os.close(err_w)
+    try:
+        port = int(srv.stdout.readline().decode().rsplit(":", 1)[1])
+        for _ in range(10):
+            socks = [connect(port) for _ in range(25)]
+            time.sleep(0.05)
+            for s in socks:
+                s.close()
+            time.sleep(0.25)  # past the accept pause: accepting again
+        with connect(port, timeout=5) as c:
+            c.sendall(b"still there?")
+            try:
+                got = c.recv(64)
+            except socket.timeout:
+                got = None
+        test.assertEqual(got, b"still there?", "no echo within 5 s once "
+                         "the server's stderr, a pipe nobody reads, filled")
+        srv.send_signal(signal.SIGTERM)
+        try:
+            status = srv.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            status = None
+        test.assertEqual(status, 0, "exit status after SIGTERM (None: "
+                         "still running 5 s later)")
+        err = b""
+        while True:
+            chunk = os.read(err_r, 65536)
+            if not chunk:
+                break
+            err += chunk
+        text = err.decode("utf-8", "replace")
+        test.assertIsNone(sanitizer_report(text), text[-2000:])
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+            srv.wait()
+        srv.stdout.close()
+        os.close(err_r)

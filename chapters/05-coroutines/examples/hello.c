@@ -146,28 +146,31 @@ static int stdout_error(void)
     return err;
 }
 
-/* printf() one line: 0 when done or dropped, -1 with errno set when
- * standard output failed. A stop signal that comes while the write is
- * blocked on a full pipe nobody reads (`hello | less`, less no longer
- * reading, Ctrl-C) makes it fail with EINTR: the loop's handlers do not
- * restart it. That is no output error, so the error flag is cleared;
- * glibc has dropped the line it could not write. The signal cancels the
- * program next, and until it has, any line printed would block on the
- * same full pipe with no signal left to free it: from then on output is
- * dropped, the price of ending when asked. */
-static int say(app_t *app, const char *format, ...)
+/* fprintf() one line to @p to, standard output or error: 0 when done or
+ * dropped, -1 with errno set when the stream failed. A stop signal that
+ * comes while the write is blocked on a full pipe nobody reads (`hello |
+ * less`, less no longer reading, Ctrl-C; or `2>` a pipe whose reader has
+ * stalled, with input full of bad lines) makes it fail with EINTR: the
+ * loop's handlers do not restart it. That is no output error, so the
+ * error flag is cleared; glibc has dropped the line it could not write.
+ * The signal cancels the program next, and until it has, any line
+ * printed would block on the same full pipe with no signal left to free
+ * it (the input coroutine, say, goes on with the lines it has buffered,
+ * an error line each, before it awaits again): from then on output is
+ * dropped, on both streams, the price of ending when asked. */
+static int say(app_t *app, FILE *to, const char *format, ...)
 {
     if (app->quiet)
         return 0;
     va_list ap;
     va_start(ap, format);
-    vprintf(format, ap);
+    vfprintf(to, format, ap);
     va_end(ap);
-    if (!ferror(stdout))
+    if (!ferror(to))
         return 0;
     if (errno != EINTR)
         return -1;
-    clearerr(stdout);
+    clearerr(to);
     app->quiet = 1;
     return 0;
 }
@@ -189,7 +192,8 @@ static int hello_body(coro_t *co)
     CORO_BEGIN(co);
     f->next_s = loop_time(loop);
     for (;;) {
-        if (say(f->app, "%lld - Hello world!\n", (long long)time(NULL)) < 0)
+        if (say(f->app, stdout, "%lld - Hello world!\n",
+                (long long)time(NULL)) < 0)
             CORO_FAIL(co, stdout_error());
         f->next_s += f->app->interval_s;
         if (f->next_s <= loop_time(loop))       /* held up: skip the */
@@ -277,8 +281,9 @@ static int input_body(coro_t *co)
             break;
         }
         if (kind != INPUT_NUMBER) {
-            if (kind != INPUT_EMPTY)
-                fprintf(stderr, "error: %s\n", input_strerror(kind));
+            if (kind != INPUT_EMPTY) /* a failing stderr: nothing to do */
+                (void)say(f->app, stderr, "error: %s\n",
+                          input_strerror(kind));
             continue;
         }
         AWAIT(co, queue_put(&f->app->numbers, &f->put,
@@ -313,8 +318,8 @@ static int answer_body(coro_t *co)
             f->value = (uint64_t)(uintptr_t)co->in;
             f->seconds = loop_time(app->loop) - f->seconds;
         }
-        if (say(app, "fib(%u) = %" PRIu64 " (%.3f s)\n", f->n, f->value,
-                f->seconds) < 0)
+        if (say(app, stdout, "fib(%u) = %" PRIu64 " (%.3f s)\n", f->n,
+                f->value, f->seconds) < 0)
             CORO_FAIL(co, stdout_error());
         if (app->executor == NULL) {
             /* The next number may be queued already, and queue_get()
