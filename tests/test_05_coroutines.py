@@ -197,6 +197,10 @@ class Coroutines(ProgramTest):
                 answers = [l for _, l in p.out_lines if re.match(FIB_RE, l)]
                 self.assertEqual(answers, [], "it waited for fib(45)")
 
+    def test_a_stop_during_an_inline_fib_ends_it_with_stdout_full(self):
+        harness.assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(
+            self)
+
     def test_a_stop_signal_ends_it_while_error_lines_fill_stderr(self):
         assert_a_stop_ends_hello_while_stderr_is_full(self)
 

@@ -33,6 +33,10 @@ class Completion(ProgramTest):
             p.proc.send_signal(signo)
             self.assert_exits(p, 0, timeout=5)
 
+    def test_a_stop_during_an_inline_fib_ends_it_with_stdout_full(self):
+        harness.assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(
+            self)
+
     def test_a_stop_signal_ends_hello_while_error_lines_fill_stderr(self):
         assert_a_stop_ends_hello_while_stderr_is_full(self)
 
