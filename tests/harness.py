@@ -633,8 +633,9 @@ def assert_never_reader_is_bounded(test, srv, bound_kib):
 def wait_until_blocked_writing_a_pipe(pid, timeout):
     """Wait until a thread of process pid sleeps in a pipe write (the
     kernel's wchan says pipe_write, or anon_pipe_write on newer kernels),
-    and has stayed there for a moment. True then, False if not within
-    timeout seconds."""
+    or in select() or poll() (poll_schedule_timeout: a program that waits
+    for room before it writes), and has stayed there for a moment. True
+    then, False if not within timeout seconds."""
     def writing():
         try:
             tids = os.listdir("/proc/%d/task" % pid)
@@ -643,7 +644,8 @@ def wait_until_blocked_writing_a_pipe(pid, timeout):
         for tid in tids:
             try:
                 with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
-                    if "pipe_write" in f.read():
+                    where = f.read()
+                    if "pipe_write" in where or "poll_schedule" in where:
                         return True
             except OSError:
                 continue
@@ -774,3 +776,48 @@ def assert_accept_reports_cannot_freeze_the_server(test, path):
             srv.wait()
         srv.stdout.close()
         os.close(err_r)
+
+
+def assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(test):
+    """`hello --inline | less`, less no longer reading, a fib typed, and
+    Ctrl-C while it computes. The signal comes while the loop's thread
+    computes, so it interrupts no write; the answer's write then finds the
+    pipe full. It must not block there for ever: the program must end,
+    status 0. The pipe (one page) is filled before hello starts so that
+    the first hello fits and the answer does not."""
+    path = program(test.CHAPTER, test.VARIANT, "hello")
+    if not os.path.exists(path):
+        build(test.CHAPTER, test.VARIANT)
+    for signo in (signal.SIGTERM, signal.SIGINT):
+        with test.subTest(signal=signo.name):
+            out_r, out_w = os.pipe()
+            fcntl.fcntl(out_w, fcntl.F_SETPIPE_SZ, 4096)
+            os.write(out_w, b"." * (4096 - 40))
+            try:
+                p = subprocess.Popen(
+                    [path, "--inline", "--interval", "60"],
+                    stdin=subprocess.PIPE, stdout=out_w,
+                    stderr=subprocess.PIPE, env=dict(os.environ, **SAN_ENV))
+            finally:
+                os.close(out_w)
+            try:
+                time.sleep(0.5)           # the first hello is out
+                p.stdin.write(b"42\n")    # a second or more on the loop
+                p.stdin.flush()
+                time.sleep(0.3)
+                p.send_signal(signo)
+                try:
+                    status = p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    status = None
+                test.assertEqual(status, 0, "exit status (None: still "
+                                 "running 15 s after the signal)")
+                err = p.stderr.read().decode("utf-8", "replace")
+                test.assertIsNone(sanitizer_report(err), err[-2000:])
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdin.close()
+                p.stderr.close()
+                os.close(out_r)

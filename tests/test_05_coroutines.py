@@ -18,7 +18,9 @@ import time
 import unittest
 
 import harness
-from harness import (HELLO_RE, ProgramTest, assert_hellos_between_answers,
+from harness import (HELLO_RE, ProgramTest,
+                     assert_a_stop_ends_hello_while_stderr_is_full,
+                     assert_hellos_between_answers,
                      assert_never_reader_is_bounded, connect, exchange,
                      for_each_build, pattern, program, raise_nofile, rss_kib)
 
@@ -195,6 +197,13 @@ class Coroutines(ProgramTest):
                 answers = [l for _, l in p.out_lines if re.match(FIB_RE, l)]
                 self.assertEqual(answers, [], "it waited for fib(45)")
 
+    def test_a_stop_during_an_inline_fib_ends_it_with_stdout_full(self):
+        harness.assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(
+            self)
+
+    def test_a_stop_signal_ends_it_while_error_lines_fill_stderr(self):
+        assert_a_stop_ends_hello_while_stderr_is_full(self)
+
     def test_a_failing_stdout_is_reported_with_its_cause_and_ends_it(self):
         path = program(self.CHAPTER, self.VARIANT, "hello")
         if not os.path.exists(path):
@@ -354,6 +363,14 @@ class Coroutines(ProgramTest):
 
     def test_the_client_names_a_faulty_echo(self):
         harness.assert_client_names_a_faulty_echo(
+            self, program(self.CHAPTER, self.VARIANT, "echo-client"))
+
+    def test_accept_reports_to_a_stderr_nobody_reads_cannot_freeze_it(self):
+        harness.assert_accept_reports_cannot_freeze_the_server(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
+
+    def test_the_client_gives_up_on_a_server_that_never_accepts(self):
+        harness.assert_client_gives_up_on_a_server_that_never_accepts(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))
 
     def test_the_client_memory_follows_parallel_not_connections(self):

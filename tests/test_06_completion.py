@@ -13,7 +13,9 @@ import unittest
 from unittest import mock
 
 import harness
-from harness import (HELLO_RE, ProgramTest, assert_never_reader_is_bounded,
+from harness import (HELLO_RE, ProgramTest,
+                     assert_a_stop_ends_hello_while_stderr_is_full,
+                     assert_never_reader_is_bounded,
                      connect, exchange, for_each_build, pattern, program,
                      raise_nofile)
 
@@ -30,6 +32,13 @@ class Completion(ProgramTest):
                                                  timeout=5)[0])
             p.proc.send_signal(signo)
             self.assert_exits(p, 0, timeout=5)
+
+    def test_a_stop_during_an_inline_fib_ends_it_with_stdout_full(self):
+        harness.assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(
+            self)
+
+    def test_a_stop_signal_ends_hello_while_error_lines_fill_stderr(self):
+        assert_a_stop_ends_hello_while_stderr_is_full(self)
 
     def test_a_hundred_clients_at_once_get_every_byte_back(self):
         srv = self.start_server()
@@ -54,6 +63,14 @@ class Completion(ProgramTest):
 
     def test_the_client_names_a_faulty_echo(self):
         harness.assert_client_names_a_faulty_echo(
+            self, program(self.CHAPTER, self.VARIANT, "echo-client"))
+
+    def test_accept_reports_to_a_stderr_nobody_reads_cannot_freeze_it(self):
+        harness.assert_accept_reports_cannot_freeze_the_server(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
+
+    def test_the_client_gives_up_on_a_server_that_never_accepts(self):
+        harness.assert_client_gives_up_on_a_server_that_never_accepts(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))
 
     def test_a_client_that_never_reads_costs_bounded_memory(self):

@@ -2,6 +2,7 @@
 import fcntl
 import os
 import re
+import select
 import signal
 import subprocess
 import tempfile
@@ -177,7 +178,7 @@ class HelloContract(ProgramTest):
                     stdout=out_w, stderr=err,
                     env=dict(os.environ, **SAN_ENV))
                 try:
-                    self._wait_until_blocked_on(proc, out_r, size)
+                    self._wait_until_blocked_on(proc, out_r, out_w, size)
                     proc.send_signal(signo)
                     try:
                         rc = proc.wait(timeout=5)
@@ -213,11 +214,13 @@ class HelloContract(ProgramTest):
             pass
         return found
 
-    def _wait_until_blocked_on(self, proc, out_r, size):
-        """Until the pipe holds all but less than a hello line, and the
-        program has stayed in the writing since (a thread waits in
-        pipe_write, where the kernel shows it, or the pipe's count stays
-        put for half a second)."""
+    def _wait_until_blocked_on(self, proc, out_r, out_w, size):
+        """Until the pipe can take no more and the program has stopped
+        writing to it since: either it holds all but less than a hello
+        line and a thread waits in pipe_write, where the kernel shows it,
+        or it polls not writable (no free page: a program that waits for
+        room before it writes, as chapter 05's does, waits from then on)
+        and its count stays put for half a second."""
         deadline = time.monotonic() + 20
         last, still_since = -1, time.monotonic()
         while time.monotonic() < deadline:
@@ -228,11 +231,12 @@ class HelloContract(ProgramTest):
             now = time.monotonic()
             if held != last:
                 last, still_since = held, now
-            if held > size - 64:
-                if any("pipe_write" in w for w in self._wchans(proc.pid)):
-                    return
-                if now - still_since > 0.5:
-                    return
+            if (held > size - 64 and
+                    any("pipe_write" in w for w in self._wchans(proc.pid))):
+                return
+            full = not select.select([], [out_w], [], 0)[1]
+            if held > 0 and full and now - still_since > 0.5:
+                return
             time.sleep(0.02)
         self.fail("stdout never filled up: the pipe holds %d of %d bytes"
                   % (last, size))

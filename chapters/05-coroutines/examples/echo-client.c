@@ -8,9 +8,9 @@
  * coroutine starts a connection's Task, in a task group, only once a
  * slot is free, so memory follows --parallel, not --connections; leaving
  * the group waits for the last ones. Every byte that comes back is
- * checked against what was sent, each echo must come back within
- * --timeout seconds (a timeout scope), and once every byte is back the
- * connection half-closes and must see the server's end of stream, not
+ * checked against what was sent, the connect and each echo must be done
+ * within --timeout seconds (a timeout scope), and once every byte is back
+ * the connection half-closes and must see the server's end of stream, not
  * more bytes. A summary line (with the peak memory) ends the run, and the
  * exit status is 0 only if every echo was exact.
  */
@@ -39,9 +39,9 @@ static const char usage[] =
     "an IPv4 address, default 127.0.0.1), at most P at a time (default\n"
     "1000), sends B bytes on each (default 100000) in chunks, and checks\n"
     "that every byte comes back in order, each chunk within S seconds\n"
-    "(default 30), and that the server then ends the stream. Prints a\n"
-    "summary; exits 0 if every echo was exact, 1 otherwise, 2 for bad\n"
-    "usage.\n";
+    "(default 30; each connect gets as long), and that the server then\n"
+    "ends the stream. Prints a summary; exits 0 if every echo was exact,\n"
+    "1 otherwise, 2 for bad usage.\n";
 
 #define CHUNK 8192
 
@@ -159,6 +159,7 @@ typedef struct client {
     long sent;              /* bytes sent and verified so far */
     size_t chunk;           /* this chunk's size */
     int err;                /* what ended it early, or 0 */
+    int connected;          /* the connect is done: a timeout is an echo's */
     timeout_scope_t deadline;
     stream_connect_t connect;
     stream_t stream;
@@ -174,7 +175,9 @@ static void client_done(client_t *f)
     } else if (f->run->failed++ < 5) {
         fprintf(stderr, "echo-client: connection %ld: ", f->k);
         if (f->err == ETIMEDOUT)
-            fprintf(stderr, "nothing came back for %g s\n",
+            fprintf(stderr, "%s %g s\n",
+                    f->connected ? "nothing came back for"
+                                 : "not connected within",
                     f->run->cfg->timeout_s);
         else
             fprintf(stderr, "%s\n",
@@ -197,15 +200,23 @@ static int client_body(coro_t *co)
 
     CORO_BEGIN(co);
     /* Catching forms throughout: an error is this connection's outcome,
-     * counted, not a reason to cancel the others in the group. */
-    CORO_AWAIT_CORO_CATCH(co, stream_open_connection(&f->connect,
-                                                     f->run->loop, cfg->host,
-                                                     cfg->port, &f->stream));
-    if (co->err) {
-        f->err = co->err;
+     * counted, not a reason to cancel the others in the group. The
+     * connect is bounded too: to a server whose accept queue is full, the
+     * kernel's own give-up comes minutes later. */
+    if (timeout_enter(&f->deadline, cfg->timeout_s) < 0) {
+        f->err = errno;
         client_done(f);
         CORO_RETURN(co, NULL);
     }
+    CORO_AWAIT_CORO_CATCH(co, stream_open_connection(&f->connect,
+                                                     f->run->loop, cfg->host,
+                                                     cfg->port, &f->stream));
+    f->err = timeout_exit(&f->deadline, co->err);
+    if (f->err) {
+        client_done(f);
+        CORO_RETURN(co, NULL);
+    }
+    f->connected = 1;
     while (f->err == 0 && f->sent < cfg->bytes) {
         f->chunk = (size_t)(cfg->bytes - f->sent);
         if (f->chunk > CHUNK)

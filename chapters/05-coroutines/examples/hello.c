@@ -43,10 +43,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +124,7 @@ static hello_args_t parse_args(int argc, char **argv)
  * which outlives them (the group is left only when all have ended). */
 typedef struct app {
     loop_t *loop;
+    task_t *main;           /* the main Task: a stop signal cancels it */
     executor_t *executor;   /* NULL with --inline */
     double interval_s;
     int quiet;              /* a stop signal cut a write: print no more */
@@ -146,28 +150,86 @@ static int stdout_error(void)
     return err;
 }
 
-/* printf() one line: 0 when done or dropped, -1 with errno set when
- * standard output failed. A stop signal that comes while the write is
- * blocked on a full pipe nobody reads (`hello | less`, less no longer
- * reading, Ctrl-C) makes it fail with EINTR: the loop's handlers do not
- * restart it. That is no output error, so the error flag is cleared;
- * glibc has dropped the line it could not write. The signal cancels the
- * program next, and until it has, any line printed would block on the
- * same full pipe with no signal left to free it: from then on output is
- * dropped, the price of ending when asked. */
-static int say(app_t *app, const char *format, ...)
+/* A stop signal has come: run() has cancelled the main Task, or is about
+ * to (the handler has noted the signal, and the loop will run its
+ * callback once the step running now lets it). */
+static int stopping(const app_t *app)
+{
+    return task_cancelling(app->main) > 0 ||
+           loop_signal_pending(app->loop, SIGINT) ||
+           loop_signal_pending(app->loop, SIGTERM);
+}
+
+/* Wait until @p to can take a line, or a stop signal comes: 0, or -1 if
+ * one came (drop the line). A signal taken before a blocking write has
+ * nothing left to interrupt: one that comes while the loop's thread
+ * computes an inline fib, say, and the answer's write then finds the
+ * pipe full. So the stop signals are blocked from the check to the wait,
+ * which unblocks them as it starts (pselect()): one that comes in
+ * between interrupts the wait. A pipe that polls writable has room for
+ * a line (up to PIPE_BUF bytes), and only this thread writes: the write
+ * then does not block. So the usual case, room now, costs one poll(),
+ * and only a full pipe the signal dance. */
+static int wait_for_room(const app_t *app, FILE *to)
+{
+    struct pollfd now = {.fd = fileno(to), .events = POLLOUT};
+    sigset_t stop, old;
+    fd_set out;
+    int rc = 0;
+
+    if (stopping(app))
+        return -1;
+    if (poll(&now, 1, 0) == 1)    /* room, or an error the write will say */
+        return 0;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    for (;;) {
+        if (stopping(app)) {
+            rc = -1;
+            break;
+        }
+        FD_ZERO(&out);
+        FD_SET(fileno(to), &out);
+        if (pselect(fileno(to) + 1, NULL, &out, NULL, NULL, &old) >= 0 ||
+            errno != EINTR)
+            break;                /* room, or no wait possible: write */
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* fprintf() one line to @p to, standard output or error: 0 when done or
+ * dropped, -1 with errno set when the stream failed. The output waits
+ * for its reader (`hello | less`, less no longer reading), in
+ * wait_for_room(), until a stop signal comes (Ctrl-C); from then on output
+ * is dropped, on both streams, the price of ending when asked: any line
+ * printed before the loop has cancelled the program would block on the
+ * same full pipe with no signal left to free it (the input coroutine,
+ * say, goes on with the lines it has buffered, an error line each, before
+ * it awaits again). A signal that cuts short a write blocked all the same
+ * (on a terminal, say, where writable does not promise room for a whole
+ * line) makes it fail with EINTR: the loop's handlers do not restart it.
+ * That is no output error either, so the error flag is cleared; glibc has
+ * dropped the line it could not write. */
+static int say(app_t *app, FILE *to, const char *format, ...)
 {
     if (app->quiet)
         return 0;
+    if (wait_for_room(app, to) < 0) {
+        app->quiet = 1;
+        return 0;
+    }
     va_list ap;
     va_start(ap, format);
-    vprintf(format, ap);
+    vfprintf(to, format, ap);
     va_end(ap);
-    if (!ferror(stdout))
+    if (!ferror(to))
         return 0;
     if (errno != EINTR)
         return -1;
-    clearerr(stdout);
+    clearerr(to);
     app->quiet = 1;
     return 0;
 }
@@ -189,7 +251,8 @@ static int hello_body(coro_t *co)
     CORO_BEGIN(co);
     f->next_s = loop_time(loop);
     for (;;) {
-        if (say(f->app, "%lld - Hello world!\n", (long long)time(NULL)) < 0)
+        if (say(f->app, stdout, "%lld - Hello world!\n",
+                (long long)time(NULL)) < 0)
             CORO_FAIL(co, stdout_error());
         f->next_s += f->app->interval_s;
         if (f->next_s <= loop_time(loop))       /* held up: skip the */
@@ -277,8 +340,9 @@ static int input_body(coro_t *co)
             break;
         }
         if (kind != INPUT_NUMBER) {
-            if (kind != INPUT_EMPTY)
-                fprintf(stderr, "error: %s\n", input_strerror(kind));
+            if (kind != INPUT_EMPTY) /* a failing stderr: nothing to do */
+                (void)say(f->app, stderr, "error: %s\n",
+                          input_strerror(kind));
             continue;
         }
         AWAIT(co, queue_put(&f->app->numbers, &f->put,
@@ -313,8 +377,8 @@ static int answer_body(coro_t *co)
             f->value = (uint64_t)(uintptr_t)co->in;
             f->seconds = loop_time(app->loop) - f->seconds;
         }
-        if (say(app, "fib(%u) = %" PRIu64 " (%.3f s)\n", f->n, f->value,
-                f->seconds) < 0)
+        if (say(app, stdout, "fib(%u) = %" PRIu64 " (%.3f s)\n", f->n,
+                f->value, f->seconds) < 0)
             CORO_FAIL(co, stdout_error());
         if (app->executor == NULL) {
             /* The next number may be queued already, and queue_get()
@@ -368,6 +432,7 @@ static int main_body(coro_t *co)
     CORO_BEGIN(co);
     f->args->started = 1;
     f->app.loop = running_loop();
+    f->app.main = task_current();
     if (queue_init(&f->app.numbers, f->app.loop, QUEUED_LINES) != 0) {
         co->err = errno;
         fprintf(stderr, "hello: making the queue: %s\n", strerror(co->err));

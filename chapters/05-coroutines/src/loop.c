@@ -587,6 +587,12 @@ int loop_remove_signal_handler(loop_t *loop, int signo)
     return 1;
 }
 
+int loop_signal_pending(const loop_t *loop, int signo)
+{
+    return signo > 0 && signo < SIGNALS_MAX &&
+           loop->signals[signo].cb != NULL && signal_pending[signo];
+}
+
 /* ---- one iteration -------------------------------------------------------- */
 
 /* How long phase 1 may wait when no callback is ready and no stop is due

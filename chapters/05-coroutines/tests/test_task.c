@@ -6,6 +6,7 @@
 #include <criterion/redirect.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -78,6 +79,32 @@ Test(task, a_task_does_not_run_before_the_loop_does)
     fixture_settle(&fx);
     cr_assert_str_eq(log_, "a");
     cr_assert(future_done(task_future(t)));
+    task_release(t);
+}
+
+/* The block a Task is made in may have held anything: a field that
+ * task_create() does not set shows what was there before. So hand
+ * malloc() blocks of every size near a Task's, filled with ones, back
+ * first (glibc reuses the most recently freed block of a size). */
+Test(task, a_new_task_counts_no_cancel_requests_even_in_reused_memory)
+{
+    enum { SIZES = 32, EACH = 8 };
+    void *blocks[SIZES][EACH];
+
+    for (int i = 0; i < SIZES; i++)
+        for (int j = 0; j < EACH; j++) {
+            blocks[i][j] = malloc(sizeof(task_t) + 16 * (size_t)i);
+            cr_assert_not_null(blocks[i][j]);
+            memset(blocks[i][j], 0xff, sizeof(task_t) + 16 * (size_t)i);
+        }
+    for (int i = 0; i < SIZES; i++)
+        for (int j = 0; j < EACH; j++)
+            free(blocks[i][j]);
+    task_t *t = napper(0, "a", 1, NULL);
+
+    cr_assert_eq(task_cancelling(t), 0);
+    cr_assert_eq(task_uncancel(t), 0);
+    fixture_settle(&fx);
     task_release(t);
 }
 

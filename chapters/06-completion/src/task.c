@@ -126,6 +126,7 @@ task_t *task_create(loop_t *loop, coro_fn *fn, size_t frame_size,
     t->in = NULL;
     t->in_err = 0;
     t->cancel_requested = 0;
+    t->cancelling = 0;
     t->woken = 0;
     t->refs = 2;                          /* the caller's and the loop's */
     t->id = ++next_id;
