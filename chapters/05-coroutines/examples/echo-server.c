@@ -22,6 +22,7 @@
  * handler sees ECANCELED at its await, the server closes its stream, and
  * the group's wait returns once they all have.
  */
+#include "errlog.h"
 #include "loop.h"
 #include "net.h"
 #include "options.h"
@@ -32,9 +33,7 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,28 +113,16 @@ static void parse_args(int argc, char **argv, config_t *cfg)
                             argv[optind]);
 }
 
-/* [complain] */
-/* One line on stderr, or none: a line that would block is dropped. A
- * server's stderr may be a pipe whose reader has stalled, and a blocking
- * write there would hold every connection (the loop's one thread waits
- * in it) and the stop too: a stop signal cuts one write short, and the
- * next report blocks again, or the last line, "stopped", with the stop
- * signals blocked by then. A pipe that polls writable has a free page,
- * room for any one write of up to PIPE_BUF bytes, and this thread is the
- * only one that writes here. A poll() that fails says nothing about
- * room: the line goes. */
-static void complain(const char *format, ...)
-{
-    struct pollfd err = {.fd = STDERR_FILENO, .events = POLLOUT};
-    va_list ap;
-
-    if (poll(&err, 1, 0) == 0)        /* no room now */
-        return;
-    va_start(ap, format);
-    vfprintf(stderr, format, ap);
-    va_end(ap);
-}
-/* [complain] */
+/* [server-log] */
+/* Every line said on starting or while serving goes through here: a
+ * stderr that nobody reads must cost log lines, never the server (see
+ * errlog.h, chapter 01's). A client that keeps bringing the server to its
+ * descriptor limit makes a report per episode; once the pipe is full, a
+ * blocking write would hold the loop's one thread, and with it every
+ * connection and the stop (a stop signal cuts one write short, and the
+ * next report, or the last line, "stopped", blocks again). */
+static errlog_t server_log = ERRLOG_INIT(STDERR_FILENO);
+/* [server-log] */
 
 /* Each client is a descriptor, and the default soft limit is often 1024.
  * Raise it to the hard limit, which only the administrator can raise. */
@@ -150,17 +137,19 @@ static void raise_fd_limit(void)
 
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-            complain("echo-server: cannot raise the descriptor limit "
-                     "from %llu: %s\n", (unsigned long long)was,
-                     strerror(errno));
+            errlog_printf(&server_log,
+                          "echo-server: cannot raise the descriptor limit "
+                          "from %llu: %s",
+                          (unsigned long long)was, strerror(errno));
             rl.rlim_cur = was;
         }
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 10240)
-        complain("echo-server: at most %llu descriptors (%s limit): "
-                 "fewer than 10,000 clients fit\n",
-                 (unsigned long long)rl.rlim_cur,
-                 rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
+        errlog_printf(&server_log,
+                      "echo-server: at most %llu descriptors (%s limit): "
+                      "fewer than 10,000 clients fit",
+                      (unsigned long long)rl.rlim_cur,
+                      rl.rlim_cur == rl.rlim_max ? "the hard" : "the soft");
 }
 
 /* One read's worth: the size of the buffer every connection reads into. */
@@ -218,23 +207,26 @@ static void on_server_error(void *arg, int err, const char *what)
         /* Out of descriptors or memory: the client stays queued in the
          * kernel, and the server tries again after a pause. */
         if (!s->accept_failing)
-            complain("echo-server: accept: %s (pausing %g s)\n",
-                     strerror(err), STREAM_ACCEPT_RETRY_S);
+            errlog_printf(&server_log,
+                          "echo-server: accept: %s (pausing %g s)",
+                          strerror(err), STREAM_ACCEPT_RETRY_S);
         s->accept_failing = 1;
     } else if (strcmp(what, "accepting") == 0) {
-        complain("echo-server: accepting clients again\n");
+        errlog_printf(&server_log, "echo-server: accepting clients again");
         s->accept_failing = 0;
     } else if (strcmp(what, "watch") == 0) {
         if (!s->refused_said)
-            complain("echo-server: client refused: %s%s. Further "
-                     "refusals are not reported\n", strerror(err),
-                     err == ERANGE ? past_fd_setsize : "");
+            errlog_printf(&server_log,
+                          "echo-server: client refused: %s%s. Further "
+                          "refusals are not reported",
+                          strerror(err), err == ERANGE ? past_fd_setsize : "");
         s->refused_said = 1;
     } else if (strcmp(what, "handler") != 0 ||
                (err != ECONNRESET && err != EPIPE)) {
-        complain("echo-server: %s: %s\n",
-                 strcmp(what, "task") == 0 ? "client refused" : "connection",
-                 strerror(err));
+        errlog_printf(&server_log, "echo-server: %s: %s",
+                      strcmp(what, "task") == 0 ? "client refused"
+                                                : "connection",
+                      strerror(err));
     }                              /* a client that left: its own business */
 }
 /* [server-errors] */
@@ -255,17 +247,19 @@ static int listen_or_say(server_t *s)
     int err = errno;
 
     if (err == ERANGE)
-        complain("echo-server: the %s loop cannot watch the listening "
-                 "socket: %s%s\n",
-                 selector_backend_name(loop_backend(s->loop)),
-                 strerror(err), past_fd_setsize);
+        errlog_printf(&server_log,
+                      "echo-server: the %s loop cannot watch the listening "
+                      "socket: %s%s",
+                      selector_backend_name(loop_backend(s->loop)),
+                      strerror(err), past_fd_setsize);
     else
-        complain("echo-server: cannot listen on %s port %u: %s\n",
-                 cfg->host, cfg->port,
-                 err == EADDRNOTAVAIL
-                     ? "not an address of this machine, or a name that does "
-                       "not resolve"
-                     : strerror(err));
+        errlog_printf(&server_log,
+                      "echo-server: cannot listen on %s port %u: %s",
+                      cfg->host, cfg->port,
+                      err == EADDRNOTAVAIL
+                          ? "not an address of this machine, or a name "
+                            "that does not resolve"
+                          : strerror(err));
     errno = err;
     return -1;
 }
@@ -289,7 +283,8 @@ static int server_body(coro_t *co)
                                                   conn_body,
                                                   sizeof(stream_conn_t), s));
     if (co->err != 0 && co->err != ECANCELED) { /* not a stop signal */
-        complain("echo-server: serving: %s\n", strerror(co->err));
+        errlog_printf(&server_log, "echo-server: serving: %s",
+                      strerror(co->err));
         s->cfg->said = 1;
     }
     stream_server_close(&s->listener);
@@ -331,16 +326,17 @@ int main(int argc, char **argv)
     if (run(server_body, sizeof(server_t), server_setup, &cfg, &options,
             NULL, &err) == FUTURE_E_ERROR) {
         if (!cfg.started)
-            complain("echo-server: cannot start the %s loop: %s%s\n",
-                     selector_backend_name(
-                         selector_backend_resolve(cfg.backend)),
-                     strerror(err), err == ERANGE ? past_fd_setsize : "");
+            errlog_printf(
+                &server_log, "echo-server: cannot start the %s loop: %s%s",
+                selector_backend_name(selector_backend_resolve(cfg.backend)),
+                strerror(err), err == ERANGE ? past_fd_setsize : "");
         else if (!cfg.said)        /* not a stop: say so, exit 1 */
-            complain("echo-server: the event loop failed: %s\n",
-                     strerror(err));
+            errlog_printf(&server_log,
+                          "echo-server: the event loop failed: %s",
+                          strerror(err));
         return 1;
     }
-    complain("echo-server: stopped\n");
+    errlog_printf(&server_log, "echo-server: stopped");
     return 0;
 }
 /* [main] */
