@@ -778,13 +778,15 @@ def assert_accept_reports_cannot_freeze_the_server(test, path):
         os.close(err_r)
 
 
-def assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(test):
+def assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(
+        test, args=("--inline",)):
     """`hello --inline | less`, less no longer reading, a fib typed, and
     Ctrl-C while it computes. The signal comes while the loop's thread
     computes, so it interrupts no write; the answer's write then finds the
     pipe full. It must not block there for ever: the program must end,
     status 0. The pipe (one page) is filled before hello starts so that
-    the first hello fits and the answer does not."""
+    the first hello fits and the answer does not. args make hello compute
+    fib on the loop's thread (chapter 04's always does: args=())."""
     path = program(test.CHAPTER, test.VARIANT, "hello")
     if not os.path.exists(path):
         build(test.CHAPTER, test.VARIANT)
@@ -795,7 +797,7 @@ def assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(test):
             os.write(out_w, b"." * (4096 - 40))
             try:
                 p = subprocess.Popen(
-                    [path, "--inline", "--interval", "60"],
+                    [path, *args, "--interval", "60"],
                     stdin=subprocess.PIPE, stdout=out_w,
                     stderr=subprocess.PIPE, env=dict(os.environ, **SAN_ENV))
             finally:

@@ -308,6 +308,10 @@ class Callbacks(ProgramTest):
     def test_a_stop_signal_ends_hello_while_error_lines_fill_stderr(self):
         harness.assert_a_stop_ends_hello_while_stderr_is_full(self)
 
+    def test_a_stop_during_a_fib_ends_hello_with_stdout_full(self):
+        harness.assert_a_stop_during_an_inline_fib_ends_hello_with_stdout_full(
+            self, args=())
+
     def test_a_burst_of_sigterms_ends_hello_with_status_0(self):
         p = self.start("hello", "--interval", "60")
         self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=10)[0])

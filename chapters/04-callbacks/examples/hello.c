@@ -30,11 +30,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,6 +95,7 @@ static double parse_args(int argc, char **argv)
 /* [hello-state] */
 /* Everything the timer and reader callbacks share: their arg. */
 typedef struct hello {
+    loop_t *loop;
     double interval_s;
     loop_timer_t tick; /* the hello timer, re-armed by say_hello() */
     loop_timer_t next_line; /* answers the next buffered line */
@@ -112,22 +115,73 @@ static void fail(loop_t *loop, hello_t *h, const char *what)
 /* [hello-state] */
 
 /* [say] */
+/* A stop signal has come: its callback has run, or the loop will run it
+ * once the callback running now returns. */
+static int stopping(const hello_t *h)
+{
+    return h->quiet || loop_signal_pending(h->loop, SIGINT) ||
+           loop_signal_pending(h->loop, SIGTERM);
+}
+
+/* Wait until @p to can take a line, or a stop signal comes: 0, or -1 if
+ * one came (drop the line). A signal taken before a blocking write has
+ * nothing left to interrupt: one that comes while fib computes, say, and
+ * the answer's write then finds the pipe full. So the stop signals are
+ * blocked from the check to the wait, which unblocks them as it starts
+ * (pselect()): one that comes in between interrupts the wait. A pipe that
+ * polls writable has room for a line (up to PIPE_BUF bytes), and only
+ * this thread writes: the write then does not block. So the usual case,
+ * room now, costs one poll(), and only a full pipe the signal dance. */
+static int wait_for_room(const hello_t *h, FILE *to)
+{
+    struct pollfd now = {.fd = fileno(to), .events = POLLOUT};
+    sigset_t stop, old;
+    fd_set out;
+    int rc = 0;
+
+    if (stopping(h))
+        return -1;
+    if (poll(&now, 1, 0) == 1)    /* room, or an error the write will say */
+        return 0;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop, &old);
+    for (;;) {
+        if (stopping(h)) {
+            rc = -1;
+            break;
+        }
+        FD_ZERO(&out);
+        FD_SET(fileno(to), &out);
+        if (pselect(fileno(to) + 1, NULL, &out, NULL, NULL, &old) >= 0 ||
+            errno != EINTR)
+            break;                /* room, or no wait possible: write */
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 /* fprintf() one line to @p to, standard output or error, unless the
- * program is stopping on a signal. A stop signal that comes while the
- * write is blocked on a full pipe nobody reads (`hello | less`, less no
- * longer reading, Ctrl-C; or `2>` a pipe whose reader has stalled, with
- * input full of bad lines) makes it fail with EINTR: the loop's handlers
- * do not restart it. That is no output error, so the error flag is
- * cleared; glibc has dropped the line it could not write. The loop runs
- * the signal's callback next, and until it has stopped, any line printed
- * would block on the same full pipe with no signal left to free it (the
- * reader, say, goes on answering the lines it has buffered, an error line
- * for each bad one): from now on output is dropped, on both streams, the
- * price of ending when asked. */
+ * program is stopping on a signal. The output waits for its reader
+ * (`hello | less`, less no longer reading; or `2>` a pipe whose reader has
+ * stalled, with input full of bad lines), in wait_for_room(), until a
+ * stop signal comes (Ctrl-C); from then on output is dropped, on both
+ * streams, the price of ending when asked: any line printed before the
+ * loop has stopped would block on the same full pipe with no signal left
+ * to free it. A signal that cuts short a write blocked all the same (on a
+ * terminal, say, where writable does not promise room for a whole line)
+ * makes it fail with EINTR: the loop's handlers do not restart it. That
+ * is no output error either, so the error flag is cleared; glibc has
+ * dropped the line it could not write. */
 static void say(hello_t *h, FILE *to, const char *format, ...)
 {
     if (h->quiet)
         return;
+    if (wait_for_room(h, to) < 0) {
+        h->quiet = 1;
+        return;
+    }
     int failing = ferror(to); /* sticky: an earlier error stays */
     va_list ap;
     va_start(ap, format);
@@ -296,6 +350,7 @@ int main(int argc, char **argv)
                 strerror(errno));
         return 1;
     }
+    h.loop = loop;
     loop_call_later(loop, &h.tick, 0, say_hello, &h); /* the first at once */
     if (loop_add_signal_handler(loop, SIGINT, on_stop_signal, &h) < 0 ||
         loop_add_signal_handler(loop, SIGTERM, on_stop_signal, &h) < 0) {

@@ -406,6 +406,12 @@ int loop_remove_signal_handler(loop_t *loop, int signo)
 
 /* ---- one iteration -------------------------------------------------------- */
 
+int loop_signal_pending(const loop_t *loop, int signo)
+{
+    return signo > 0 && signo < SIGNALS_MAX &&
+           loop->signals[signo].cb != NULL && signal_pending[signo];
+}
+
 /* How long phase 1 may wait: not at all when callbacks are ready or a stop
  * is due, forever without timers, else until the earliest deadline. The
  * delay is measured from a fresh reading of the clock, not from loop_time(),

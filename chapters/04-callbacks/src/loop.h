@@ -259,6 +259,19 @@ int loop_add_signal_handler(loop_t *loop, int signo, loop_cb *cb, void *arg);
 int loop_remove_signal_handler(loop_t *loop, int signo);
 
 /**
+ * @brief Has @p signo arrived, its callback not run yet? The C handler
+ *        notes the signal at once; the callback runs later, in an
+ *        iteration of the loop. A program about to block outside the loop
+ *        (a write to a full pipe) asks here first, with the signal blocked:
+ *        a signal taken before it blocked interrupts nothing any more.
+ * @param loop the loop that handles @p signo.
+ * @param signo a signal number.
+ * @return 1 if it has arrived and its callback is still to run, else 0.
+ * @note The loop's thread; async-signal-safe.
+ */
+int loop_signal_pending(const loop_t *loop, int signo);
+
+/**
  * @brief Run one iteration (the phases listed at the top of this file).
  *
  * The loop is not re-entrant: called from inside one of its own callbacks

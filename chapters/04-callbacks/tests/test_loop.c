@@ -727,6 +727,25 @@ Test(loop, a_signal_becomes_a_callback_on_the_loop, .timeout = 10)
     loop_destroy(loop);
 }
 
+Test(loop, a_signal_is_pending_from_its_arrival_to_its_callback,
+     .timeout = 10)
+{
+    loop_t *loop = loop_create(NULL);
+    int got = 0;
+
+    cr_assert_eq(loop_add_signal_handler(loop, SIGUSR1, on_sig, &got), 0);
+    cr_assert_eq(loop_signal_pending(loop, SIGUSR1), 0);
+    raise(SIGUSR1);
+    cr_assert_eq(loop_signal_pending(loop, SIGUSR1), 1);
+    cr_assert_eq(loop_signal_pending(loop, SIGUSR2), 0); /* not handled */
+    loop_run_forever(loop);
+    cr_assert_eq(got, 1);
+    cr_assert_eq(loop_signal_pending(loop, SIGUSR1), 0);
+    cr_assert_eq(loop_signal_pending(loop, 0), 0);
+    cr_assert_eq(loop_signal_pending(loop, 999), 0);
+    loop_destroy(loop);
+}
+
 Test(loop, a_signal_wakes_a_loop_that_waits_without_timeout, .timeout = 10)
 {
     loop_t *loop = loop_create(NULL);
