@@ -369,6 +369,19 @@ class Coroutines(ProgramTest):
         harness.assert_accept_reports_cannot_freeze_the_server(
             self, program(self.CHAPTER, self.VARIANT, "echo-server"))
 
+    def test_a_full_stderr_cannot_keep_the_server_from_starting(self):
+        harness.assert_a_full_stderr_cannot_keep_the_server_from_starting(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
+
+    def test_a_burst_of_sigterms_ends_hello_with_status_0(self):
+        p = self.start("hello", "--interval", "60")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=10)[0])
+        harness.assert_a_burst_of_stop_signals_ends_it_with_status_0(self, p)
+
+    def test_a_burst_of_sigterms_ends_the_server_with_status_0(self):
+        harness.assert_a_burst_of_stop_signals_ends_it_with_status_0(
+            self, self.start_server())
+
     def test_the_client_gives_up_on_a_server_that_never_accepts(self):
         harness.assert_client_gives_up_on_a_server_that_never_accepts(
             self, program(self.CHAPTER, self.VARIANT, "echo-client"))

@@ -40,6 +40,19 @@ class Completion(ProgramTest):
     def test_a_stop_signal_ends_hello_while_error_lines_fill_stderr(self):
         assert_a_stop_ends_hello_while_stderr_is_full(self)
 
+    def test_a_full_stderr_cannot_keep_the_server_from_starting(self):
+        harness.assert_a_full_stderr_cannot_keep_the_server_from_starting(
+            self, program(self.CHAPTER, self.VARIANT, "echo-server"))
+
+    def test_a_burst_of_sigterms_ends_hello_with_status_0(self):
+        p = self.start("hello", "--interval", "60")
+        self.assertIsNotNone(p.wait_for_line(HELLO_RE.pattern, timeout=10)[0])
+        harness.assert_a_burst_of_stop_signals_ends_it_with_status_0(self, p)
+
+    def test_a_burst_of_sigterms_ends_the_server_with_status_0(self):
+        harness.assert_a_burst_of_stop_signals_ends_it_with_status_0(
+            self, self.start_server())
+
     def test_a_hundred_clients_at_once_get_every_byte_back(self):
         srv = self.start_server()
         socks = [connect(srv.port) for _ in range(100)]

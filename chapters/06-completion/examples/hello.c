@@ -486,6 +486,7 @@ int main(int argc, char **argv)
     int err = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);   /* a line at a time, even to a pipe */
+    run_block_stop_signals(); /* one after run(): pending, not a kill */
     future_status_t status = run(main_body, sizeof(main_frame_t), setup,
                                  &args, &options, NULL, &err);
     if (status == FUTURE_E_ERROR) {
