@@ -545,6 +545,33 @@ def assert_a_burst_of_stop_signals_ends_it_with_status_0(test, proc):
         time.sleep(0.0002)
     test.assert_exits(proc, 0, timeout=5)
 
+def _server_with_24_fds_and_stderr(path, room):
+    """Start the echo-server at path with 24 descriptors (prlimit) and
+    stderr a one-page pipe that nobody reads, full but for room bytes.
+    Returns the Popen (stdout a pipe) and the pipe's read end, which the
+    caller closes."""
+    err_r, err_w = os.pipe()
+    size = fcntl.fcntl(err_w, fcntl.F_SETPIPE_SZ, 4096)
+    os.write(err_w, b"." * (size - room))
+    try:
+        srv = subprocess.Popen(["prlimit", "--nofile=24:24", path, "--port",
+                                "0"], stdout=subprocess.PIPE, stderr=err_w,
+                               env=dict(os.environ, **SAN_ENV))
+    finally:
+        os.close(err_w)
+    return srv, err_r
+
+
+def _sigterm_must_end_it_with_status_0(test, srv):
+    srv.send_signal(signal.SIGTERM)
+    try:
+        status = srv.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        status = None
+    test.assertEqual(status, 0, "exit status after SIGTERM (None: still "
+                     "running 5 s later)")
+
+
 def assert_a_full_stderr_cannot_keep_the_server_from_starting(test, path):
     """A server restarted with stderr a pipe that is full already (its
     reader stalled while the last run logged): what it says on starting
@@ -552,15 +579,7 @@ def assert_a_full_stderr_cannot_keep_the_server_from_starting(test, path):
     it listens. The server gets 24 descriptors (prlimit), so it has the
     limit's warning to say too. It must print 'listening on', echo, and
     stop on SIGTERM with status 0."""
-    err_r, err_w = os.pipe()
-    size = fcntl.fcntl(err_w, fcntl.F_SETPIPE_SZ, 4096)
-    os.write(err_w, b"." * size)
-    try:
-        srv = subprocess.Popen(["prlimit", "--nofile=24:24", path, "--port",
-                                "0"], stdout=subprocess.PIPE, stderr=err_w,
-                               env=dict(os.environ, **SAN_ENV))
-    finally:
-        os.close(err_w)
+    srv, err_r = _server_with_24_fds_and_stderr(path, room=0)
     try:
         ready = selectors.DefaultSelector()
         ready.register(srv.stdout, selectors.EVENT_READ)
@@ -571,19 +590,14 @@ def assert_a_full_stderr_cannot_keep_the_server_from_starting(test, path):
         with connect(port, timeout=5) as c:
             c.sendall(b"started?")
             test.assertEqual(c.recv(64), b"started?")
-        srv.send_signal(signal.SIGTERM)
-        try:
-            status = srv.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            status = None
-        test.assertEqual(status, 0, "exit status after SIGTERM (None: "
-                         "still running 5 s later)")
+        _sigterm_must_end_it_with_status_0(test, srv)
     finally:
         if srv.poll() is None:
             srv.kill()
             srv.wait()
         srv.stdout.close()
         os.close(err_r)
+
 
 def assert_never_reader_is_bounded(test, srv, bound_kib):
     """A client sends and never reads. The server must push back (its
@@ -730,15 +744,7 @@ def assert_accept_reports_cannot_freeze_the_server(test, path):
     The server gets 24 descriptors (prlimit), so 25 clients at once are
     an episode; the pipe (one page) is filled up to 200 bytes before the
     server starts, so two episodes fill it and ten are plenty."""
-    err_r, err_w = os.pipe()
-    fcntl.fcntl(err_w, fcntl.F_SETPIPE_SZ, 4096)
-    os.write(err_w, b"." * (4096 - 200))
-    try:
-        srv = subprocess.Popen(["prlimit", "--nofile=24:24", path, "--port",
-                                "0"], stdout=subprocess.PIPE, stderr=err_w,
-                               env=dict(os.environ, **SAN_ENV))
-    finally:
-        os.close(err_w)
+    srv, err_r = _server_with_24_fds_and_stderr(path, room=200)
     try:
         port = int(srv.stdout.readline().decode().rsplit(":", 1)[1])
         for _ in range(10):
@@ -755,13 +761,7 @@ def assert_accept_reports_cannot_freeze_the_server(test, path):
                 got = None
         test.assertEqual(got, b"still there?", "no echo within 5 s once "
                          "the server's stderr, a pipe nobody reads, filled")
-        srv.send_signal(signal.SIGTERM)
-        try:
-            status = srv.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            status = None
-        test.assertEqual(status, 0, "exit status after SIGTERM (None: "
-                         "still running 5 s later)")
+        _sigterm_must_end_it_with_status_0(test, srv)
         err = b""
         while True:
             chunk = os.read(err_r, 65536)
